@@ -1,0 +1,229 @@
+//! The parameter tree of one decoded frame: like the documentation's
+//! "Parameter Tree", but with this frame's values, flag bits and the byte
+//! range of every line.
+
+use std::fmt::Write as _;
+
+use super::{hex_bytes, offset_width, quote_text, utc_date, Palette};
+use crate::tl::schema::CtorDef;
+use crate::tl::{TraceEvent, TraceValue};
+
+/// Strings longer than this many characters are cut in the tree (the JSON
+/// form always holds them whole).
+const MAX_TEXT_CHARS: usize = 120;
+
+/// One line to draw: depth in the tree, byte range (if any) and content.
+struct Line {
+    depth: usize,
+    range: Option<(usize, usize)>,
+    content: String,
+}
+
+/// Render the tree of `trace` (as recorded while decoding `bytes`).
+/// A trace cut short by an error renders as far as it goes; objects left
+/// open show `..?` as their end.
+pub fn render_tree(bytes: &[u8], trace: &[TraceEvent], color: bool) -> String {
+    let p = Palette::new(color);
+    let lines = lines(bytes, trace, &p);
+    draw(&lines, offset_width(bytes.len()), &p)
+}
+
+fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette) -> Vec<Line> {
+    let mut out = Vec::with_capacity(trace.len() + 16);
+    // The constructor of each open object, by depth.
+    let mut ctors: Vec<&'static CtorDef> = Vec::new();
+    for ev in trace {
+        ctors.truncate(ev.depth);
+        let parent = ctors.last().copied();
+        let def = parent.and_then(|c| c.field(ev.field));
+        let label = |ty: String| {
+            if ev.field.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "{}: {} = ",
+                    Palette::paint(p.field, ev.field),
+                    Palette::paint(p.ty, &ty)
+                )
+            }
+        };
+        let tl_type = def.map_or(String::new(), |d| d.tl_type());
+        let range = Some((ev.start, ev.end));
+        match &ev.value {
+            TraceValue::Object(ctor) => {
+                let mut content = label(tl_type);
+                content.push_str(&Palette::paint(p.ctor, &ctor.display_id()));
+                if ev.depth == 0 {
+                    let arrow = if ctor.is_function { "→" } else { ":" };
+                    let _ = write!(
+                        content,
+                        " {}",
+                        Palette::paint(p.dim, &format!("{arrow} {}", ctor.ty))
+                    );
+                    if ev.end != TraceEvent::OPEN {
+                        let _ = write!(
+                            content,
+                            " {}",
+                            Palette::paint(p.dim, &format!("({} bytes)", ev.end - ev.start))
+                        );
+                    }
+                }
+                out.push(Line {
+                    depth: ev.depth,
+                    range,
+                    content,
+                });
+                ctors.push(ctor);
+            }
+            TraceValue::Flags(flags) => {
+                let set: Vec<String> = (0..32)
+                    .filter(|b| flags & (1 << b) != 0)
+                    .map(|b| b.to_string())
+                    .collect();
+                let summary = if set.is_empty() {
+                    "no bits set".to_string()
+                } else {
+                    format!("bits {}", set.join(", "))
+                };
+                let content = format!(
+                    "{}{} {}",
+                    label(tl_type),
+                    Palette::paint(p.value, &format!("0x{flags:08x}")),
+                    Palette::paint(p.dim, &format!("({summary})"))
+                );
+                out.push(Line {
+                    depth: ev.depth,
+                    range,
+                    content,
+                });
+                if let Some(ctor) = parent {
+                    out.extend(flag_bits(*flags, ctor, ev.depth + 1, p));
+                }
+            }
+            TraceValue::Int(v) => {
+                let mut value = Palette::paint(p.value, &v.to_string());
+                if def.is_some_and(|d| d.is_time) {
+                    let _ = write!(
+                        value,
+                        " {}",
+                        Palette::paint(p.dim, &format!("({})", utc_date(i64::from(*v))))
+                    );
+                }
+                out.push(Line {
+                    depth: ev.depth,
+                    range,
+                    content: label(tl_type) + &value,
+                });
+            }
+            TraceValue::Long(v) => {
+                out.push(Line {
+                    depth: ev.depth,
+                    range,
+                    content: label(tl_type) + &Palette::paint(p.value, &v.to_string()),
+                });
+            }
+            TraceValue::Str { data, utf8 } => {
+                let raw = bytes.get(data.clone()).unwrap_or_default();
+                let shown = match std::str::from_utf8(raw) {
+                    Ok(text) if *utf8 => Palette::paint(p.value, &quote_text(text, MAX_TEXT_CHARS)),
+                    _ => Palette::paint(p.bad, &format!("invalid UTF-8: {}", hex_bytes(raw, 32))),
+                };
+                let note = match raw.len() {
+                    1 => " (1 byte)".to_string(),
+                    n => format!(" ({n} bytes)"),
+                };
+                out.push(Line {
+                    depth: ev.depth,
+                    range,
+                    content: label(tl_type) + &shown + &Palette::paint(p.dim, &note),
+                });
+            }
+            TraceValue::TrueFlag(set) => {
+                out.push(Line {
+                    depth: ev.depth,
+                    range: None,
+                    content: label(tl_type) + &Palette::paint(p.value, &set.to_string()),
+                });
+            }
+            TraceValue::Absent => {
+                let bit = def
+                    .and_then(|d| d.flag)
+                    .map_or(String::new(), |b| format!(" (flags.{b} unset)"));
+                out.push(Line {
+                    depth: ev.depth,
+                    range: None,
+                    content: label(tl_type) + &Palette::paint(p.dim, &format!("absent{bit}")),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// One line per bit the constructor defines, and one per undefined bit that
+/// is set (only lenient decoding gets that far).
+fn flag_bits(flags: u32, ctor: &CtorDef, depth: usize, p: &Palette) -> Vec<Line> {
+    let mut lines = Vec::new();
+    for bit in 0u8..32 {
+        let is_set = flags & (1 << bit) != 0;
+        let field = ctor.field_for_bit(bit);
+        let content = match field {
+            Some(f) => format!(
+                "bit {bit:<2} {} {}",
+                if is_set {
+                    Palette::paint(p.value, "set  ")
+                } else {
+                    Palette::paint(p.dim, "unset")
+                },
+                Palette::paint(p.field, f.name)
+            ),
+            None if is_set => format!(
+                "bit {bit:<2} {} {}",
+                Palette::paint(p.bad, "set  "),
+                Palette::paint(p.bad, &format!("undefined in {}", ctor.name))
+            ),
+            None => continue,
+        };
+        lines.push(Line {
+            depth,
+            range: None,
+            content,
+        });
+    }
+    lines
+}
+
+/// Draw the lines with box-drawing connectors and a byte-range column.
+fn draw(lines: &[Line], width: usize, p: &Palette) -> String {
+    let mut out = String::new();
+    // For each depth, whether the ancestor at that depth has siblings below it.
+    let mut open: Vec<bool> = Vec::new();
+    let range_width = 2 * (width + 2) + 2;
+    for (i, line) in lines.iter().enumerate() {
+        let range = match line.range {
+            Some((start, end)) if end == TraceEvent::OPEN => format!("0x{start:0width$x}..?"),
+            Some((start, end)) => format!("0x{start:0width$x}..0x{end:0width$x}"),
+            None => String::new(),
+        };
+        let _ = write!(
+            out,
+            "{}  ",
+            Palette::paint(p.dim, &format!("{range:<range_width$}"))
+        );
+        if line.depth > 0 {
+            let is_last = !lines[i + 1..]
+                .iter()
+                .take_while(|l| l.depth >= line.depth)
+                .any(|l| l.depth == line.depth);
+            open.truncate(line.depth - 1);
+            for &more in &open {
+                out.push_str(if more { "│   " } else { "    " });
+            }
+            out.push_str(if is_last { "└── " } else { "├── " });
+            open.push(!is_last);
+        }
+        out.push_str(&line.content);
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,174 @@
+//! Decoding errors and lenient-mode warnings: values, one line each, naming
+//! the byte offset, the field path, what was expected and what was found.
+
+use std::fmt;
+
+/// What went wrong at a given offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The input ended inside a value.
+    Truncated {
+        expected: &'static str,
+        available: usize,
+    },
+    /// A constructor id this tool does not know, where `expected` should stand.
+    UnknownConstructor { expected: &'static str, id: u32 },
+    /// A known constructor of another type than the one expected here.
+    WrongType {
+        expected: &'static str,
+        found: &'static str,
+        found_type: &'static str,
+        id: u32,
+    },
+    /// Flag bits the constructor does not define.
+    UndefinedFlags {
+        ctor: &'static str,
+        flags: u32,
+        undefined: u32,
+    },
+    /// A string whose first byte is 0xff (not defined by TL).
+    StringPrefixFf,
+    /// A string below 254 bytes written with the long (0xfe) length form.
+    NonCanonicalLength { len: usize },
+    /// Non-zero padding bytes after a string.
+    NonZeroPadding { padding: Vec<u8> },
+    /// A `string` that is not UTF-8.
+    InvalidUtf8 { valid_up_to: usize },
+    /// Bytes after the end of the top-level object.
+    TrailingBytes { count: usize, ctor: &'static str },
+    /// Nesting beyond the depth budget.
+    TooDeep { max_depth: usize },
+    /// A length prefix claims more bytes than the input holds.
+    LengthExceedsInput {
+        what: &'static str,
+        claimed: usize,
+        remaining: usize,
+    },
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Truncated { expected, available } => write!(
+                f,
+                "truncated: expected {expected}, found {}",
+                match available {
+                    0 => "the end of the input".to_string(),
+                    1 => "only 1 byte".to_string(),
+                    n => format!("only {n} bytes"),
+                }
+            ),
+            Problem::UnknownConstructor { expected, id } => {
+                write!(f, "unknown {expected} constructor 0x{id:08x}")
+            }
+            Problem::WrongType { expected, found, found_type, id } => {
+                write!(f, "expected {expected}, found {found}#{id:08x}, which is {found_type}")
+            }
+            Problem::UndefinedFlags { ctor, flags, undefined } => write!(
+                f,
+                "flags 0x{flags:08x} set bit{} {} that {ctor} does not define",
+                if undefined.count_ones() == 1 { "" } else { "s" },
+                bit_list(*undefined)
+            ),
+            Problem::StringPrefixFf => write!(
+                f,
+                "string length byte 0xff is not defined by TL (expected a length below 254, or 0xfe and a 3-byte length)"
+            ),
+            Problem::NonCanonicalLength { len } => write!(
+                f,
+                "string of {len} bytes uses the long length form (0xfe), which is only for 254 bytes or more"
+            ),
+            Problem::NonZeroPadding { padding } => {
+                write!(f, "string padding must be zero bytes, found")?;
+                for b in padding {
+                    write!(f, " {b:02x}")?;
+                }
+                Ok(())
+            }
+            Problem::InvalidUtf8 { valid_up_to } => write!(
+                f,
+                "string is not valid UTF-8: the byte after the first {valid_up_to} starts no valid character"
+            ),
+            Problem::TrailingBytes { count, ctor } => write!(
+                f,
+                "{count} byte{} left over after the end of {ctor}",
+                if *count == 1 { "" } else { "s" }
+            ),
+            Problem::TooDeep { max_depth } => {
+                write!(f, "nesting deeper than the depth budget of {max_depth} levels")
+            }
+            Problem::LengthExceedsInput { what, claimed, remaining } => write!(
+                f,
+                "{what} length {claimed} claims more bytes than the {remaining} that remain"
+            ),
+        }
+    }
+}
+
+fn bit_list(bits: u32) -> String {
+    (0..32)
+        .filter(|b| bits & (1 << b) != 0)
+        .map(|b| b.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A decoding failure: where, in which field, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// Byte offset of the problem in the decoded buffer.
+    pub offset: usize,
+    /// Dotted field path from the top-level object (`peer.peer.msg_id`),
+    /// empty for the top-level object itself.
+    pub path: String,
+    pub problem: Problem,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error at byte 0x{:x}", self.offset)?;
+        if !self.path.is_empty() {
+            write!(f, " in {}", self.path)?;
+        }
+        write!(f, ": {}", self.problem)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Something lenient decoding forgave. Same shape as an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub offset: usize,
+    pub path: String,
+    pub problem: Problem,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "warning at byte 0x{:x}", self.offset)?;
+        if !self.path.is_empty() {
+            write!(f, " in {}", self.path)?;
+        }
+        write!(f, ": {}", self.problem)
+    }
+}
+
+impl Problem {
+    /// How many bytes from the error's offset are at fault (for marking them);
+    /// `remaining` is what is left of the input from there.
+    pub fn bad_len(&self, remaining: usize) -> usize {
+        let n = match self {
+            Problem::Truncated { available, .. } => *available,
+            Problem::UnknownConstructor { .. }
+            | Problem::WrongType { .. }
+            | Problem::TooDeep { .. } => 4,
+            Problem::UndefinedFlags { .. } | Problem::NonCanonicalLength { .. } => 4,
+            Problem::StringPrefixFf | Problem::InvalidUtf8 { .. } => 1,
+            Problem::NonZeroPadding { padding } => padding.len(),
+            Problem::TrailingBytes { count, .. } => *count,
+            Problem::LengthExceedsInput { .. } => 1,
+        };
+        n.min(remaining)
+    }
+}

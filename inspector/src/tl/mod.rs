@@ -1,0 +1,18 @@
+//! The TL core: schema, reader, writer, typed values and their JSON form.
+
+pub mod error;
+pub mod json;
+pub mod reader;
+pub mod schema;
+pub mod types;
+pub mod writer;
+
+pub use error::{DecodeError, Problem, Warning};
+pub use reader::{
+    DecodeOptions, Reader, TraceEvent, TraceValue, DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT,
+};
+pub use types::{
+    decode_top, decode_traced, ChatInviteExported, ExportChatInvite, ExportedChatInvite, Frame,
+    InputPeer, RpcError, StarsSubscriptionPricing, TlObject, TlString, Traced,
+};
+pub use writer::{EncodeError, Writer};
