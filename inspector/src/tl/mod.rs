@@ -1,5 +1,7 @@
 //! The TL core: schema, reader, writer, typed values and their JSON form.
 
+#[cfg(feature = "arbitrary")]
+pub mod arbitrary;
 pub mod error;
 pub mod json;
 pub mod reader;

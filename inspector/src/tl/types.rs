@@ -215,6 +215,7 @@ fn set_if(flags: &mut u32, n: u8, cond: bool) {
 }
 
 /// `messages.exportChatInvite#a455de90`: export an invite link for a chat.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ExportChatInvite {
     /// flags.2: revoke all previous links first (legacy, for bot API compatibility).
@@ -463,6 +464,7 @@ fn take_inner(peer: &mut InputPeer) -> Option<InputPeer> {
 }
 
 /// `starsSubscriptionPricing#05416d58`: the price of a Star subscription.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StarsSubscriptionPricing {
     /// Seconds per period (2592000 is 30 days).
@@ -501,6 +503,7 @@ impl TlObject for StarsSubscriptionPricing {
 }
 
 /// `ExportedChatInvite`: what `messages.exportChatInvite` returns.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ExportedChatInvite {
     /// `chatInviteExported#a22cbd96`
@@ -510,6 +513,7 @@ pub enum ExportedChatInvite {
 }
 
 /// `chatInviteExported#a22cbd96`: an invite link.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ChatInviteExported {
     /// flags.0
@@ -663,6 +667,7 @@ impl TlObject for ExportedChatInvite {
 }
 
 /// `rpc_error#2144ca19`: the server's refusal of a request.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RpcError {
     pub error_code: i32,
@@ -695,6 +700,7 @@ impl TlObject for RpcError {
 
 /// What `inspector decode` accepts at the top level: the request, an answer
 /// to it, or an error answer. The first constructor id decides which.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Frame {
     Request(ExportChatInvite),
