@@ -20,8 +20,7 @@ pub const EXIT_INVALID: i32 = 1;
 /// Exit status: usage error, or a file that could not be read or written.
 pub const EXIT_USAGE: i32 = 2;
 
-const ABOUT: &str =
-    "Decode, encode and explain MTProto messages.exportChatInvite frames (TL layer 223)";
+const ABOUT: &str = "Decode, encode and explain MTProto messages.exportChatInvite frames (TL layer 223)";
 
 const MAIN_EXAMPLES: &str = "\
 Examples:
@@ -125,9 +124,7 @@ pub struct DecodeArgs {
 fn parse_depth(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n) if (1..=MAX_DEPTH_LIMIT).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "expected a whole number from 1 to {MAX_DEPTH_LIMIT}"
-        )),
+        _ => Err(format!("expected a whole number from 1 to {MAX_DEPTH_LIMIT}")),
     }
 }
 
@@ -186,17 +183,11 @@ struct Failure {
 
 impl Failure {
     fn usage(message: impl Into<String>) -> Self {
-        Failure {
-            status: EXIT_USAGE,
-            message: message.into(),
-        }
+        Failure { status: EXIT_USAGE, message: message.into() }
     }
 
     fn invalid(message: impl Into<String>) -> Self {
-        Failure {
-            status: EXIT_INVALID,
-            message: message.into(),
-        }
+        Failure { status: EXIT_INVALID, message: message.into() }
     }
 }
 
@@ -222,9 +213,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>, io: &mut Io<'_>) -> i32 {
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            io.stdout_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        ColorChoice::Auto => io.stdout_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let result = match &cli.command {
         Command::Decode(args) => decode(args, color, io),
@@ -242,8 +231,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>, io: &mut Io<'_>) -> i32 {
 
 fn read_input(file: &Option<PathBuf>, io: &mut Io<'_>) -> Result<Vec<u8>, Failure> {
     match file {
-        Some(path) if path.as_os_str() != "-" => std::fs::read(path)
-            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display()))),
+        Some(path) if path.as_os_str() != "-" => {
+            std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))
+        }
         _ => {
             if io.stdin_is_terminal {
                 return Err(Failure::usage(
@@ -251,9 +241,7 @@ fn read_input(file: &Option<PathBuf>, io: &mut Io<'_>) -> Result<Vec<u8>, Failur
                 ));
             }
             let mut data = Vec::new();
-            io.stdin
-                .read_to_end(&mut data)
-                .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
+            io.stdin.read_to_end(&mut data).map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
             Ok(data)
         }
     }
@@ -274,10 +262,7 @@ fn decode(args: &DecodeArgs, color: bool, io: &mut Io<'_>) -> Result<i32, Failur
     if bytes.is_empty() {
         return Err(Failure::invalid("the input is empty: expected a frame"));
     }
-    let options = DecodeOptions {
-        lenient: args.lenient,
-        max_depth: args.max_depth,
-    };
+    let options = DecodeOptions { lenient: args.lenient, max_depth: args.max_depth };
     let traced = decode_traced::<Frame>(&bytes, options);
     for w in &traced.warnings {
         let _ = writeln!(io.stderr, "{w}");
@@ -287,14 +272,9 @@ fn decode(args: &DecodeArgs, color: bool, io: &mut Io<'_>) -> Result<i32, Failur
         Err(e) => {
             let _ = writeln!(io.stderr, "{e}");
             if args.explain {
-                let _ = io
-                    .stderr
-                    .write_all(explain(&bytes, &traced.trace, &e, color).as_bytes());
+                let _ = io.stderr.write_all(explain(&bytes, &traced.trace, &e, color).as_bytes());
             } else {
-                let _ = writeln!(
-                    io.stderr,
-                    "(run with --explain to see the bytes around it and what was decoded)"
-                );
+                let _ = writeln!(io.stderr, "(run with --explain to see the bytes around it and what was decoded)");
             }
             return Ok(EXIT_INVALID);
         }
@@ -314,12 +294,7 @@ fn decode(args: &DecodeArgs, color: bool, io: &mut Io<'_>) -> Result<i32, Failur
 
 /// What `--explain` adds to a failed decode: the partial tree and the bytes
 /// around the failing offset, the bad ones marked.
-pub fn explain(
-    bytes: &[u8],
-    trace: &[crate::tl::TraceEvent],
-    error: &DecodeError,
-    color: bool,
-) -> String {
+pub fn explain(bytes: &[u8], trace: &[crate::tl::TraceEvent], error: &DecodeError, color: bool) -> String {
     let mut out = String::new();
     if trace.is_empty() {
         out.push_str("\nnothing was decoded before the failure\n");
@@ -327,16 +302,11 @@ pub fn explain(
         out.push_str("\ndecoded up to the failure:\n");
         out.push_str(&tree::render_tree(bytes, trace, color));
     }
-    out.push_str(&format!(
-        "\nbytes around 0x{:x} (the bad ones in [brackets]):\n",
-        error.offset
-    ));
+    out.push_str(&format!("\nbytes around 0x{:x} (the bad ones in [brackets]):\n", error.offset));
     out.push_str(&crate::render::marked_window(
         bytes,
         error.offset,
-        error
-            .problem
-            .bad_len(bytes.len() - error.offset.min(bytes.len())),
+        error.problem.bad_len(bytes.len() - error.offset.min(bytes.len())),
         color,
     ));
     out
@@ -344,12 +314,10 @@ pub fn explain(
 
 fn encode(args: &EncodeArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     let data = read_input(&args.file, io)?;
-    let value: serde_json::Value = serde_json::from_slice(&data)
-        .map_err(|e| Failure::invalid(format!("invalid JSON: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&data).map_err(|e| Failure::invalid(format!("invalid JSON: {e}")))?;
     let frame = Frame::from_json(&value).map_err(|e| Failure::invalid(e.to_string()))?;
-    let bytes = frame
-        .to_bytes()
-        .map_err(|e| Failure::invalid(e.to_string()))?;
+    let bytes = frame.to_bytes().map_err(|e| Failure::invalid(e.to_string()))?;
     let out = match args.output {
         OutputEncoding::Hex => {
             let mut s: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -392,12 +360,7 @@ pub fn main_with_std() -> i32 {
     let mut stdin = stdin.lock();
     let mut stdout = stdout.lock();
     let mut stderr = io::stderr().lock();
-    let mut io = Io {
-        stdin: &mut stdin,
-        stdin_is_terminal,
-        stdout: &mut stdout,
-        stdout_is_terminal,
-        stderr: &mut stderr,
-    };
+    let mut io =
+        Io { stdin: &mut stdin, stdin_is_terminal, stdout: &mut stdout, stdout_is_terminal, stderr: &mut stderr };
     run(std::env::args_os(), &mut io)
 }

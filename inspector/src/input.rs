@@ -21,10 +21,7 @@ pub enum InputEncoding {
 pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
     let mut digits = Vec::with_capacity(text.len());
     for token in text.split(|c: char| c.is_whitespace() || c == ':' || c == ',') {
-        let token = token
-            .strip_prefix("0x")
-            .or_else(|| token.strip_prefix("0X"))
-            .unwrap_or(token);
+        let token = token.strip_prefix("0x").or_else(|| token.strip_prefix("0X")).unwrap_or(token);
         for c in token.chars() {
             match c.to_digit(16) {
                 Some(d) => digits.push(d as u8),
@@ -43,10 +40,7 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
 pub fn parse_base64(text: &str) -> Result<Vec<u8>, String> {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let trimmed = compact.trim_end_matches('=');
-    let engines = [
-        base64::engine::general_purpose::STANDARD_NO_PAD,
-        base64::engine::general_purpose::URL_SAFE_NO_PAD,
-    ];
+    let engines = [base64::engine::general_purpose::STANDARD_NO_PAD, base64::engine::general_purpose::URL_SAFE_NO_PAD];
     let mut last = String::new();
     for engine in engines {
         match engine.decode(trimmed) {
@@ -58,24 +52,17 @@ pub fn parse_base64(text: &str) -> Result<Vec<u8>, String> {
 }
 
 /// The frame's bytes and the encoding they were found in.
-pub fn decode_input(
-    data: &[u8],
-    encoding: InputEncoding,
-) -> Result<(Vec<u8>, InputEncoding), String> {
+pub fn decode_input(data: &[u8], encoding: InputEncoding) -> Result<(Vec<u8>, InputEncoding), String> {
     let text = std::str::from_utf8(data).ok();
     match encoding {
         InputEncoding::Raw => Ok((data.to_vec(), InputEncoding::Raw)),
         InputEncoding::Hex => {
             let text = text.ok_or("hex input is not text")?;
-            parse_hex(text)
-                .map(|b| (b, InputEncoding::Hex))
-                .map_err(|e| format!("invalid hex: {e}"))
+            parse_hex(text).map(|b| (b, InputEncoding::Hex)).map_err(|e| format!("invalid hex: {e}"))
         }
         InputEncoding::Base64 => {
             let text = text.ok_or("base64 input is not text")?;
-            parse_base64(text)
-                .map(|b| (b, InputEncoding::Base64))
-                .map_err(|e| format!("invalid base64: {e}"))
+            parse_base64(text).map(|b| (b, InputEncoding::Base64)).map_err(|e| format!("invalid base64: {e}"))
         }
         InputEncoding::Auto => {
             if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
@@ -98,18 +85,9 @@ mod tests {
     #[test]
     fn hex_in_many_spellings() {
         let want = vec![0x90, 0xde, 0x55, 0xa4];
-        for text in [
-            "90de55a4",
-            "90 de 55 a4\n",
-            "0x90de55a4",
-            "0x90 0xde 0x55 0xA4",
-            "90:de:55:a4",
-            "90de\n55a4\r\n",
-        ] {
-            assert_eq!(
-                decode_input(text.as_bytes(), InputEncoding::Auto).unwrap(),
-                (want.clone(), InputEncoding::Hex)
-            );
+        for text in ["90de55a4", "90 de 55 a4\n", "0x90de55a4", "0x90 0xde 0x55 0xA4", "90:de:55:a4", "90de\n55a4\r\n"]
+        {
+            assert_eq!(decode_input(text.as_bytes(), InputEncoding::Auto).unwrap(), (want.clone(), InputEncoding::Hex));
         }
     }
 
@@ -127,19 +105,9 @@ mod tests {
     #[test]
     fn binary_is_raw_and_forcing_works() {
         let raw = [0x90, 0xde, 0x55, 0xa4, 0, 0, 0, 0];
-        assert_eq!(
-            decode_input(&raw, InputEncoding::Auto).unwrap().1,
-            InputEncoding::Raw
-        );
-        assert_eq!(
-            decode_input(b"abcd", InputEncoding::Raw).unwrap().0,
-            b"abcd"
-        );
-        assert!(decode_input(b"zz", InputEncoding::Hex)
-            .unwrap_err()
-            .contains("not a hex digit"));
-        assert!(decode_input(b"abc", InputEncoding::Hex)
-            .unwrap_err()
-            .contains("odd number"));
+        assert_eq!(decode_input(&raw, InputEncoding::Auto).unwrap().1, InputEncoding::Raw);
+        assert_eq!(decode_input(b"abcd", InputEncoding::Raw).unwrap().0, b"abcd");
+        assert!(decode_input(b"zz", InputEncoding::Hex).unwrap_err().contains("not a hex digit"));
+        assert!(decode_input(b"abc", InputEncoding::Hex).unwrap_err().contains("odd number"));
     }
 }

@@ -22,14 +22,7 @@ impl Palette {
     pub fn new(color: bool) -> Self {
         if !color {
             let plain = Style::new();
-            return Palette {
-                ctor: plain,
-                field: plain,
-                ty: plain,
-                value: plain,
-                dim: plain,
-                bad: plain,
-            };
+            return Palette { ctor: plain, field: plain, ty: plain, value: plain, dim: plain, bad: plain };
         }
         Palette {
             ctor: Style::new().bold().fg_color(Some(AnsiColor::Cyan.into())),
@@ -96,10 +89,7 @@ pub fn marked_window(bytes: &[u8], offset: usize, bad_len: usize, color: bool) -
     let width = offset_width(bytes.len());
     let bad = offset..offset + bad_len.max(1);
     let first_row = offset.saturating_sub(32) / 16 * 16;
-    let last_row = (offset + bad_len.max(1) + 32)
-        .min(bytes.len().max(offset + 1))
-        .div_ceil(16)
-        * 16;
+    let last_row = (offset + bad_len.max(1) + 32).min(bytes.len().max(offset + 1)).div_ceil(16) * 16;
     let mut out = String::new();
     for row in (first_row..last_row).step_by(16) {
         if row >= bytes.len() && row > offset {
@@ -116,11 +106,7 @@ pub fn marked_window(bytes: &[u8], offset: usize, bad_len: usize, color: bool) -
             let open = is_bad && (i == bad.start || i == row);
             let close = is_bad && (i + 1 == bad.end || i + 1 == row + 16 || i + 1 == bytes.len());
             out.push(if open { '[' } else { ' ' });
-            out.push_str(&if is_bad {
-                Palette::paint(p.bad, &cell)
-            } else {
-                cell
-            });
+            out.push_str(&if is_bad { Palette::paint(p.bad, &cell) } else { cell });
             if close {
                 out.push(']');
             }

@@ -20,11 +20,7 @@ pub fn known_names() -> Vec<&'static str> {
 }
 
 fn ctors_of_type(ty: &str) -> Vec<&'static CtorDef> {
-    schema::CLOSURE
-        .iter()
-        .copied()
-        .filter(|c| c.ty == ty && !c.is_function)
-        .collect()
+    schema::CLOSURE.iter().copied().filter(|c| c.ty == ty && !c.is_function).collect()
 }
 
 /// The schema tree of a constructor or type name, or `None` if unknown.
@@ -57,22 +53,14 @@ pub fn render_tl_lines() -> String {
 fn ctor_label(ctor: &CtorDef, p: &Palette, root: bool) -> String {
     let mut s = Palette::paint(p.ctor, &ctor.display_id());
     if root {
-        let arrow = if ctor.is_function { "→" } else { ":" };
-        let _ = write!(
-            s,
-            " {}",
-            Palette::paint(p.dim, &format!("{arrow} {}", ctor.ty))
-        );
+        let arrow = if ctor.is_function { "→" } else { "of type" };
+        let _ = write!(s, " {}", Palette::paint(p.dim, &format!("{arrow} {}", ctor.ty)));
     }
     s
 }
 
 fn field_label(f: &FieldDef, p: &Palette) -> String {
-    let mut s = format!(
-        "{}: {}",
-        Palette::paint(p.field, f.name),
-        Palette::paint(p.ty, &f.tl_type())
-    );
+    let mut s = format!("{}: {}", Palette::paint(p.field, f.name), Palette::paint(p.ty, &f.tl_type()));
     if f.flag.is_some() {
         s.push_str(&Palette::paint(p.dim, " (optional)"));
     }
@@ -82,43 +70,20 @@ fn field_label(f: &FieldDef, p: &Palette) -> String {
     s
 }
 
-fn fields(
-    out: &mut String,
-    ctor: &CtorDef,
-    prefix: &str,
-    stack: &mut Vec<&'static str>,
-    p: &Palette,
-) {
+fn fields(out: &mut String, ctor: &CtorDef, prefix: &str, stack: &mut Vec<&'static str>, p: &Palette) {
     let n = ctor.fields.len();
     for (i, f) in ctor.fields.iter().enumerate() {
         let last = i + 1 == n;
-        let _ = write!(
-            out,
-            "{prefix}{}{}",
-            if last { "└── " } else { "├── " },
-            field_label(f, p)
-        );
+        let _ = write!(out, "{prefix}{}{}", if last { "└── " } else { "├── " }, field_label(f, p));
         let child_prefix = format!("{prefix}{}", if last { "    " } else { "│   " });
         if f.ty == "#" {
-            let bits: Vec<String> = (0..32)
-                .filter_map(|b| ctor.field_for_bit(b).map(|g| format!("{b}:{}", g.name)))
-                .collect();
-            let _ = writeln!(
-                out,
-                "{}",
-                Palette::paint(p.dim, &format!(" (bits {})", bits.join(" ")))
-            );
+            let bits: Vec<String> =
+                (0..32).filter_map(|b| ctor.field_for_bit(b).map(|g| format!("{b}:{}", g.name))).collect();
+            let _ = writeln!(out, "{}", Palette::paint(p.dim, &format!(" (bits {})", bits.join(" "))));
         } else if ctors_of_type(f.ty).is_empty() {
             out.push('\n');
         } else if stack.contains(&f.ty) {
-            let _ = writeln!(
-                out,
-                " {}",
-                Palette::paint(
-                    p.dim,
-                    &format!("↻ any {} (recursive: expanded above)", f.ty)
-                )
-            );
+            let _ = writeln!(out, " {}", Palette::paint(p.dim, &format!("↻ any {} (recursive: expanded above)", f.ty)));
         } else {
             out.push('\n');
             stack.push(f.ty);
@@ -128,23 +93,12 @@ fn fields(
     }
 }
 
-fn type_ctors(
-    out: &mut String,
-    ty: &str,
-    prefix: &str,
-    stack: &mut Vec<&'static str>,
-    p: &Palette,
-) {
+fn type_ctors(out: &mut String, ty: &str, prefix: &str, stack: &mut Vec<&'static str>, p: &Palette) {
     let ctors = ctors_of_type(ty);
     let n = ctors.len();
     for (i, ctor) in ctors.into_iter().enumerate() {
         let last = i + 1 == n;
-        let _ = writeln!(
-            out,
-            "{prefix}{}{}",
-            if last { "└── " } else { "├── " },
-            ctor_label(ctor, p, false)
-        );
+        let _ = writeln!(out, "{prefix}{}{}", if last { "└── " } else { "├── " }, ctor_label(ctor, p, false));
         let child_prefix = format!("{prefix}{}", if last { "    " } else { "│   " });
         fields(out, ctor, &child_prefix, stack, p);
     }

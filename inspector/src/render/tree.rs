@@ -40,11 +40,7 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette) -> Vec<Line> {
             if ev.field.is_empty() {
                 String::new()
             } else {
-                format!(
-                    "{}: {} = ",
-                    Palette::paint(p.field, ev.field),
-                    Palette::paint(p.ty, &ty)
-                )
+                format!("{}: {} = ", Palette::paint(p.field, ev.field), Palette::paint(p.ty, &ty))
             }
         };
         let tl_type = def.map_or(String::new(), |d| d.tl_type());
@@ -54,48 +50,27 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette) -> Vec<Line> {
                 let mut content = label(tl_type);
                 content.push_str(&Palette::paint(p.ctor, &ctor.display_id()));
                 if ev.depth == 0 {
-                    let arrow = if ctor.is_function { "→" } else { ":" };
-                    let _ = write!(
-                        content,
-                        " {}",
-                        Palette::paint(p.dim, &format!("{arrow} {}", ctor.ty))
-                    );
+                    let arrow = if ctor.is_function { "→" } else { "of type" };
+                    let _ = write!(content, " {}", Palette::paint(p.dim, &format!("{arrow} {}", ctor.ty)));
                     if ev.end != TraceEvent::OPEN {
-                        let _ = write!(
-                            content,
-                            " {}",
-                            Palette::paint(p.dim, &format!("({} bytes)", ev.end - ev.start))
-                        );
+                        let _ =
+                            write!(content, " {}", Palette::paint(p.dim, &format!("({} bytes)", ev.end - ev.start)));
                     }
                 }
-                out.push(Line {
-                    depth: ev.depth,
-                    range,
-                    content,
-                });
+                out.push(Line { depth: ev.depth, range, content });
                 ctors.push(ctor);
             }
             TraceValue::Flags(flags) => {
-                let set: Vec<String> = (0..32)
-                    .filter(|b| flags & (1 << b) != 0)
-                    .map(|b| b.to_string())
-                    .collect();
-                let summary = if set.is_empty() {
-                    "no bits set".to_string()
-                } else {
-                    format!("bits {}", set.join(", "))
-                };
+                let set: Vec<String> = (0..32).filter(|b| flags & (1 << b) != 0).map(|b| b.to_string()).collect();
+                let summary =
+                    if set.is_empty() { "no bits set".to_string() } else { format!("bits {}", set.join(", ")) };
                 let content = format!(
                     "{}{} {}",
                     label(tl_type),
                     Palette::paint(p.value, &format!("0x{flags:08x}")),
                     Palette::paint(p.dim, &format!("({summary})"))
                 );
-                out.push(Line {
-                    depth: ev.depth,
-                    range,
-                    content,
-                });
+                out.push(Line { depth: ev.depth, range, content });
                 if let Some(ctor) = parent {
                     out.extend(flag_bits(*flags, ctor, ev.depth + 1, p));
                 }
@@ -103,17 +78,9 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette) -> Vec<Line> {
             TraceValue::Int(v) => {
                 let mut value = Palette::paint(p.value, &v.to_string());
                 if def.is_some_and(|d| d.is_time) {
-                    let _ = write!(
-                        value,
-                        " {}",
-                        Palette::paint(p.dim, &format!("({})", utc_date(i64::from(*v))))
-                    );
+                    let _ = write!(value, " {}", Palette::paint(p.dim, &format!("({})", utc_date(i64::from(*v)))));
                 }
-                out.push(Line {
-                    depth: ev.depth,
-                    range,
-                    content: label(tl_type) + &value,
-                });
+                out.push(Line { depth: ev.depth, range, content: label(tl_type) + &value });
             }
             TraceValue::Long(v) => {
                 out.push(Line {
@@ -146,9 +113,7 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette) -> Vec<Line> {
                 });
             }
             TraceValue::Absent => {
-                let bit = def
-                    .and_then(|d| d.flag)
-                    .map_or(String::new(), |b| format!(" (flags.{b} unset)"));
+                let bit = def.and_then(|d| d.flag).map_or(String::new(), |b| format!(" (flags.{b} unset)"));
                 out.push(Line {
                     depth: ev.depth,
                     range: None,
@@ -170,11 +135,7 @@ fn flag_bits(flags: u32, ctor: &CtorDef, depth: usize, p: &Palette) -> Vec<Line>
         let content = match field {
             Some(f) => format!(
                 "bit {bit:<2} {} {}",
-                if is_set {
-                    Palette::paint(p.value, "set  ")
-                } else {
-                    Palette::paint(p.dim, "unset")
-                },
+                if is_set { Palette::paint(p.value, "set  ") } else { Palette::paint(p.dim, "unset") },
                 Palette::paint(p.field, f.name)
             ),
             None if is_set => format!(
@@ -184,11 +145,7 @@ fn flag_bits(flags: u32, ctor: &CtorDef, depth: usize, p: &Palette) -> Vec<Line>
             ),
             None => continue,
         };
-        lines.push(Line {
-            depth,
-            range: None,
-            content,
-        });
+        lines.push(Line { depth, range: None, content });
     }
     lines
 }
@@ -205,16 +162,9 @@ fn draw(lines: &[Line], width: usize, p: &Palette) -> String {
             Some((start, end)) => format!("0x{start:0width$x}..0x{end:0width$x}"),
             None => String::new(),
         };
-        let _ = write!(
-            out,
-            "{}  ",
-            Palette::paint(p.dim, &format!("{range:<range_width$}"))
-        );
+        let _ = write!(out, "{}  ", Palette::paint(p.dim, &format!("{range:<range_width$}")));
         if line.depth > 0 {
-            let is_last = !lines[i + 1..]
-                .iter()
-                .take_while(|l| l.depth >= line.depth)
-                .any(|l| l.depth == line.depth);
+            let is_last = !lines[i + 1..].iter().take_while(|l| l.depth >= line.depth).any(|l| l.depth == line.depth);
             open.truncate(line.depth - 1);
             for &more in &open {
                 out.push_str(if more { "│   " } else { "    " });

@@ -16,9 +16,7 @@ pub const MAX_ARBITRARY_PEER_DEPTH: usize = 6;
 /// length form, and a few of its multiples (TL's 16 MiB limit scaled down).
 pub const MAX_ARBITRARY_STRING_LEN: usize = 1200;
 
-const PIECES: &[&str] = &[
-    "a", "t", " ", "é", "ü", "招", "待", "с", "🔗", "#", "0", "\u{7f}", "\n", "\u{fffd}",
-];
+const PIECES: &[&str] = &["a", "t", " ", "é", "ü", "招", "待", "с", "🔗", "#", "0", "\u{7f}", "\n", "\u{fffd}"];
 
 impl<'a> Arbitrary<'a> for TlString {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
@@ -28,22 +26,14 @@ impl<'a> Arbitrary<'a> for TlString {
             2 => *u.choose(&[252usize, 253, 254, 255, 256, 257, 1020, 1024])?,
             3 => u.int_in_range(254..=MAX_ARBITRARY_STRING_LEN)?,
             // Text straight from the input, as long as it is UTF-8.
-            4 => {
-                return Ok(TlString::from(
-                    <&str>::arbitrary(u)?.chars().take(400).collect::<String>(),
-                ))
-            }
+            4 => return Ok(TlString::from(<&str>::arbitrary(u)?.chars().take(400).collect::<String>())),
             _ => u.int_in_range(1..=64)?,
         };
         // Build text of about `len` bytes from single- and multi-byte pieces.
         let mut s = String::with_capacity(len + 4);
         let single_byte = u.arbitrary::<bool>()?;
         while s.len() < len {
-            let piece = if single_byte {
-                "x"
-            } else {
-                *u.choose(PIECES).unwrap_or(&"x")
-            };
+            let piece = if single_byte { "x" } else { *u.choose(PIECES).unwrap_or(&"x") };
             if s.len() + piece.len() > len {
                 s.push('x');
             } else {
@@ -61,25 +51,13 @@ impl<'a> Arbitrary<'a> for InputPeer {
 }
 
 fn arbitrary_peer(u: &mut Unstructured<'_>, depth: usize) -> Result<InputPeer> {
-    let kinds = if depth < MAX_ARBITRARY_PEER_DEPTH {
-        7
-    } else {
-        5
-    };
+    let kinds = if depth < MAX_ARBITRARY_PEER_DEPTH { 7 } else { 5 };
     Ok(match u.choose_index(kinds)? {
         0 => InputPeer::Empty,
         1 => InputPeer::PeerSelf,
-        2 => InputPeer::Chat {
-            chat_id: u.arbitrary()?,
-        },
-        3 => InputPeer::User {
-            user_id: u.arbitrary()?,
-            access_hash: u.arbitrary()?,
-        },
-        4 => InputPeer::Channel {
-            channel_id: u.arbitrary()?,
-            access_hash: u.arbitrary()?,
-        },
+        2 => InputPeer::Chat { chat_id: u.arbitrary()? },
+        3 => InputPeer::User { user_id: u.arbitrary()?, access_hash: u.arbitrary()? },
+        4 => InputPeer::Channel { channel_id: u.arbitrary()?, access_hash: u.arbitrary()? },
         5 => InputPeer::UserFromMessage {
             peer: Box::new(arbitrary_peer(u, depth + 1)?),
             msg_id: u.arbitrary()?,

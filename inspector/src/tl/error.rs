@@ -7,43 +7,28 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
     /// The input ended inside a value.
-    Truncated {
-        expected: &'static str,
-        available: usize,
-    },
+    Truncated { expected: &'static str, available: usize },
     /// A constructor id this tool does not know, where `expected` should stand.
     UnknownConstructor { expected: &'static str, id: u32 },
     /// A known constructor of another type than the one expected here.
-    WrongType {
-        expected: &'static str,
-        found: &'static str,
-        found_type: &'static str,
-        id: u32,
-    },
+    WrongType { expected: &'static str, found: &'static str, found_type: &'static str, id: u32 },
     /// Flag bits the constructor does not define.
-    UndefinedFlags {
-        ctor: &'static str,
-        flags: u32,
-        undefined: u32,
-    },
+    UndefinedFlags { ctor: &'static str, flags: u32, undefined: u32 },
     /// A string whose first byte is 0xff (not defined by TL).
     StringPrefixFf,
     /// A string below 254 bytes written with the long (0xfe) length form.
     NonCanonicalLength { len: usize },
     /// Non-zero padding bytes after a string.
     NonZeroPadding { padding: Vec<u8> },
-    /// A `string` that is not UTF-8.
-    InvalidUtf8 { valid_up_to: usize },
+    /// A `string` that is not UTF-8: after `valid_up_to` good bytes, `bad`
+    /// starts no character (`incomplete`: the string ends inside one).
+    InvalidUtf8 { valid_up_to: usize, bad: Vec<u8>, incomplete: bool },
     /// Bytes after the end of the top-level object.
     TrailingBytes { count: usize, ctor: &'static str },
     /// Nesting beyond the depth budget.
     TooDeep { max_depth: usize },
     /// A length prefix claims more bytes than the input holds.
-    LengthExceedsInput {
-        what: &'static str,
-        claimed: usize,
-        remaining: usize,
-    },
+    LengthExceedsInput { what: &'static str, claimed: usize, remaining: usize },
 }
 
 impl fmt::Display for Problem {
@@ -58,11 +43,16 @@ impl fmt::Display for Problem {
                     n => format!("only {n} bytes"),
                 }
             ),
+            Problem::UnknownConstructor { expected, id } if *expected == FRAME => write!(
+                f,
+                "unknown constructor 0x{id:08x} at the top level (expected {FRAME_CHOICES})"
+            ),
             Problem::UnknownConstructor { expected, id } => {
                 write!(f, "unknown {expected} constructor 0x{id:08x}")
             }
             Problem::WrongType { expected, found, found_type, id } => {
-                write!(f, "expected {expected}, found {found}#{id:08x}, which is {found_type}")
+                let expected = if *expected == FRAME { FRAME_CHOICES } else { expected };
+                write!(f, "expected {expected}, found {found}#{id:08x} ({found_type})")
             }
             Problem::UndefinedFlags { ctor, flags, undefined } => write!(
                 f,
@@ -76,18 +66,20 @@ impl fmt::Display for Problem {
             ),
             Problem::NonCanonicalLength { len } => write!(
                 f,
-                "string of {len} bytes uses the long length form (0xfe), which is only for 254 bytes or more"
+                "a {len}-byte string uses the long length form (0xfe), meant only for 254 bytes or more"
             ),
             Problem::NonZeroPadding { padding } => {
-                write!(f, "string padding must be zero bytes, found")?;
-                for b in padding {
-                    write!(f, " {b:02x}")?;
-                }
-                Ok(())
+                write!(f, "string padding must be zero bytes, found {}", hex(padding))
             }
-            Problem::InvalidUtf8 { valid_up_to } => write!(
+            Problem::InvalidUtf8 { valid_up_to, bad, incomplete: true } => write!(
                 f,
-                "string is not valid UTF-8: the byte after the first {valid_up_to} starts no valid character"
+                "string is not valid UTF-8: it ends inside a character ({}, after {valid_up_to} valid bytes)",
+                hex(bad)
+            ),
+            Problem::InvalidUtf8 { valid_up_to, bad, incomplete: false } => write!(
+                f,
+                "string is not valid UTF-8: {} cannot stand here (after {valid_up_to} valid bytes)",
+                hex(bad)
             ),
             Problem::TrailingBytes { count, ctor } => write!(
                 f,
@@ -105,12 +97,17 @@ impl fmt::Display for Problem {
     }
 }
 
+/// What `expected` says where a whole frame should stand.
+pub const FRAME: &str = "frame";
+
+const FRAME_CHOICES: &str = "messages.exportChatInvite, chatInviteExported, chatInvitePublicJoinRequests or rpc_error";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+}
+
 fn bit_list(bits: u32) -> String {
-    (0..32)
-        .filter(|b| bits & (1 << b) != 0)
-        .map(|b| b.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    (0..32).filter(|b| bits & (1 << b) != 0).map(|b| b.to_string()).collect::<Vec<_>>().join(", ")
 }
 
 /// A decoding failure: where, in which field, and what.
@@ -160,11 +157,10 @@ impl Problem {
     pub fn bad_len(&self, remaining: usize) -> usize {
         let n = match self {
             Problem::Truncated { available, .. } => *available,
-            Problem::UnknownConstructor { .. }
-            | Problem::WrongType { .. }
-            | Problem::TooDeep { .. } => 4,
+            Problem::UnknownConstructor { .. } | Problem::WrongType { .. } | Problem::TooDeep { .. } => 4,
             Problem::UndefinedFlags { .. } | Problem::NonCanonicalLength { .. } => 4,
-            Problem::StringPrefixFf | Problem::InvalidUtf8 { .. } => 1,
+            Problem::StringPrefixFf => 1,
+            Problem::InvalidUtf8 { bad, .. } => bad.len(),
             Problem::NonZeroPadding { padding } => padding.len(),
             Problem::TrailingBytes { count, .. } => *count,
             Problem::LengthExceedsInput { .. } => 1,

@@ -13,8 +13,8 @@ use serde_json::{Map, Value};
 
 use super::schema::{self, CtorDef};
 use super::types::{
-    ChatInviteExported, ExportChatInvite, ExportedChatInvite, Frame, InputPeer, RpcError,
-    StarsSubscriptionPricing, TlString,
+    ChatInviteExported, ExportChatInvite, ExportedChatInvite, Frame, InputPeer, RpcError, StarsSubscriptionPricing,
+    TlString,
 };
 use super::writer::MAX_STRING_LEN;
 
@@ -98,35 +98,15 @@ struct Obj<'v> {
 impl<'v> Obj<'v> {
     /// Check that `v` is an object naming one of `ctors` in `"_"` and has no
     /// fields that constructor lacks.
-    fn open(
-        v: &'v Value,
-        path: &str,
-        expected: &str,
-        ctors: &[&'static CtorDef],
-    ) -> Result<Self, JsonError> {
-        let err = |message: String| JsonError {
-            path: path.to_string(),
-            message,
-        };
+    fn open(v: &'v Value, path: &str, expected: &str, ctors: &[&'static CtorDef]) -> Result<Self, JsonError> {
+        let err = |message: String| JsonError { path: path.to_string(), message };
         let Value::Object(map) = v else {
-            return Err(err(format!(
-                "expected an object for {expected}, found {}",
-                describe(v)
-            )));
+            return Err(err(format!("expected an object for {expected}, found {}", describe(v))));
         };
         let name = match map.get("_") {
             Some(Value::String(name)) => name,
-            Some(other) => {
-                return Err(err(format!(
-                    "\"_\" must be a constructor name, found {}",
-                    describe(other)
-                )))
-            }
-            None => {
-                return Err(err(format!(
-                    "missing \"_\" (the constructor name of {expected})"
-                )))
-            }
+            Some(other) => return Err(err(format!("\"_\" must be a constructor name, found {}", describe(other)))),
+            None => return Err(err(format!("missing \"_\" (the constructor name of {expected})"))),
         };
         let Some(&ctor) = ctors.iter().find(|c| c.name == name) else {
             let names: Vec<&str> = ctors.iter().map(|c| c.name).collect();
@@ -144,27 +124,16 @@ impl<'v> Obj<'v> {
                     message: if fields.is_empty() {
                         format!("{} has no fields", ctor.name)
                     } else {
-                        format!(
-                            "{} has no such field (its fields: {})",
-                            ctor.name,
-                            fields.join(", ")
-                        )
+                        format!("{} has no such field (its fields: {})", ctor.name, fields.join(", "))
                     },
                 });
             }
         }
-        Ok(Obj {
-            map,
-            path: path.to_string(),
-            ctor,
-        })
+        Ok(Obj { map, path: path.to_string(), ctor })
     }
 
     fn err(&self, name: &str, message: String) -> JsonError {
-        JsonError {
-            path: join(&self.path, name),
-            message,
-        }
+        JsonError { path: join(&self.path, name), message }
     }
 
     /// The field's value; `None` when missing or null.
@@ -182,15 +151,7 @@ impl<'v> Obj<'v> {
     fn int_value(&self, name: &str, v: &Value) -> Result<i32, JsonError> {
         v.as_i64()
             .and_then(|n| i32::try_from(n).ok())
-            .ok_or_else(|| {
-                self.err(
-                    name,
-                    format!(
-                        "expected an int (32-bit signed integer), found {}",
-                        describe(v)
-                    ),
-                )
-            })
+            .ok_or_else(|| self.err(name, format!("expected an int (32-bit signed integer), found {}", describe(v))))
     }
 
     fn int(&self, name: &str) -> Result<i32, JsonError> {
@@ -203,15 +164,8 @@ impl<'v> Obj<'v> {
 
     fn long(&self, name: &str) -> Result<i64, JsonError> {
         let v = self.required(name)?;
-        v.as_i64().ok_or_else(|| {
-            self.err(
-                name,
-                format!(
-                    "expected a long (64-bit signed integer), found {}",
-                    describe(v)
-                ),
-            )
-        })
+        v.as_i64()
+            .ok_or_else(|| self.err(name, format!("expected a long (64-bit signed integer), found {}", describe(v))))
     }
 
     fn string_value(&self, name: &str, v: &Value) -> Result<TlString, JsonError> {
@@ -219,20 +173,17 @@ impl<'v> Obj<'v> {
             Value::String(s) => TlString::from(s.as_str()),
             Value::Object(m) if m.get("_") == Some(&Value::String("bytes".into())) => {
                 let hex = m.get("hex").and_then(Value::as_str).unwrap_or("");
-                TlString::from_bytes(crate::input::parse_hex(hex).map_err(|e| {
-                    self.err(name, format!("invalid hex in {{\"_\": \"bytes\"}}: {e}"))
-                })?)
+                TlString::from_bytes(
+                    crate::input::parse_hex(hex)
+                        .map_err(|e| self.err(name, format!("invalid hex in {{\"_\": \"bytes\"}}: {e}")))?,
+                )
             }
             _ => return Err(self.err(name, format!("expected a string, found {}", describe(v)))),
         };
         if s.len() > MAX_STRING_LEN {
-            return Err(self.err(
-                name,
-                format!(
-                    "a string of {} bytes is longer than TL allows ({MAX_STRING_LEN})",
-                    s.len()
-                ),
-            ));
+            return Err(
+                self.err(name, format!("a string of {} bytes is longer than TL allows ({MAX_STRING_LEN})", s.len()))
+            );
         }
         Ok(s)
     }
@@ -242,9 +193,7 @@ impl<'v> Obj<'v> {
     }
 
     fn opt_string(&self, name: &str) -> Result<Option<TlString>, JsonError> {
-        self.get(name)
-            .map(|v| self.string_value(name, v))
-            .transpose()
+        self.get(name).map(|v| self.string_value(name, v)).transpose()
     }
 
     /// A `flags.N?true` field: a boolean, `false` when missing or null.
@@ -252,10 +201,7 @@ impl<'v> Obj<'v> {
         match self.get(name) {
             None => Ok(false),
             Some(Value::Bool(b)) => Ok(*b),
-            Some(v) => Err(self.err(
-                name,
-                format!("expected true or false, found {}", describe(v)),
-            )),
+            Some(v) => Err(self.err(name, format!("expected true or false, found {}", describe(v)))),
         }
     }
 
@@ -264,9 +210,7 @@ impl<'v> Obj<'v> {
     }
 
     fn opt_object<T: TlJson>(&self, name: &str) -> Result<Option<T>, JsonError> {
-        self.get(name)
-            .map(|v| T::from_json_at(v, &join(&self.path, name)))
-            .transpose()
+        self.get(name).map(|v| T::from_json_at(v, &join(&self.path, name))).transpose()
     }
 
     /// `flags` may be left out; where given it must be what the fields imply.
@@ -277,12 +221,7 @@ impl<'v> Obj<'v> {
         let given = v
             .as_u64()
             .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| {
-                self.err(
-                    "flags",
-                    format!("expected a 32-bit unsigned integer, found {}", describe(v)),
-                )
-            })?;
+            .ok_or_else(|| self.err("flags", format!("expected a 32-bit unsigned integer, found {}", describe(v))))?;
         if given != derived {
             return Err(self.err(
                 "flags",
@@ -301,35 +240,18 @@ impl TlJson for ExportChatInvite {
         let mut m = Map::new();
         m.insert("_".into(), schema::EXPORT_CHAT_INVITE.name.into());
         m.insert("flags".into(), self.flags().into());
-        m.insert(
-            "legacy_revoke_permanent".into(),
-            self.legacy_revoke_permanent.into(),
-        );
+        m.insert("legacy_revoke_permanent".into(), self.legacy_revoke_permanent.into());
         m.insert("request_needed".into(), self.request_needed.into());
         m.insert("peer".into(), self.peer.to_json());
-        m.insert(
-            "expire_date".into(),
-            opt(&self.expire_date, |v| (*v).into()),
-        );
-        m.insert(
-            "usage_limit".into(),
-            opt(&self.usage_limit, |v| (*v).into()),
-        );
+        m.insert("expire_date".into(), opt(&self.expire_date, |v| (*v).into()));
+        m.insert("usage_limit".into(), opt(&self.usage_limit, |v| (*v).into()));
         m.insert("title".into(), opt(&self.title, string_json));
-        m.insert(
-            "subscription_pricing".into(),
-            opt(&self.subscription_pricing, |v| v.to_json()),
-        );
+        m.insert("subscription_pricing".into(), opt(&self.subscription_pricing, |v| v.to_json()));
         Value::Object(m)
     }
 
     fn from_json_at(v: &Value, path: &str) -> Result<Self, JsonError> {
-        let o = Obj::open(
-            v,
-            path,
-            "messages.exportChatInvite",
-            &[&schema::EXPORT_CHAT_INVITE],
-        )?;
+        let o = Obj::open(v, path, "messages.exportChatInvite", &[&schema::EXPORT_CHAT_INVITE])?;
         let value = ExportChatInvite {
             legacy_revoke_permanent: o.bool_flag("legacy_revoke_permanent")?,
             request_needed: o.bool_flag("request_needed")?,
@@ -353,34 +275,20 @@ impl TlJson for InputPeer {
             InputPeer::Chat { chat_id } => {
                 m.insert("chat_id".into(), (*chat_id).into());
             }
-            InputPeer::User {
-                user_id,
-                access_hash,
-            } => {
+            InputPeer::User { user_id, access_hash } => {
                 m.insert("user_id".into(), (*user_id).into());
                 m.insert("access_hash".into(), (*access_hash).into());
             }
-            InputPeer::Channel {
-                channel_id,
-                access_hash,
-            } => {
+            InputPeer::Channel { channel_id, access_hash } => {
                 m.insert("channel_id".into(), (*channel_id).into());
                 m.insert("access_hash".into(), (*access_hash).into());
             }
-            InputPeer::UserFromMessage {
-                peer,
-                msg_id,
-                user_id,
-            } => {
+            InputPeer::UserFromMessage { peer, msg_id, user_id } => {
                 m.insert("peer".into(), peer.to_json());
                 m.insert("msg_id".into(), (*msg_id).into());
                 m.insert("user_id".into(), (*user_id).into());
             }
-            InputPeer::ChannelFromMessage {
-                peer,
-                msg_id,
-                channel_id,
-            } => {
+            InputPeer::ChannelFromMessage { peer, msg_id, channel_id } => {
                 m.insert("peer".into(), peer.to_json());
                 m.insert("msg_id".into(), (*msg_id).into());
                 m.insert("channel_id".into(), (*channel_id).into());
@@ -394,17 +302,9 @@ impl TlJson for InputPeer {
         Ok(match o.ctor.id {
             0x7f3b18ea => InputPeer::Empty,
             0x7da07ec9 => InputPeer::PeerSelf,
-            0x35a95cb9 => InputPeer::Chat {
-                chat_id: o.long("chat_id")?,
-            },
-            0xdde8a54c => InputPeer::User {
-                user_id: o.long("user_id")?,
-                access_hash: o.long("access_hash")?,
-            },
-            0x27bcbbfc => InputPeer::Channel {
-                channel_id: o.long("channel_id")?,
-                access_hash: o.long("access_hash")?,
-            },
+            0x35a95cb9 => InputPeer::Chat { chat_id: o.long("chat_id")? },
+            0xdde8a54c => InputPeer::User { user_id: o.long("user_id")?, access_hash: o.long("access_hash")? },
+            0x27bcbbfc => InputPeer::Channel { channel_id: o.long("channel_id")?, access_hash: o.long("access_hash")? },
             0xa87b0a1c => InputPeer::UserFromMessage {
                 peer: Box::new(o.object("peer")?),
                 msg_id: o.int("msg_id")?,
@@ -430,16 +330,8 @@ impl TlJson for StarsSubscriptionPricing {
     }
 
     fn from_json_at(v: &Value, path: &str) -> Result<Self, JsonError> {
-        let o = Obj::open(
-            v,
-            path,
-            "StarsSubscriptionPricing",
-            &[&schema::STARS_SUBSCRIPTION_PRICING],
-        )?;
-        Ok(StarsSubscriptionPricing {
-            period: o.int("period")?,
-            amount: o.long("amount")?,
-        })
+        let o = Obj::open(v, path, "StarsSubscriptionPricing", &[&schema::STARS_SUBSCRIPTION_PRICING])?;
+        Ok(StarsSubscriptionPricing { period: o.int("period")?, amount: o.long("amount")? })
     }
 }
 
@@ -465,10 +357,7 @@ impl TlJson for ExportedChatInvite {
         m.insert("requested".into(), int(&e.requested));
         m.insert("subscription_expired".into(), int(&e.subscription_expired));
         m.insert("title".into(), opt(&e.title, string_json));
-        m.insert(
-            "subscription_pricing".into(),
-            opt(&e.subscription_pricing, |v| v.to_json()),
-        );
+        m.insert("subscription_pricing".into(), opt(&e.subscription_pricing, |v| v.to_json()));
         Value::Object(m)
     }
 
@@ -477,10 +366,7 @@ impl TlJson for ExportedChatInvite {
             v,
             path,
             "ExportedChatInvite",
-            &[
-                &schema::CHAT_INVITE_EXPORTED,
-                &schema::CHAT_INVITE_PUBLIC_JOIN_REQUESTS,
-            ],
+            &[&schema::CHAT_INVITE_EXPORTED, &schema::CHAT_INVITE_PUBLIC_JOIN_REQUESTS],
         )?;
         if o.ctor.id == schema::CHAT_INVITE_PUBLIC_JOIN_REQUESTS.id {
             return Ok(ExportedChatInvite::PublicJoinRequests);
@@ -517,10 +403,7 @@ impl TlJson for RpcError {
 
     fn from_json_at(v: &Value, path: &str) -> Result<Self, JsonError> {
         let o = Obj::open(v, path, "rpc_error", &[&schema::RPC_ERROR])?;
-        Ok(RpcError {
-            error_code: o.int("error_code")?,
-            error_message: o.string("error_message")?,
-        })
+        Ok(RpcError { error_code: o.int("error_code")?, error_message: o.string("error_message")? })
     }
 }
 
@@ -536,9 +419,7 @@ impl TlJson for Frame {
     fn from_json_at(v: &Value, path: &str) -> Result<Self, JsonError> {
         let name = v.get("_").and_then(Value::as_str).unwrap_or("");
         match name {
-            "messages.exportChatInvite" => {
-                ExportChatInvite::from_json_at(v, path).map(Frame::Request)
-            }
+            "messages.exportChatInvite" => ExportChatInvite::from_json_at(v, path).map(Frame::Request),
             "chatInviteExported" | "chatInvitePublicJoinRequests" => {
                 ExportedChatInvite::from_json_at(v, path).map(Frame::Answer)
             }
@@ -561,8 +442,5 @@ impl TlJson for Frame {
 
 /// `Obj::open` has already rejected any name that would get here.
 fn unreachable_frame() -> Result<Frame, JsonError> {
-    Err(JsonError {
-        path: String::new(),
-        message: "not a frame".into(),
-    })
+    Err(JsonError { path: String::new(), message: "not a frame".into() })
 }

@@ -10,11 +10,9 @@ pub mod types;
 pub mod writer;
 
 pub use error::{DecodeError, Problem, Warning};
-pub use reader::{
-    DecodeOptions, Reader, TraceEvent, TraceValue, DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT,
-};
+pub use reader::{DecodeOptions, Reader, TraceEvent, TraceValue, DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT};
 pub use types::{
-    decode_top, decode_traced, ChatInviteExported, ExportChatInvite, ExportedChatInvite, Frame,
-    InputPeer, RpcError, StarsSubscriptionPricing, TlObject, TlString, Traced,
+    decode_top, decode_traced, ChatInviteExported, ExportChatInvite, ExportedChatInvite, Frame, InputPeer, RpcError,
+    StarsSubscriptionPricing, TlObject, TlString, Traced,
 };
 pub use writer::{EncodeError, Writer};

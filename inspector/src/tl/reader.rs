@@ -17,10 +17,11 @@ use super::TlString;
 /// The nesting budget used when none is given.
 pub const DEFAULT_MAX_DEPTH: usize = 64;
 
-/// The largest budget a caller may ask for. Decoding recurses once per level;
-/// this bound keeps even a debug build on a 2 MiB test thread far from the
-/// end of its stack.
-pub const MAX_DEPTH_LIMIT: usize = 1000;
+/// The largest budget a caller may ask for. Decoding recurses once per level
+/// (and so do comparing, cloning and printing a value); an unoptimized build
+/// needs up to about 5 KiB of stack per level, so this bound keeps even a
+/// debug build on a 2 MiB thread far from the end of its stack.
+pub const MAX_DEPTH_LIMIT: usize = 200;
 
 /// How to decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,10 +36,7 @@ pub struct DecodeOptions {
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        DecodeOptions {
-            lenient: false,
-            max_depth: DEFAULT_MAX_DEPTH,
-        }
+        DecodeOptions { lenient: false, max_depth: DEFAULT_MAX_DEPTH }
     }
 }
 
@@ -50,10 +48,7 @@ impl DecodeOptions {
 
     /// Lenient decoding with the default depth budget.
     pub fn lenient() -> Self {
-        DecodeOptions {
-            lenient: true,
-            ..Self::default()
-        }
+        DecodeOptions { lenient: true, ..Self::default() }
     }
 }
 
@@ -117,14 +112,7 @@ pub struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8], options: DecodeOptions) -> Self {
-        Reader {
-            buf,
-            pos: 0,
-            options,
-            path: Vec::new(),
-            warnings: Vec::new(),
-            trace: None,
-        }
+        Reader { buf, pos: 0, options, path: Vec::new(), warnings: Vec::new(), trace: None }
     }
 
     /// Also record a [`TraceEvent`] for every field.
@@ -158,43 +146,35 @@ impl<'a> Reader<'a> {
         (self.warnings, self.trace)
     }
 
+    /// The dotted path to `field`; a run of many identical names (deeply
+    /// nested peers) is shortened to `peer[×200]` to keep the line readable.
     fn path_to(&self, field: &str) -> String {
-        let mut path = String::new();
-        for name in self.path.iter().chain(std::iter::once(&field)) {
-            if name.is_empty() {
-                continue;
+        let names: Vec<&str> =
+            self.path.iter().copied().chain(std::iter::once(field)).filter(|n| !n.is_empty()).collect();
+        let mut parts: Vec<String> = Vec::new();
+        let mut i = 0;
+        while i < names.len() {
+            let run = names[i..].iter().take_while(|n| **n == names[i]).count();
+            if run >= 6 {
+                parts.push(format!("{}[×{run}]", names[i]));
+            } else {
+                parts.extend(std::iter::repeat_n(names[i].to_string(), run));
             }
-            if !path.is_empty() {
-                path.push('.');
-            }
-            path.push_str(name);
+            i += run;
         }
-        path
+        parts.join(".")
     }
 
     /// An error at `offset` in `field` of the innermost open object.
     pub fn error(&self, offset: usize, field: &str, problem: Problem) -> DecodeError {
-        DecodeError {
-            offset,
-            path: self.path_to(field),
-            problem,
-        }
+        DecodeError { offset, path: self.path_to(field), problem }
     }
 
     /// A forgivable problem: an error when strict, a warning when lenient.
-    pub fn forgivable(
-        &mut self,
-        offset: usize,
-        field: &str,
-        problem: Problem,
-    ) -> Result<(), DecodeError> {
+    pub fn forgivable(&mut self, offset: usize, field: &str, problem: Problem) -> Result<(), DecodeError> {
         if self.options.lenient {
             let path = self.path_to(field);
-            self.warnings.push(Warning {
-                offset,
-                path,
-                problem,
-            });
+            self.warnings.push(Warning { offset, path, problem });
             Ok(())
         } else {
             Err(self.error(offset, field, problem))
@@ -203,32 +183,14 @@ impl<'a> Reader<'a> {
 
     fn record(&mut self, field: &'static str, start: usize, value: TraceValue) {
         if let Some(trace) = &mut self.trace {
-            trace.push(TraceEvent {
-                depth: self.path.len(),
-                field,
-                start,
-                end: self.pos,
-                value,
-            });
+            trace.push(TraceEvent { depth: self.path.len(), field, start, end: self.pos, value });
         }
     }
 
     /// `n` bytes, or a truncation error naming `expected`.
-    pub fn take(
-        &mut self,
-        n: usize,
-        field: &str,
-        expected: &'static str,
-    ) -> Result<&'a [u8], DecodeError> {
+    pub fn take(&mut self, n: usize, field: &str, expected: &'static str) -> Result<&'a [u8], DecodeError> {
         if self.remaining() < n {
-            return Err(self.error(
-                self.pos,
-                field,
-                Problem::Truncated {
-                    expected,
-                    available: self.remaining(),
-                },
-            ));
+            return Err(self.error(self.pos, field, Problem::Truncated { expected, available: self.remaining() }));
         }
         let bytes = &self.buf[self.pos..self.pos + n];
         self.pos += n;
@@ -248,9 +210,7 @@ impl<'a> Reader<'a> {
     /// An untraced little-endian i64.
     pub fn i64_raw(&mut self, field: &str) -> Result<i64, DecodeError> {
         let b = self.take(8, field, "long (8 bytes)")?;
-        Ok(i64::from_le_bytes([
-            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-        ]))
+        Ok(i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
     }
 
     /// An `int` field.
@@ -277,15 +237,7 @@ impl<'a> Reader<'a> {
         self.record("flags", start, TraceValue::Flags(flags));
         let undefined = flags & !ctor.flag_mask;
         if undefined != 0 {
-            self.forgivable(
-                start,
-                "flags",
-                Problem::UndefinedFlags {
-                    ctor: ctor.name,
-                    flags,
-                    undefined,
-                },
-            )?;
+            self.forgivable(start, "flags", Problem::UndefinedFlags { ctor: ctor.name, flags, undefined })?;
         }
         Ok(flags & ctor.flag_mask)
     }
@@ -329,11 +281,7 @@ impl<'a> Reader<'a> {
             return Err(self.error(
                 start,
                 field,
-                Problem::LengthExceedsInput {
-                    what: "string",
-                    claimed: len,
-                    remaining,
-                },
+                Problem::LengthExceedsInput { what: "string", claimed: len, remaining },
             ));
         }
         let data_start = self.pos;
@@ -342,13 +290,7 @@ impl<'a> Reader<'a> {
         let pad_start = self.pos;
         let padding = self.take(pad, field, "string padding")?;
         if padding.iter().any(|&b| b != 0) {
-            self.forgivable(
-                pad_start,
-                field,
-                Problem::NonZeroPadding {
-                    padding: padding.to_vec(),
-                },
-            )?;
+            self.forgivable(pad_start, field, Problem::NonZeroPadding { padding: padding.to_vec() })?;
         }
         Ok((data_start, data))
     }
@@ -361,22 +303,17 @@ impl<'a> Reader<'a> {
             Ok(_) => true,
             Err(e) => {
                 let valid_up_to = e.valid_up_to();
-                self.forgivable(
-                    data_start + valid_up_to,
-                    field,
-                    Problem::InvalidUtf8 { valid_up_to },
-                )?;
+                let bad_len = e.error_len().unwrap_or(data.len() - valid_up_to);
+                let problem = Problem::InvalidUtf8 {
+                    valid_up_to,
+                    bad: data[valid_up_to..valid_up_to + bad_len].to_vec(),
+                    incomplete: e.error_len().is_none(),
+                };
+                self.forgivable(data_start + valid_up_to, field, problem)?;
                 false
             }
         };
-        self.record(
-            field,
-            start,
-            TraceValue::Str {
-                data: data_start..data_start + data.len(),
-                utf8,
-            },
-        );
+        self.record(field, start, TraceValue::Str { data: data_start..data_start + data.len(), utf8 });
         Ok(TlString::from_bytes(data.to_vec()))
     }
 
@@ -387,48 +324,25 @@ impl<'a> Reader<'a> {
             None => Err(self.error(
                 self.pos,
                 field,
-                Problem::Truncated {
-                    expected: "constructor id (4 bytes)",
-                    available: self.remaining(),
-                },
+                Problem::Truncated { expected: "constructor id (4 bytes)", available: self.remaining() },
             )),
         }
     }
 
     /// The error for constructor `id` at the current offset, where a value of
     /// type `expected` should stand.
-    pub fn unexpected_constructor(
-        &self,
-        field: &str,
-        expected: &'static str,
-        id: u32,
-    ) -> DecodeError {
+    pub fn unexpected_constructor(&self, field: &str, expected: &'static str, id: u32) -> DecodeError {
         let problem = match schema::describe_id(id) {
-            Some((found, found_type)) => Problem::WrongType {
-                expected,
-                found,
-                found_type,
-                id,
-            },
+            Some((found, found_type)) => Problem::WrongType { expected, found, found_type, id },
             None => Problem::UnknownConstructor { expected, id },
         };
         self.error(self.pos, field, problem)
     }
 
     /// Consume `ctor`'s id and enter it, within the depth budget.
-    pub fn begin_object(
-        &mut self,
-        field: &'static str,
-        ctor: &'static CtorDef,
-    ) -> Result<ObjectToken, DecodeError> {
+    pub fn begin_object(&mut self, field: &'static str, ctor: &'static CtorDef) -> Result<ObjectToken, DecodeError> {
         if self.path.len() >= self.options.max_depth {
-            return Err(self.error(
-                self.pos,
-                field,
-                Problem::TooDeep {
-                    max_depth: self.options.max_depth,
-                },
-            ));
+            return Err(self.error(self.pos, field, Problem::TooDeep { max_depth: self.options.max_depth }));
         }
         let start = self.pos;
         self.take(4, field, "constructor id (4 bytes)")?;
@@ -459,14 +373,7 @@ impl<'a> Reader<'a> {
     pub fn finish(&mut self, ctor: &'static CtorDef) -> Result<(), DecodeError> {
         let count = self.remaining();
         if count > 0 {
-            self.forgivable(
-                self.pos,
-                "",
-                Problem::TrailingBytes {
-                    count,
-                    ctor: ctor.name,
-                },
-            )?;
+            self.forgivable(self.pos, "", Problem::TrailingBytes { count, ctor: ctor.name })?;
         }
         Ok(())
     }

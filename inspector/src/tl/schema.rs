@@ -85,30 +85,15 @@ impl CtorDef {
 }
 
 const fn field(name: &'static str, ty: &'static str) -> FieldDef {
-    FieldDef {
-        name,
-        ty,
-        flag: None,
-        is_time: false,
-    }
+    FieldDef { name, ty, flag: None, is_time: false }
 }
 
 const fn opt(name: &'static str, bit: u8, ty: &'static str) -> FieldDef {
-    FieldDef {
-        name,
-        ty,
-        flag: Some(bit),
-        is_time: false,
-    }
+    FieldDef { name, ty, flag: Some(bit), is_time: false }
 }
 
 const fn time(name: &'static str, flag: Option<u8>) -> FieldDef {
-    FieldDef {
-        name,
-        ty: "int",
-        flag,
-        is_time: true,
-    }
+    FieldDef { name, ty: "int", flag, is_time: true }
 }
 
 const FLAGS: FieldDef = field("flags", "#");
@@ -131,23 +116,11 @@ pub static EXPORT_CHAT_INVITE: CtorDef = CtorDef {
     flag_mask: 0b11_1111,
 };
 
-pub static INPUT_PEER_EMPTY: CtorDef = CtorDef {
-    name: "inputPeerEmpty",
-    id: 0x7f3b18ea,
-    ty: "InputPeer",
-    is_function: false,
-    fields: &[],
-    flag_mask: 0,
-};
+pub static INPUT_PEER_EMPTY: CtorDef =
+    CtorDef { name: "inputPeerEmpty", id: 0x7f3b18ea, ty: "InputPeer", is_function: false, fields: &[], flag_mask: 0 };
 
-pub static INPUT_PEER_SELF: CtorDef = CtorDef {
-    name: "inputPeerSelf",
-    id: 0x7da07ec9,
-    ty: "InputPeer",
-    is_function: false,
-    fields: &[],
-    flag_mask: 0,
-};
+pub static INPUT_PEER_SELF: CtorDef =
+    CtorDef { name: "inputPeerSelf", id: 0x7da07ec9, ty: "InputPeer", is_function: false, fields: &[], flag_mask: 0 };
 
 pub static INPUT_PEER_CHAT: CtorDef = CtorDef {
     name: "inputPeerChat",
@@ -181,11 +154,7 @@ pub static INPUT_PEER_USER_FROM_MESSAGE: CtorDef = CtorDef {
     id: 0xa87b0a1c,
     ty: "InputPeer",
     is_function: false,
-    fields: &[
-        field("peer", "InputPeer"),
-        field("msg_id", "int"),
-        field("user_id", "long"),
-    ],
+    fields: &[field("peer", "InputPeer"), field("msg_id", "int"), field("user_id", "long")],
     flag_mask: 0,
 };
 
@@ -194,11 +163,7 @@ pub static INPUT_PEER_CHANNEL_FROM_MESSAGE: CtorDef = CtorDef {
     id: 0xbd2a0840,
     ty: "InputPeer",
     is_function: false,
-    fields: &[
-        field("peer", "InputPeer"),
-        field("msg_id", "int"),
-        field("channel_id", "long"),
-    ],
+    fields: &[field("peer", "InputPeer"), field("msg_id", "int"), field("channel_id", "long")],
     flag_mask: 0,
 };
 
@@ -229,7 +194,7 @@ pub static CHAT_INVITE_EXPORTED: CtorDef = CtorDef {
         opt("usage_limit", 2, "int"),
         opt("usage", 3, "int"),
         opt("requested", 7, "int"),
-        time("subscription_expired", Some(10)),
+        opt("subscription_expired", 10, "int"),
         opt("title", 8, "string"),
         opt("subscription_pricing", 9, "StarsSubscriptionPricing"),
     ],
@@ -283,30 +248,30 @@ pub static CLOSURE: [&CtorDef; 12] = [
 
 /// Constructors outside the closure that turn up where a peer or a frame is
 /// expected, so that an error can say "found boolTrue" instead of "unknown".
-/// (name, id, type)
+/// (name, id, what it is)
 pub static FOREIGN: &[(&str, u32, &str)] = &[
-    ("boolTrue", 0x997275b5, "Bool"),
-    ("boolFalse", 0xbc799737, "Bool"),
-    ("vector", 0x1cb5c415, "Vector t"),
-    ("msg_container", 0x73f1f8dc, "MessageContainer"),
-    ("rpc_result", 0xf35c6d01, "RpcResult"),
-    ("gzip_packed", 0x3072cfa1, "Object"),
-    ("msgs_ack", 0x62d6b459, "MsgsAck"),
-    ("bad_msg_notification", 0xa7eff811, "BadMsgNotification"),
-    ("bad_server_salt", 0xedab447b, "BadMsgNotification"),
-    ("new_session_created", 0x9ec20908, "NewSession"),
-    ("ping", 0x7abe77ec, "Pong"),
-    ("ping_delay_disconnect", 0xf3427b8c, "Pong"),
-    ("pong", 0x347773c5, "Pong"),
-    ("invokeWithLayer", 0xda9b0d0d, "X (a wrapper)"),
-    ("initConnection", 0xc1cd5ea9, "X (a wrapper)"),
-    ("invokeAfterMsg", 0xcb9f372d, "X (a wrapper)"),
-    ("invokeAfterMsgs", 0x3dc4b4f0, "X (a wrapper)"),
-    ("invokeWithoutUpdates", 0xbf9459b7, "X (a wrapper)"),
-    ("invokeWithTakeout", 0xaca9fd2e, "X (a wrapper)"),
-    ("invokeWithBusinessConnection", 0xdd289f8e, "X (a wrapper)"),
-    ("invokeWithMessagesRange", 0x365275f2, "X (a wrapper)"),
-    ("jsonNull", 0x3f6d7b68, "JSONValue"),
+    ("boolTrue", 0x997275b5, "of type Bool"),
+    ("boolFalse", 0xbc799737, "of type Bool"),
+    ("vector", 0x1cb5c415, "a vector"),
+    ("msg_container", 0x73f1f8dc, "of type MessageContainer"),
+    ("rpc_result", 0xf35c6d01, "of type RpcResult"),
+    ("gzip_packed", 0x3072cfa1, "a compressed object"),
+    ("msgs_ack", 0x62d6b459, "of type MsgsAck"),
+    ("bad_msg_notification", 0xa7eff811, "of type BadMsgNotification"),
+    ("bad_server_salt", 0xedab447b, "of type BadMsgNotification"),
+    ("new_session_created", 0x9ec20908, "of type NewSession"),
+    ("ping", 0x7abe77ec, "of type Pong"),
+    ("ping_delay_disconnect", 0xf3427b8c, "of type Pong"),
+    ("pong", 0x347773c5, "of type Pong"),
+    ("invokeWithLayer", 0xda9b0d0d, "a wrapper around a query"),
+    ("initConnection", 0xc1cd5ea9, "a wrapper around a query"),
+    ("invokeAfterMsg", 0xcb9f372d, "a wrapper around a query"),
+    ("invokeAfterMsgs", 0x3dc4b4f0, "a wrapper around a query"),
+    ("invokeWithoutUpdates", 0xbf9459b7, "a wrapper around a query"),
+    ("invokeWithTakeout", 0xaca9fd2e, "a wrapper around a query"),
+    ("invokeWithBusinessConnection", 0xdd289f8e, "a wrapper around a query"),
+    ("invokeWithMessagesRange", 0x365275f2, "a wrapper around a query"),
+    ("jsonNull", 0x3f6d7b68, "of type JSONValue"),
 ];
 
 /// The closure constructor with this id.
@@ -319,15 +284,20 @@ pub fn ctor_by_name(name: &str) -> Option<&'static CtorDef> {
     CLOSURE.iter().copied().find(|c| c.name == name)
 }
 
-/// Name and type of any constructor this tool knows, in or out of the closure.
+/// Name and kind ("of type Bool", "a function returning ...") of any
+/// constructor this tool knows, in or out of the closure.
 pub fn describe_id(id: u32) -> Option<(&'static str, &'static str)> {
     if let Some(c) = ctor_by_id(id) {
-        return Some((c.name, c.ty));
+        let kind = match (c.is_function, c.ty) {
+            (true, _) => "a function returning ExportedChatInvite",
+            (false, "InputPeer") => "of type InputPeer",
+            (false, "StarsSubscriptionPricing") => "of type StarsSubscriptionPricing",
+            (false, "ExportedChatInvite") => "of type ExportedChatInvite",
+            (false, _) => "of type RpcError",
+        };
+        return Some((c.name, kind));
     }
-    FOREIGN
-        .iter()
-        .find(|(_, i, _)| *i == id)
-        .map(|(n, _, t)| (*n, *t))
+    FOREIGN.iter().find(|(_, i, _)| *i == id).map(|(n, _, t)| (*n, *t))
 }
 
 #[cfg(test)]
@@ -355,11 +325,7 @@ mod tests {
     #[test]
     fn flag_masks_match_the_fields() {
         for c in CLOSURE {
-            let mask = c
-                .fields
-                .iter()
-                .filter_map(|f| f.flag)
-                .fold(0u32, |m, b| m | 1 << b);
+            let mask = c.fields.iter().filter_map(|f| f.flag).fold(0u32, |m, b| m | 1 << b);
             assert_eq!(mask, c.flag_mask, "{}", c.name);
         }
     }
@@ -381,11 +347,7 @@ mod tests {
 
     #[test]
     fn ids_are_unique() {
-        let mut ids: Vec<u32> = CLOSURE
-            .iter()
-            .map(|c| c.id)
-            .chain(FOREIGN.iter().map(|f| f.1))
-            .collect();
+        let mut ids: Vec<u32> = CLOSURE.iter().map(|c| c.id).chain(FOREIGN.iter().map(|f| f.1)).collect();
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), CLOSURE.len() + FOREIGN.len());

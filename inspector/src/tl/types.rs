@@ -139,11 +139,7 @@ pub fn decode_traced<T: TlObject>(bytes: &[u8], options: DecodeOptions) -> Trace
         Ok(value)
     });
     let (warnings, trace) = r.into_parts();
-    Traced {
-        result,
-        warnings,
-        trace: trace.unwrap_or_default(),
-    }
+    Traced { result, warnings, trace: trace.unwrap_or_default() }
 }
 
 /// Read the constructor id of a field of type `T`, check that it is one of
@@ -169,12 +165,7 @@ fn bit(flags: u32, n: u8) -> bool {
     flags & (1 << n) != 0
 }
 
-fn opt_int(
-    r: &mut Reader<'_>,
-    flags: u32,
-    n: u8,
-    field: &'static str,
-) -> Result<Option<i32>, DecodeError> {
+fn opt_int(r: &mut Reader<'_>, flags: u32, n: u8, field: &'static str) -> Result<Option<i32>, DecodeError> {
     if bit(flags, n) {
         r.int(field).map(Some)
     } else {
@@ -182,12 +173,7 @@ fn opt_int(
     }
 }
 
-fn opt_string(
-    r: &mut Reader<'_>,
-    flags: u32,
-    n: u8,
-    field: &'static str,
-) -> Result<Option<TlString>, DecodeError> {
+fn opt_string(r: &mut Reader<'_>, flags: u32, n: u8, field: &'static str) -> Result<Option<TlString>, DecodeError> {
     if bit(flags, n) {
         r.string(field).map(Some)
     } else {
@@ -295,13 +281,7 @@ impl TlObject for ExportChatInvite {
     const TYPE_NAME: &'static str = "messages.exportChatInvite";
 
     fn decode_boxed(r: &mut Reader<'_>, field: &'static str) -> Result<Self, DecodeError> {
-        boxed(
-            r,
-            field,
-            Self::TYPE_NAME,
-            &[&schema::EXPORT_CHAT_INVITE],
-            |r, _| Self::decode_body(r),
-        )
+        boxed(r, field, Self::TYPE_NAME, &[&schema::EXPORT_CHAT_INVITE], |r, _| Self::decode_body(r))
     }
 
     fn encode(&self, w: &mut Writer) {
@@ -329,17 +309,9 @@ pub enum InputPeer {
     /// `inputPeerChannel#27bcbbfc`
     Channel { channel_id: i64, access_hash: i64 },
     /// `inputPeerUserFromMessage#a87b0a1c`
-    UserFromMessage {
-        peer: Box<InputPeer>,
-        msg_id: i32,
-        user_id: i64,
-    },
+    UserFromMessage { peer: Box<InputPeer>, msg_id: i32, user_id: i64 },
     /// `inputPeerChannelFromMessage#bd2a0840`
-    ChannelFromMessage {
-        peer: Box<InputPeer>,
-        msg_id: i32,
-        channel_id: i64,
-    },
+    ChannelFromMessage { peer: Box<InputPeer>, msg_id: i32, channel_id: i64 },
 }
 
 impl InputPeer {
@@ -347,8 +319,8 @@ impl InputPeer {
     pub fn depth(&self) -> usize {
         let mut depth = 1;
         let mut peer = self;
-        while let InputPeer::UserFromMessage { peer: inner, .. }
-        | InputPeer::ChannelFromMessage { peer: inner, .. } = peer
+        while let InputPeer::UserFromMessage { peer: inner, .. } | InputPeer::ChannelFromMessage { peer: inner, .. } =
+            peer
         {
             depth += 1;
             peer = inner;
@@ -361,39 +333,27 @@ impl TlObject for InputPeer {
     const TYPE_NAME: &'static str = "InputPeer";
 
     fn decode_boxed(r: &mut Reader<'_>, field: &'static str) -> Result<Self, DecodeError> {
-        boxed(
-            r,
-            field,
-            Self::TYPE_NAME,
-            &schema::INPUT_PEERS,
-            |r, ctor| {
-                Ok(match ctor.id {
-                    0x7f3b18ea => InputPeer::Empty,
-                    0x7da07ec9 => InputPeer::PeerSelf,
-                    0x35a95cb9 => InputPeer::Chat {
-                        chat_id: r.long("chat_id")?,
-                    },
-                    0xdde8a54c => InputPeer::User {
-                        user_id: r.long("user_id")?,
-                        access_hash: r.long("access_hash")?,
-                    },
-                    0x27bcbbfc => InputPeer::Channel {
-                        channel_id: r.long("channel_id")?,
-                        access_hash: r.long("access_hash")?,
-                    },
-                    0xa87b0a1c => InputPeer::UserFromMessage {
-                        peer: Box::new(InputPeer::decode_boxed(r, "peer")?),
-                        msg_id: r.int("msg_id")?,
-                        user_id: r.long("user_id")?,
-                    },
-                    _ => InputPeer::ChannelFromMessage {
-                        peer: Box::new(InputPeer::decode_boxed(r, "peer")?),
-                        msg_id: r.int("msg_id")?,
-                        channel_id: r.long("channel_id")?,
-                    },
-                })
-            },
-        )
+        boxed(r, field, Self::TYPE_NAME, &schema::INPUT_PEERS, |r, ctor| {
+            Ok(match ctor.id {
+                0x7f3b18ea => InputPeer::Empty,
+                0x7da07ec9 => InputPeer::PeerSelf,
+                0x35a95cb9 => InputPeer::Chat { chat_id: r.long("chat_id")? },
+                0xdde8a54c => InputPeer::User { user_id: r.long("user_id")?, access_hash: r.long("access_hash")? },
+                0x27bcbbfc => {
+                    InputPeer::Channel { channel_id: r.long("channel_id")?, access_hash: r.long("access_hash")? }
+                }
+                0xa87b0a1c => InputPeer::UserFromMessage {
+                    peer: Box::new(InputPeer::decode_boxed(r, "peer")?),
+                    msg_id: r.int("msg_id")?,
+                    user_id: r.long("user_id")?,
+                },
+                _ => InputPeer::ChannelFromMessage {
+                    peer: Box::new(InputPeer::decode_boxed(r, "peer")?),
+                    msg_id: r.int("msg_id")?,
+                    channel_id: r.long("channel_id")?,
+                },
+            })
+        })
     }
 
     fn encode(&self, w: &mut Writer) {
@@ -401,27 +361,12 @@ impl TlObject for InputPeer {
         match self {
             InputPeer::Empty | InputPeer::PeerSelf => {}
             InputPeer::Chat { chat_id } => w.long(*chat_id),
-            InputPeer::User {
-                user_id: id,
-                access_hash,
-            }
-            | InputPeer::Channel {
-                channel_id: id,
-                access_hash,
-            } => {
+            InputPeer::User { user_id: id, access_hash } | InputPeer::Channel { channel_id: id, access_hash } => {
                 w.long(*id);
                 w.long(*access_hash);
             }
-            InputPeer::UserFromMessage {
-                peer,
-                msg_id,
-                user_id: id,
-            }
-            | InputPeer::ChannelFromMessage {
-                peer,
-                msg_id,
-                channel_id: id,
-            } => {
+            InputPeer::UserFromMessage { peer, msg_id, user_id: id }
+            | InputPeer::ChannelFromMessage { peer, msg_id, channel_id: id } => {
                 peer.encode(w);
                 w.int(*msg_id);
                 w.long(*id);
@@ -477,18 +422,9 @@ impl TlObject for StarsSubscriptionPricing {
     const TYPE_NAME: &'static str = "StarsSubscriptionPricing";
 
     fn decode_boxed(r: &mut Reader<'_>, field: &'static str) -> Result<Self, DecodeError> {
-        boxed(
-            r,
-            field,
-            Self::TYPE_NAME,
-            &[&schema::STARS_SUBSCRIPTION_PRICING],
-            |r, _| {
-                Ok(StarsSubscriptionPricing {
-                    period: r.int("period")?,
-                    amount: r.long("amount")?,
-                })
-            },
-        )
+        boxed(r, field, Self::TYPE_NAME, &[&schema::STARS_SUBSCRIPTION_PRICING], |r, _| {
+            Ok(StarsSubscriptionPricing { period: r.int("period")?, amount: r.long("amount")? })
+        })
     }
 
     fn encode(&self, w: &mut Writer) {
@@ -607,16 +543,10 @@ impl ChatInviteExported {
         w.bytes(self.link.as_bytes());
         w.long(self.admin_id);
         w.int(self.date);
-        for v in [
-            self.start_date,
-            self.expire_date,
-            self.usage_limit,
-            self.usage,
-            self.requested,
-            self.subscription_expired,
-        ]
-        .into_iter()
-        .flatten()
+        for v in
+            [self.start_date, self.expire_date, self.usage_limit, self.usage, self.requested, self.subscription_expired]
+                .into_iter()
+                .flatten()
         {
             w.int(v);
         }
@@ -637,10 +567,7 @@ impl TlObject for ExportedChatInvite {
             r,
             field,
             Self::TYPE_NAME,
-            &[
-                &schema::CHAT_INVITE_EXPORTED,
-                &schema::CHAT_INVITE_PUBLIC_JOIN_REQUESTS,
-            ],
+            &[&schema::CHAT_INVITE_EXPORTED, &schema::CHAT_INVITE_PUBLIC_JOIN_REQUESTS],
             |r, ctor| {
                 if ctor.id == schema::CHAT_INVITE_EXPORTED.id {
                     ChatInviteExported::decode_body(r).map(ExportedChatInvite::Exported)
@@ -680,10 +607,7 @@ impl TlObject for RpcError {
 
     fn decode_boxed(r: &mut Reader<'_>, field: &'static str) -> Result<Self, DecodeError> {
         boxed(r, field, Self::TYPE_NAME, &[&schema::RPC_ERROR], |r, _| {
-            Ok(RpcError {
-                error_code: r.int("error_code")?,
-                error_message: r.string("error_message")?,
-            })
+            Ok(RpcError { error_code: r.int("error_code")?, error_message: r.string("error_message")? })
         })
     }
 
@@ -708,8 +632,7 @@ pub enum Frame {
     Error(RpcError),
 }
 
-/// What a frame may start with, for error messages.
-pub const FRAME_EXPECTED: &str = "frame";
+use super::error::FRAME as FRAME_EXPECTED;
 
 impl TlObject for Frame {
     const TYPE_NAME: &'static str = FRAME_EXPECTED;
@@ -718,9 +641,7 @@ impl TlObject for Frame {
         let id = r.peek_id(field)?;
         match id {
             0xa455de90 => ExportChatInvite::decode_boxed(r, field).map(Frame::Request),
-            0xa22cbd96 | 0xed107ab7 => {
-                ExportedChatInvite::decode_boxed(r, field).map(Frame::Answer)
-            }
+            0xa22cbd96 | 0xed107ab7 => ExportedChatInvite::decode_boxed(r, field).map(Frame::Answer),
             0x2144ca19 => RpcError::decode_boxed(r, field).map(Frame::Error),
             _ => Err(r.unexpected_constructor(field, FRAME_EXPECTED, id)),
         }

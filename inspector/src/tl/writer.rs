@@ -15,10 +15,9 @@ pub enum EncodeError {
 impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EncodeError::StringTooLong { len } => write!(
-                f,
-                "a string of {len} bytes is too long for TL (at most {MAX_STRING_LEN} bytes)"
-            ),
+            EncodeError::StringTooLong { len } => {
+                write!(f, "a string of {len} bytes is too long for TL (at most {MAX_STRING_LEN} bytes)")
+            }
         }
     }
 }
@@ -38,10 +37,7 @@ impl Writer {
     }
 
     pub fn with_capacity(capacity: usize) -> Self {
-        Writer {
-            buf: Vec::with_capacity(capacity),
-            error: None,
-        }
+        Writer { buf: Vec::with_capacity(capacity), error: None }
     }
 
     pub fn u32(&mut self, v: u32) {
@@ -65,8 +61,7 @@ impl Writer {
             self.buf.push(len as u8);
             1
         } else if len <= MAX_STRING_LEN {
-            self.buf
-                .extend_from_slice(&[0xfe, len as u8, (len >> 8) as u8, (len >> 16) as u8]);
+            self.buf.extend_from_slice(&[0xfe, len as u8, (len >> 8) as u8, (len >> 16) as u8]);
             4
         } else {
             self.error.get_or_insert(EncodeError::StringTooLong { len });

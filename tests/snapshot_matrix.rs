@@ -1,0 +1,94 @@
+//! Snapshots of the whole flag × peer matrix (encodings and trees), the
+//! answers, the JSON form and the schema view. Review changes with
+//! `cargo insta review`; the files live in snapshots/.
+
+use std::fmt::Write as _;
+
+use inspector::render::{schema, tree};
+use inspector::tl::json::TlJson;
+use inspector::tl::{decode_traced, DecodeOptions, Frame, TlObject};
+use inspector_tests::matrix;
+
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true}, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The tree of `frame` as `inspector decode` prints it without colour,
+/// drawn from a strict decode of its encoding.
+fn tree_of(frame: &Frame) -> String {
+    let bytes = frame.to_bytes().unwrap();
+    let traced = decode_traced::<Frame>(&bytes, DecodeOptions::strict());
+    assert_eq!(traced.result.as_ref(), Ok(frame));
+    assert!(traced.warnings.is_empty());
+    tree::render_tree(&bytes, &traced.trace, false)
+}
+
+#[test]
+fn request_encodings() {
+    let mut out = String::new();
+    for (label, value) in matrix::requests() {
+        writeln!(out, "{label:<60} {}", hex(&value.to_bytes().unwrap())).unwrap();
+    }
+    snapshot!("request_encodings", out);
+}
+
+#[test]
+fn request_trees_per_peer() {
+    for (peer_name, peer) in matrix::peers() {
+        let mut out = String::new();
+        for mask in 0..64 {
+            let frame = Frame::Request(matrix::request(mask, peer.clone()));
+            writeln!(out, "## flags={mask:#04x} peer={peer_name}\n{}", tree_of(&frame)).unwrap();
+        }
+        let file: String = peer_name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        snapshot!(format!("request_trees_{}", file.trim_end_matches('_')), out);
+    }
+}
+
+#[test]
+fn answers() {
+    let mut out = String::new();
+    for (label, frame) in matrix::snapshot_answers() {
+        let bytes = frame.to_bytes().unwrap();
+        writeln!(out, "## {label}\n{}\n{}", hex(&bytes), tree_of(&frame)).unwrap();
+    }
+    snapshot!("answers", out);
+}
+
+#[test]
+fn json_forms() {
+    let mut out = String::new();
+    let samples: Vec<(String, Frame)> = vec![
+        ("request, no optional field".into(), Frame::Request(matrix::request(0, inspector::tl::InputPeer::PeerSelf))),
+        ("request, every field".into(), Frame::Request(matrix::full_request())),
+    ]
+    .into_iter()
+    .chain(
+        matrix::snapshot_answers().into_iter().filter(|(l, _)| l.ends_with("0x7ff") || l.starts_with("rpc_error 400")),
+    )
+    .collect();
+    for (label, frame) in samples {
+        let json = frame.to_json();
+        assert_eq!(Frame::from_json(&json).as_ref(), Ok(&frame), "{label}: JSON does not read back");
+        writeln!(out, "## {label}\n{}", serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    }
+    snapshot!("json_forms", out);
+}
+
+#[test]
+fn schema_views() {
+    let mut out = String::new();
+    for name in schema::known_names() {
+        writeln!(out, "## inspector schema {name}\n{}", schema::render_schema(name, false).unwrap()).unwrap();
+    }
+    writeln!(out, "## inspector schema --tl\n{}", schema::render_tl_lines()).unwrap();
+    snapshot!("schema", out);
+}
