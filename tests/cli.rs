@@ -1,0 +1,260 @@
+//! The command line, run in-process through `inspector::cli::run` with
+//! captured streams: every subcommand, format and exit status, and the
+//! round trip `decode --format json | encode`. (inspector/tests/binary.rs
+//! runs the real binary for what only a process shows.)
+
+use inspector::cli::{run, Io, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
+use inspector::tl::TlObject;
+use inspector_tests::matrix;
+
+struct Output {
+    status: i32,
+    raw_stdout: Vec<u8>,
+    stdout: String,
+    stderr: String,
+}
+
+fn cli(args: &[&str], stdin: &[u8]) -> Output {
+    let mut input = stdin;
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let mut io = Io {
+        stdin: &mut input,
+        stdin_is_terminal: false,
+        stdout: &mut stdout,
+        stdout_is_terminal: false,
+        stderr: &mut stderr,
+    };
+    let status = run(std::iter::once("inspector").chain(args.iter().copied()).map(Into::into), &mut io);
+    Output {
+        status,
+        stdout: String::from_utf8_lossy(&stdout).into(),
+        raw_stdout: stdout,
+        stderr: String::from_utf8_lossy(&stderr).into(),
+    }
+}
+
+const WORKED_EXAMPLE: &str = "90de55a4 39000000 40082abd 4ca5e8dd 0100000000000000 0200000000000000
+03000000 0400000000000000 64000000 01740000 586d4105 008d2700 0500000000000000\n";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true}, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
+}
+
+#[test]
+fn decode_prints_the_tree_by_default() {
+    let out = cli(&["decode"], WORKED_EXAMPLE.as_bytes());
+    assert_eq!(out.status, EXIT_OK, "{}", out.stderr);
+    assert!(out.stderr.is_empty());
+    assert!(!out.stdout.contains('\x1b'), "no colour when piped");
+    snapshot!("cli_decode_tree", out.stdout);
+}
+
+#[test]
+fn decode_accepts_hex_base64_and_raw_alike() {
+    let bytes = inspector::input::parse_hex(WORKED_EXAMPLE).unwrap();
+    let b64 = "kN5VpDkAAABACCq9TKXo3QEAAAAAAAAAAgAAAAAAAAADAAAABAAAAAAAAABkAAAAAXQAAFhtQQUAjScABQAAAAAAAAA=";
+    let tree = cli(&["decode"], WORKED_EXAMPLE.as_bytes()).stdout;
+    for (args, input) in [
+        (vec!["decode"], bytes.clone()),
+        (vec!["decode", "--input", "raw"], bytes.clone()),
+        (vec!["decode"], b64.as_bytes().to_vec()),
+        (vec!["decode", "--input", "base64"], b64.as_bytes().to_vec()),
+        (vec!["decode", "--input", "hex"], format!("0x{}", hex(&bytes)).into_bytes()),
+    ] {
+        let out = cli(&args, &input);
+        assert_eq!((out.status, &out.stdout), (EXIT_OK, &tree), "{args:?}: {}", out.stderr);
+    }
+}
+
+#[test]
+fn decode_reads_a_file_and_dash_means_stdin() {
+    let dir = std::env::temp_dir().join(format!("inspector-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("frame.hex");
+    std::fs::write(&file, WORKED_EXAMPLE).unwrap();
+    let from_file = cli(&["decode", file.to_str().unwrap()], b"");
+    let from_dash = cli(&["decode", "-"], WORKED_EXAMPLE.as_bytes());
+    assert_eq!(from_file.status, EXIT_OK);
+    assert_eq!(from_file.stdout, from_dash.stdout);
+    let missing = cli(&["decode", dir.join("missing.hex").to_str().unwrap()], b"");
+    assert_eq!(missing.status, EXIT_USAGE);
+    assert!(missing.stderr.starts_with("inspector: cannot read "), "{}", missing.stderr);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn decode_json_and_hexdump() {
+    let json = cli(&["decode", "--format", "json"], WORKED_EXAMPLE.as_bytes());
+    assert_eq!(json.status, EXIT_OK);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(value["flags"], 57);
+    assert_eq!(value["peer"]["peer"]["_"], "inputPeerUser");
+    let dump = cli(&["decode", "--format", "hexdump"], WORKED_EXAMPLE.as_bytes());
+    assert_eq!(dump.status, EXIT_OK);
+    snapshot!("cli_decode_hexdump", dump.stdout);
+}
+
+#[test]
+fn json_output_encodes_back_to_the_same_bytes() {
+    let mut frames: Vec<Vec<u8>> = matrix::requests().iter().step_by(37).map(|(_, r)| r.to_bytes().unwrap()).collect();
+    frames.extend(matrix::snapshot_answers().iter().map(|(_, f)| f.to_bytes().unwrap()));
+    for bytes in frames {
+        let json = cli(&["decode", "--format", "json"], hex(&bytes).as_bytes());
+        assert_eq!(json.status, EXIT_OK);
+        let encoded = cli(&["encode"], json.stdout.as_bytes());
+        assert_eq!(encoded.status, EXIT_OK, "{}", encoded.stderr);
+        assert_eq!(encoded.stdout.trim(), hex(&bytes));
+        let raw = cli(&["encode", "--output", "raw"], json.stdout.as_bytes());
+        assert_eq!(raw.raw_stdout, bytes);
+        let b64 = cli(&["encode", "--output", "base64"], json.stdout.as_bytes());
+        assert_eq!(inspector::input::parse_base64(&b64.stdout).unwrap(), bytes);
+    }
+}
+
+#[test]
+fn encode_derives_flags_and_names_bad_fields() {
+    let ok = cli(&["encode"], br#"{"_":"messages.exportChatInvite","peer":{"_":"inputPeerSelf"},"usage_limit":5}"#);
+    assert_eq!((ok.status, ok.stdout.as_str()), (EXIT_OK, "90de55a402000000c97ea07d05000000\n"));
+    let cases: &[(&str, &str)] = &[
+        ("flags disagree", r#"{"_":"messages.exportChatInvite","flags":1,"peer":{"_":"inputPeerSelf"}}"#),
+        ("unknown field", r#"{"_":"messages.exportChatInvite","peer":{"_":"inputPeerSelf"},"titel":"x"}"#),
+        ("unknown nested field", r#"{"_":"messages.exportChatInvite","peer":{"_":"inputPeerChat","chat_id":1,"x":2}}"#),
+        ("missing peer", r#"{"_":"messages.exportChatInvite"}"#),
+        (
+            "missing nested field",
+            r#"{"_":"messages.exportChatInvite","peer":{"_":"inputPeerUserFromMessage","peer":{"_":"inputPeerSelf"},"msg_id":1}}"#,
+        ),
+        (
+            "int out of range",
+            r#"{"_":"messages.exportChatInvite","peer":{"_":"inputPeerSelf"},"expire_date":2147483648}"#,
+        ),
+        (
+            "long out of range",
+            r#"{"_":"messages.exportChatInvite","peer":{"_":"inputPeerChat","chat_id":9223372036854775808}}"#,
+        ),
+        ("float for an int", r#"{"_":"messages.exportChatInvite","peer":{"_":"inputPeerSelf"},"usage_limit":1.5}"#),
+        ("string for an int", r#"{"_":"messages.exportChatInvite","peer":{"_":"inputPeerSelf"},"usage_limit":"5"}"#),
+        ("number for a string", r#"{"_":"messages.exportChatInvite","peer":{"_":"inputPeerSelf"},"title":5}"#),
+        (
+            "string for a true flag",
+            r#"{"_":"messages.exportChatInvite","peer":{"_":"inputPeerSelf"},"request_needed":"yes"}"#,
+        ),
+        (
+            "wrong type for the peer",
+            r#"{"_":"messages.exportChatInvite","peer":{"_":"starsSubscriptionPricing","period":1,"amount":2}}"#,
+        ),
+        ("unknown constructor", r#"{"_":"messages.exportChatInvites","peer":{"_":"inputPeerSelf"}}"#),
+        ("no constructor", r#"{"peer":{"_":"inputPeerSelf"}}"#),
+        ("not an object", r#"[1,2,3]"#),
+        ("not JSON", r#"{"_":"#),
+        ("flags on a constructor without flags", r#"{"_":"rpc_error","flags":0,"error_code":1,"error_message":"x"}"#),
+    ];
+    let mut out = String::new();
+    for (name, json) in cases {
+        let r = cli(&["encode"], json.as_bytes());
+        assert_eq!(r.status, EXIT_INVALID, "{name}: {}", r.stdout);
+        assert!(r.stdout.is_empty());
+        assert_eq!(r.stderr.lines().count(), 1, "{name}: not one line");
+        out.push_str(&format!("{name}\n  {}", r.stderr));
+    }
+    snapshot!("cli_encode_errors", out);
+}
+
+#[test]
+fn decode_errors_exit_1_with_one_line_and_explain_adds_context() {
+    let bad = "90de55a4 39000000 40082abd efbeadde";
+    let plain = cli(&["decode"], bad.as_bytes());
+    assert_eq!(plain.status, EXIT_INVALID);
+    assert!(plain.stdout.is_empty());
+    assert_eq!(
+        plain.stderr.lines().next().unwrap(),
+        "error at byte 0xc in peer.peer: unknown InputPeer constructor 0xdeadbeef"
+    );
+    let explained = cli(&["decode", "--explain"], bad.as_bytes());
+    assert_eq!(explained.status, EXIT_INVALID);
+    snapshot!("cli_decode_explain", explained.stderr);
+}
+
+#[test]
+fn lenient_decodes_with_warnings_and_strict_refuses() {
+    let frame = "90de55a4 50000000 c97ea07d 01 74 00ff";
+    let strict = cli(&["decode"], frame.as_bytes());
+    assert_eq!(strict.status, EXIT_INVALID);
+    let lenient = cli(&["decode", "--lenient"], frame.as_bytes());
+    assert_eq!(lenient.status, EXIT_OK, "{}", lenient.stderr);
+    assert_eq!(lenient.stderr.lines().count(), 2, "{}", lenient.stderr);
+    assert!(lenient.stderr.lines().all(|l| l.starts_with("warning at byte ")));
+    assert!(lenient.stdout.contains("undefined in messages.exportChatInvite"), "{}", lenient.stdout);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        vec!["decode", "--format", "yaml"],
+        vec!["decode", "--max-depth", "0"],
+        vec!["decode", "--max-depth", "100000"],
+        vec!["frobnicate"],
+        vec![],
+        vec!["schema", "NoSuchType"],
+    ] {
+        let out = cli(&args, b"00");
+        assert_eq!(out.status, EXIT_USAGE, "{args:?}");
+        assert!(!out.stderr.is_empty());
+    }
+    let empty = cli(&["decode"], b"");
+    assert_eq!(empty.status, EXIT_INVALID);
+    assert!(empty.stderr.contains("empty"));
+}
+
+#[test]
+fn stdin_on_a_terminal_is_a_usage_error_not_a_hang() {
+    let mut input: &[u8] = b"";
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let mut io = Io {
+        stdin: &mut input,
+        stdin_is_terminal: true,
+        stdout: &mut stdout,
+        stdout_is_terminal: true,
+        stderr: &mut stderr,
+    };
+    assert_eq!(run(["inspector", "decode"].map(Into::into), &mut io), EXIT_USAGE);
+    assert!(String::from_utf8_lossy(&stderr).contains("no input"));
+}
+
+#[test]
+fn help_teaches_every_subcommand() {
+    for sub in ["decode", "encode", "schema"] {
+        let out = cli(&[sub, "--help"], b"");
+        assert_eq!(out.status, EXIT_OK);
+        assert!(out.stdout.contains("Examples:"), "{sub}");
+        assert!(out.stdout.contains(&format!("inspector {sub}")), "{sub}");
+    }
+    let top = cli(&["--help"], b"");
+    assert!(top.stdout.contains("Exit status"));
+}
+
+#[test]
+fn colour_is_opt_in_when_piped() {
+    let always = cli(&["--color", "always", "decode"], WORKED_EXAMPLE.as_bytes());
+    assert!(always.stdout.contains("\x1b["));
+    let never = cli(&["decode", "--color", "never"], WORKED_EXAMPLE.as_bytes());
+    assert!(!never.stdout.contains('\x1b'));
+}
+
+#[test]
+fn schema_subcommand() {
+    let out = cli(&["schema"], b"");
+    assert_eq!(out.status, EXIT_OK);
+    assert!(out.stdout.contains("inputPeerUserFromMessage#a87b0a1c"));
+    assert!(out.stdout.contains("↻"));
+    let tl = cli(&["schema", "--tl"], b"");
+    assert!(tl.stdout.lines().count() == 12);
+}
