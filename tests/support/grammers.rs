@@ -11,6 +11,7 @@
 //! - invalid UTF-8 in a `string`: replaced lossily with U+FFFD;
 //! - a string length beyond the input: it allocates the claimed length
 //!   (up to 16 MiB) before finding out that the bytes are missing.
+//!
 //! And `from_bytes` of a function (`messages.ExportChatInvite`) expects the
 //! bytes after the constructor id, while its `to_bytes` writes the id.
 
