@@ -89,6 +89,9 @@ pub enum Command {
     /// Show the abstract parameter tree of the method or of a type.
     #[command(after_help = SCHEMA_EXAMPLES)]
     Schema(SchemaArgs),
+    /// Decode every messages.exportChatInvite request and answer in a capture.
+    #[command(after_help = crate::pcap_cmd::PCAP_EXAMPLES)]
+    Pcap(crate::pcap_cmd::PcapArgs),
 }
 
 #[derive(Debug, Args)]
@@ -219,6 +222,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>, io: &mut Io<'_>) -> i32 {
         Command::Decode(args) => decode(args, color, io),
         Command::Encode(args) => encode(args, io),
         Command::Schema(args) => schema(args, color, io),
+        Command::Pcap(args) => {
+            Ok(crate::pcap_cmd::run_command(args, color, io.stdin, io.stdin_is_terminal, io.stdout, io.stderr))
+        }
     };
     match result {
         Ok(status) => status,

@@ -1,7 +1,13 @@
 //! An inspector for the MTProto method `messages.exportChatInvite` (TL layer
 //! 223): decode, encode and render its frames, its peers and its answers.
 
+pub mod capture;
 pub mod cli;
+pub mod envelope;
 pub mod input;
+pub mod pcap_cmd;
 pub mod render;
+pub mod service;
+pub mod tcp;
 pub mod tl;
+pub mod transport;

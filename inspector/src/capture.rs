@@ -1,0 +1,744 @@
+//! Capture files: pcap and pcapng records, and the TCP segments inside them.
+//!
+//! [`read_capture`] streams a legacy pcap (either byte order, micro- or
+//! nanosecond timestamps) or a pcapng file (any number of sections and
+//! interfaces) through pcap-parser's buffered reader, so memory stays flat
+//! however long the file is, and calls back once per packet. It is the only
+//! part of the pipeline that reads; it reads from any `Read`, so a pipe or
+//! standard input works the same as a file.
+//!
+//! [`decode_packet`] is pure: it takes a packet's link type and bytes and
+//! returns the TCP segment inside (Ethernet with VLAN tags, Linux SLL and
+//! SLL2, raw IPv4/IPv6, BSD null/loopback; IP and TCP via etherparse), or
+//! says why there is none.
+
+use std::fmt;
+use std::io::Read;
+use std::net::{IpAddr, SocketAddr};
+
+use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+use pcap_parser::pcapng::Block;
+use pcap_parser::traits::PcapReaderIterator;
+use pcap_parser::{LegacyPcapReader, Linktype, PcapBlockOwned, PcapError, PcapNGReader};
+
+/// The reader's starting buffer; it grows for larger records.
+const INITIAL_BUFFER: usize = 1 << 16;
+/// The largest record accepted (a jumbo snapshot length is 256 KiB; some
+/// tools write up to 16 MiB).
+pub const MAX_RECORD: usize = 32 << 20;
+
+/// A packet as the capture file holds it.
+#[derive(Debug, Clone, Copy)]
+pub struct Packet<'a> {
+    /// 1-based packet number, as Wireshark counts.
+    pub number: u64,
+    /// Capture time in nanoseconds since the Unix epoch.
+    pub time_ns: i128,
+    pub linktype: Linktype,
+    /// The captured bytes (maybe fewer than were on the wire).
+    pub data: &'a [u8],
+    /// Length on the wire.
+    pub orig_len: u32,
+    /// pcapng interface id (0 for legacy pcap).
+    pub interface: u32,
+}
+
+/// Something the capture reader wants the user to know, without stopping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureWarning {
+    /// Byte offset of the record in the file.
+    pub file_offset: u64,
+    pub message: String,
+}
+
+impl fmt::Display for CaptureWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "capture byte {}: {}", self.file_offset, self.message)
+    }
+}
+
+/// Why a capture could not be read at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureError {
+    /// Neither pcap nor pcapng.
+    NotACapture(String),
+    /// The input could not be read.
+    Io(String),
+}
+
+impl fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CaptureError::NotACapture(m) => write!(f, "not a pcap or pcapng capture: {m}"),
+            CaptureError::Io(m) => write!(f, "cannot read the capture: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for CaptureError {}
+
+/// What was read, for the summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaptureStats {
+    pub format: &'static str,
+    pub packets: u64,
+    pub sections: u64,
+    pub interfaces: u64,
+    /// The file ended inside a record.
+    pub truncated: bool,
+    pub bytes: u64,
+}
+
+/// One pcapng interface: its link type and timestamp unit.
+#[derive(Debug, Clone, Copy)]
+struct Interface {
+    linktype: Linktype,
+    /// Units per second.
+    resolution: u64,
+    offset_secs: i64,
+}
+
+/// Read every packet of a capture, calling `on_packet` for each and
+/// `on_warning` for what is odd but not fatal. The callbacks run as records
+/// arrive, so a live pipe is decoded as it is written.
+pub fn read_capture<R: Read>(
+    input: R,
+    mut on_packet: impl FnMut(&Packet<'_>),
+    mut on_warning: impl FnMut(CaptureWarning),
+) -> Result<CaptureStats, CaptureError> {
+    let mut reader = open_reader(input)?;
+    let mut stats = CaptureStats::default();
+    let mut legacy_link = Linktype::ETHERNET;
+    let mut legacy_nanos = false;
+    let mut interfaces: Vec<Interface> = Vec::new();
+    let mut buffer_size = INITIAL_BUFFER;
+    loop {
+        match reader.next() {
+            Ok((len, block)) => {
+                let file_offset = stats.bytes;
+                match block {
+                    PcapBlockOwned::LegacyHeader(header) => {
+                        stats.format = "pcap";
+                        legacy_link = header.network;
+                        legacy_nanos = header.is_nanosecond_precision();
+                        stats.interfaces = 1;
+                    }
+                    PcapBlockOwned::Legacy(b) => {
+                        stats.packets += 1;
+                        let frac = u64::from(b.ts_usec) * if legacy_nanos { 1 } else { 1000 };
+                        let data = &b.data[..b.data.len().min(b.caplen as usize)];
+                        on_packet(&Packet {
+                            number: stats.packets,
+                            time_ns: i128::from(b.ts_sec) * 1_000_000_000 + i128::from(frac),
+                            linktype: legacy_link,
+                            data,
+                            orig_len: b.origlen,
+                            interface: 0,
+                        });
+                    }
+                    PcapBlockOwned::NG(block) => {
+                        stats.format = "pcapng";
+                        match block {
+                            Block::SectionHeader(_) => {
+                                // Interface ids are per section.
+                                interfaces.clear();
+                                stats.sections += 1;
+                            }
+                            Block::InterfaceDescription(idb) => {
+                                stats.interfaces += 1;
+                                let resolution = pcap_parser::pcapng::build_ts_resolution(idb.if_tsresol)
+                                    .filter(|&r| r > 0)
+                                    .unwrap_or_else(|| {
+                                        on_warning(CaptureWarning {
+                                            file_offset,
+                                            message: format!(
+                                                "interface {} has an invalid timestamp resolution {}; assuming microseconds",
+                                                interfaces.len(),
+                                                idb.if_tsresol
+                                            ),
+                                        });
+                                        1_000_000
+                                    });
+                                interfaces.push(Interface {
+                                    linktype: idb.linktype,
+                                    resolution,
+                                    offset_secs: idb.if_tsoffset,
+                                });
+                            }
+                            Block::EnhancedPacket(epb) => {
+                                stats.packets += 1;
+                                let Some(iface) = interfaces.get(epb.if_id as usize).copied() else {
+                                    on_warning(CaptureWarning {
+                                        file_offset,
+                                        message: format!(
+                                            "packet {} names interface {}, which was not described; skipped",
+                                            stats.packets, epb.if_id
+                                        ),
+                                    });
+                                    stats.bytes += len as u64;
+                                    reader.consume(len);
+                                    continue;
+                                };
+                                let ts = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
+                                let secs = i128::from(ts / iface.resolution) + i128::from(iface.offset_secs);
+                                let frac =
+                                    i128::from(ts % iface.resolution) * 1_000_000_000 / i128::from(iface.resolution);
+                                let data = &epb.data[..epb.data.len().min(epb.caplen as usize)];
+                                on_packet(&Packet {
+                                    number: stats.packets,
+                                    time_ns: secs * 1_000_000_000 + frac,
+                                    linktype: iface.linktype,
+                                    data,
+                                    orig_len: epb.origlen,
+                                    interface: epb.if_id,
+                                });
+                            }
+                            Block::SimplePacket(spb) => {
+                                stats.packets += 1;
+                                // A simple packet has no timestamp and
+                                // belongs to interface 0.
+                                let linktype = interfaces.first().map_or(Linktype::ETHERNET, |i| i.linktype);
+                                on_packet(&Packet {
+                                    number: stats.packets,
+                                    time_ns: 0,
+                                    linktype,
+                                    data: spb.data,
+                                    orig_len: spb.origlen,
+                                    interface: 0,
+                                });
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                stats.bytes += len as u64;
+                reader.consume(len);
+            }
+            Err(PcapError::Eof) => break,
+            Err(PcapError::Incomplete(_)) => {
+                if let Err(e) = reader.refill() {
+                    return Err(CaptureError::Io(describe(&e)));
+                }
+                if reader.reader_exhausted() && reader.data().is_empty() {
+                    break;
+                }
+            }
+            Err(PcapError::BufferTooSmall) => {
+                if buffer_size >= MAX_RECORD {
+                    on_warning(CaptureWarning {
+                        file_offset: stats.bytes,
+                        message: format!("a record larger than {MAX_RECORD} bytes; the rest of the file is skipped"),
+                    });
+                    stats.truncated = true;
+                    break;
+                }
+                buffer_size *= 2;
+                reader.grow(buffer_size);
+                if let Err(e) = reader.refill() {
+                    return Err(CaptureError::Io(describe(&e)));
+                }
+            }
+            Err(PcapError::UnexpectedEof) => {
+                stats.truncated = true;
+                on_warning(CaptureWarning {
+                    file_offset: stats.bytes,
+                    message: "the capture ends inside a record (truncated file)".into(),
+                });
+                break;
+            }
+            Err(PcapError::ReadError) => return Err(CaptureError::Io("read error".into())),
+            Err(e) => {
+                // A damaged record: nothing after it can be found reliably.
+                on_warning(CaptureWarning {
+                    file_offset: stats.bytes,
+                    message: format!("damaged record ({}); the rest of the file is skipped", describe(&e)),
+                });
+                stats.truncated = true;
+                break;
+            }
+        }
+    }
+    if stats.format.is_empty() {
+        stats.format = "pcap";
+    }
+    Ok(stats)
+}
+
+/// Read the file header ourselves (a pipe may deliver it in pieces, and
+/// pcap-parser wants it whole in its first read), then hand the reader over.
+fn open_reader<'r, R: Read + 'r>(mut input: R) -> Result<Box<dyn PcapReaderIterator + 'r>, CaptureError> {
+    let mut head = vec![0u8; 12];
+    let got = read_full(&mut input, &mut head)?;
+    if got == 0 {
+        return Err(CaptureError::NotACapture("the input is empty".into()));
+    }
+    if got < 12 {
+        return Err(CaptureError::NotACapture("the input ends inside the file header".into()));
+    }
+    let magic = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+    let header_len = match magic {
+        0x0a0d_0d0a => {
+            // The section header's length, in the byte order its magic shows.
+            let len_bytes = [head[4], head[5], head[6], head[7]];
+            let len = match [head[8], head[9], head[10], head[11]] {
+                [0x4d, 0x3c, 0x2b, 0x1a] => u32::from_le_bytes(len_bytes),
+                [0x1a, 0x2b, 0x3c, 0x4d] => u32::from_be_bytes(len_bytes),
+                _ => {
+                    return Err(CaptureError::NotACapture(
+                        "pcapng section header with an unknown byte-order magic".into(),
+                    ))
+                }
+            } as usize;
+            if !(28..=MAX_RECORD).contains(&len) {
+                return Err(CaptureError::NotACapture(format!("pcapng section header of {len} bytes")));
+            }
+            len
+        }
+        0xa1b2_c3d4 | 0xd4c3_b2a1 | 0xa1b2_3c4d | 0x4d3c_b2a1 => 24,
+        _ => {
+            return Err(CaptureError::NotACapture(format!(
+                "unknown file header {:02x} {:02x} {:02x} {:02x}",
+                head[0], head[1], head[2], head[3]
+            )))
+        }
+    };
+    head.resize(header_len, 0);
+    if read_full(&mut input, &mut head[12..])? < header_len - 12 {
+        return Err(CaptureError::NotACapture("the input ends inside the file header".into()));
+    }
+    let capacity = INITIAL_BUFFER.max(header_len * 2);
+    let chained = std::io::Cursor::new(head).chain(input);
+    let reader: Result<Box<dyn PcapReaderIterator + 'r>, _> = if magic == 0x0a0d_0d0a {
+        PcapNGReader::new(capacity, chained).map(|r| Box::new(r) as Box<dyn PcapReaderIterator>)
+    } else {
+        LegacyPcapReader::new(capacity, chained).map(|r| Box::new(r) as Box<dyn PcapReaderIterator>)
+    };
+    reader.map_err(|e| CaptureError::NotACapture(describe(&e)))
+}
+
+/// Fill `buf` unless the input ends first; the count read.
+fn read_full(input: &mut impl Read, buf: &mut [u8]) -> Result<usize, CaptureError> {
+    let mut got = 0;
+    while got < buf.len() {
+        match input.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(CaptureError::Io(e.to_string())),
+        }
+    }
+    Ok(got)
+}
+
+fn describe<I>(e: &PcapError<I>) -> String {
+    match e {
+        PcapError::Eof => "end of input".into(),
+        PcapError::BufferTooSmall => "record too large".into(),
+        PcapError::UnexpectedEof => "unexpected end of input".into(),
+        PcapError::ReadError => "read error".into(),
+        PcapError::Incomplete(n) => format!("incomplete, {n} more bytes needed"),
+        PcapError::HeaderNotRecognized => "unknown file header".into(),
+        PcapError::NomError(_, kind) | PcapError::OwnedNomError(_, kind) => format!("malformed ({kind:?})"),
+    }
+}
+
+/// A TCP segment from a packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpSegment<'a> {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub seq: u32,
+    pub ack: Option<u32>,
+    pub syn: bool,
+    pub fin: bool,
+    pub rst: bool,
+    pub payload: &'a [u8],
+}
+
+/// Why a packet holds no usable TCP segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotTcp {
+    /// Another protocol (UDP, ARP, ...): skipped silently.
+    OtherProtocol,
+    /// An IP fragment: reassembly is not supported, so it is reported.
+    Fragment,
+    /// A link type this tool does not read.
+    UnsupportedLink(i32),
+    /// Malformed headers: reported with the reason.
+    Malformed(String),
+}
+
+impl fmt::Display for NotTcp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotTcp::OtherProtocol => f.write_str("not TCP"),
+            NotTcp::Fragment => f.write_str(
+                "an IP fragment (fragment reassembly is not supported; its bytes are missing from the stream)",
+            ),
+            NotTcp::UnsupportedLink(l) => write!(f, "link type {l} is not supported"),
+            NotTcp::Malformed(m) => write!(f, "malformed packet: {m}"),
+        }
+    }
+}
+
+const ETHERTYPE_IPV4: u16 = 0x0800;
+const ETHERTYPE_IPV6: u16 = 0x86dd;
+
+/// The TCP segment in a packet of link type `linktype`.
+pub fn decode_packet(linktype: Linktype, data: &[u8]) -> Result<TcpSegment<'_>, NotTcp> {
+    let sliced = match linktype {
+        Linktype::ETHERNET => SlicedPacket::from_ethernet(data),
+        Linktype::LINUX_SLL => SlicedPacket::from_linux_sll(data),
+        Linktype::LINUX_SLL2 => {
+            // SLL2: protocol type (2, big endian) first, 20-byte header.
+            if data.len() < 20 {
+                return Err(NotTcp::Malformed(format!("SLL2 header needs 20 bytes, found {}", data.len())));
+            }
+            let proto = u16::from_be_bytes([data[0], data[1]]);
+            if proto != ETHERTYPE_IPV4 && proto != ETHERTYPE_IPV6 {
+                return Err(NotTcp::OtherProtocol);
+            }
+            SlicedPacket::from_ip(&data[20..])
+        }
+        Linktype::RAW | Linktype::IPV4 | Linktype::IPV6 => SlicedPacket::from_ip(data),
+        Linktype::NULL | Linktype::LOOP => {
+            // A 4-byte address family: host order for NULL (either), network
+            // order for LOOP. AF_INET is 2 everywhere; AF_INET6 varies (10,
+            // 24, 28, 30), so the IP version nibble decides.
+            if data.len() < 4 {
+                return Err(NotTcp::Malformed(format!("loopback header needs 4 bytes, found {}", data.len())));
+            }
+            let le = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+            let be = u32::from_be_bytes([data[0], data[1], data[2], data[3]]);
+            let family = if le < 256 { le } else { be };
+            if ![2, 10, 24, 28, 30].contains(&family) {
+                return Err(NotTcp::OtherProtocol);
+            }
+            SlicedPacket::from_ip(&data[4..])
+        }
+        other => return Err(NotTcp::UnsupportedLink(other.0)),
+    };
+    let sliced = sliced.map_err(|e| NotTcp::Malformed(e.to_string()))?;
+    let (src_ip, dst_ip, fragmented): (IpAddr, IpAddr, bool) = match &sliced.net {
+        Some(NetSlice::Ipv4(ip)) => {
+            (ip.header().source_addr().into(), ip.header().destination_addr().into(), ip.is_payload_fragmented())
+        }
+        Some(NetSlice::Ipv6(ip)) => {
+            (ip.header().source_addr().into(), ip.header().destination_addr().into(), ip.is_payload_fragmented())
+        }
+        _ => return Err(NotTcp::OtherProtocol),
+    };
+    if fragmented {
+        return Err(NotTcp::Fragment);
+    }
+    let Some(TransportSlice::Tcp(tcp)) = &sliced.transport else {
+        return Err(NotTcp::OtherProtocol);
+    };
+    Ok(TcpSegment {
+        src: SocketAddr::new(src_ip, tcp.source_port()),
+        dst: SocketAddr::new(dst_ip, tcp.destination_port()),
+        seq: tcp.sequence_number(),
+        ack: tcp.ack().then(|| tcp.acknowledgment_number()),
+        syn: tcp.syn(),
+        fin: tcp.fin(),
+        rst: tcp.rst(),
+        payload: tcp.payload(),
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A minimal capture writer for tests: legacy pcap in either byte order
+    /// and precision, and pcapng with several interfaces and sections.
+    pub struct PcapWriter {
+        pub out: Vec<u8>,
+        big_endian: bool,
+        nanos: bool,
+    }
+
+    impl PcapWriter {
+        pub fn legacy(linktype: i32, big_endian: bool, nanos: bool) -> Self {
+            let mut w = PcapWriter { out: Vec::new(), big_endian, nanos };
+            let magic: u32 = if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 };
+            w.u32(magic);
+            w.u16(2);
+            w.u16(4);
+            w.u32(0);
+            w.u32(0);
+            w.u32(262_144);
+            w.u32(linktype as u32);
+            w
+        }
+
+        fn u32(&mut self, v: u32) {
+            let b = if self.big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
+            self.out.extend_from_slice(&b);
+        }
+
+        fn u16(&mut self, v: u16) {
+            let b = if self.big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
+            self.out.extend_from_slice(&b);
+        }
+
+        pub fn packet(&mut self, time_ns: u64, data: &[u8]) {
+            self.u32((time_ns / 1_000_000_000) as u32);
+            let frac = time_ns % 1_000_000_000;
+            self.u32(if self.nanos { frac } else { frac / 1000 } as u32);
+            self.u32(data.len() as u32);
+            self.u32(data.len() as u32);
+            self.out.extend_from_slice(data);
+        }
+
+        /// A pcapng section header block (little endian).
+        pub fn ng_section(out: &mut Vec<u8>) {
+            let body =
+                [0x1a2b_3c4du32.to_le_bytes().to_vec(), vec![1, 0, 0, 0], (-1i64).to_le_bytes().to_vec()].concat();
+            ng_block(out, 0x0a0d0d0a, &body);
+        }
+
+        /// An interface description block; `tsresol` 9 means nanoseconds.
+        pub fn ng_interface(out: &mut Vec<u8>, linktype: u16, tsresol: Option<u8>) {
+            let mut body = Vec::new();
+            body.extend_from_slice(&linktype.to_le_bytes());
+            body.extend_from_slice(&[0, 0]);
+            body.extend_from_slice(&0u32.to_le_bytes());
+            if let Some(r) = tsresol {
+                body.extend_from_slice(&9u16.to_le_bytes());
+                body.extend_from_slice(&1u16.to_le_bytes());
+                body.extend_from_slice(&[r, 0, 0, 0]);
+                body.extend_from_slice(&[0, 0, 0, 0]);
+            }
+            ng_block(out, 1, &body);
+        }
+
+        pub fn ng_packet(out: &mut Vec<u8>, if_id: u32, ts: u64, data: &[u8]) {
+            let mut body = Vec::new();
+            body.extend_from_slice(&if_id.to_le_bytes());
+            body.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
+            body.extend_from_slice(&(ts as u32).to_le_bytes());
+            body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            body.extend_from_slice(data);
+            while body.len() % 4 != 0 {
+                body.push(0);
+            }
+            ng_block(out, 6, &body);
+        }
+    }
+
+    fn ng_block(out: &mut Vec<u8>, kind: u32, body: &[u8]) {
+        let len = (12 + body.len()) as u32;
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(&len.to_le_bytes());
+    }
+
+    /// An IPv4 or IPv6 TCP packet (no link header).
+    pub fn ip_tcp(
+        src: SocketAddr,
+        dst: SocketAddr,
+        seq: u32,
+        ack: Option<u32>,
+        flags: (bool, bool, bool),
+        payload: &[u8],
+    ) -> Vec<u8> {
+        let (syn, fin, rst) = flags;
+        let builder = match (src.ip(), dst.ip()) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => etherparse::PacketBuilder::ipv4(s.octets(), d.octets(), 64),
+            (IpAddr::V6(s), IpAddr::V6(d)) => etherparse::PacketBuilder::ipv6(s.octets(), d.octets(), 64),
+            _ => panic!("mixed address families"),
+        };
+        let mut b = builder.tcp(src.port(), dst.port(), seq, 65535);
+        if syn {
+            b = b.syn();
+        }
+        if fin {
+            b = b.fin();
+        }
+        if rst {
+            b = b.rst();
+        }
+        if let Some(a) = ack {
+            b = b.ack(a);
+        }
+        let mut out = Vec::with_capacity(b.size(payload.len()));
+        b.write(&mut out, payload).unwrap();
+        out
+    }
+
+    /// Wrap an IP packet in a link header.
+    pub fn with_link(linktype: i32, ip: &[u8], vlan: bool) -> Vec<u8> {
+        let v6 = ip[0] >> 4 == 6;
+        let ethertype: u16 = if v6 { 0x86dd } else { 0x0800 };
+        let mut out = Vec::new();
+        match linktype {
+            1 => {
+                out.extend_from_slice(&[0; 12]);
+                if vlan {
+                    out.extend_from_slice(&0x8100u16.to_be_bytes());
+                    out.extend_from_slice(&42u16.to_be_bytes());
+                }
+                out.extend_from_slice(&ethertype.to_be_bytes());
+            }
+            113 => {
+                out.extend_from_slice(&[0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0]);
+                out.extend_from_slice(&ethertype.to_be_bytes());
+            }
+            276 => {
+                out.extend_from_slice(&ethertype.to_be_bytes());
+                out.extend_from_slice(&[0, 0, 0, 0, 0, 1, 0, 1, 4, 6, 1, 2, 3, 4, 5, 6, 0, 0]);
+            }
+            0 => out.extend_from_slice(&(if v6 { 30u32 } else { 2 }).to_le_bytes()),
+            108 => out.extend_from_slice(&(if v6 { 24u32 } else { 2 }).to_be_bytes()),
+            _ => {}
+        }
+        out.extend_from_slice(ip);
+        out
+    }
+
+    fn addrs(v6: bool) -> (SocketAddr, SocketAddr) {
+        if v6 {
+            ("[::1]:50000".parse().unwrap(), "[2001:db8::1]:443".parse().unwrap())
+        } else {
+            ("10.0.0.1:50000".parse().unwrap(), "149.154.167.50:443".parse().unwrap())
+        }
+    }
+
+    #[test]
+    fn every_link_type_and_ip_version() {
+        for linktype in [1, 113, 276, 0, 108, 101, 228, 229] {
+            for v6 in [false, true] {
+                if (linktype == 228 && v6) || (linktype == 229 && !v6) {
+                    continue;
+                }
+                let (a, b) = addrs(v6);
+                let ip = ip_tcp(a, b, 1000, Some(5), (false, false, false), b"hello");
+                let pkt = with_link(linktype, &ip, linktype == 1);
+                let seg = decode_packet(Linktype(linktype), &pkt).unwrap_or_else(|e| panic!("{linktype} {v6}: {e}"));
+                assert_eq!((seg.src, seg.dst, seg.seq, seg.payload), (a, b, 1000, &b"hello"[..]));
+                assert_eq!(seg.ack, Some(5));
+            }
+        }
+        assert_eq!(decode_packet(Linktype(147), &[0; 40]), Err(NotTcp::UnsupportedLink(147)));
+        assert!(matches!(decode_packet(Linktype::ETHERNET, &[0; 5]), Err(NotTcp::Malformed(_))));
+        assert!(matches!(decode_packet(Linktype::LINUX_SLL2, &[0; 5]), Err(NotTcp::Malformed(_))));
+    }
+
+    #[test]
+    fn fragments_are_reported() {
+        let (a, b) = addrs(false);
+        let mut ip = ip_tcp(a, b, 1, None, (false, false, false), b"abcdefgh");
+        ip[6] |= 0x20; // more fragments
+                       // Recompute nothing: etherparse does not check the IPv4 checksum.
+        assert_eq!(decode_packet(Linktype::RAW, &ip), Err(NotTcp::Fragment));
+    }
+
+    /// Number, time, link type, length and interface of each packet.
+    type Seen = Vec<(u64, i128, i32, usize, u32)>;
+
+    fn collect(bytes: &[u8]) -> (Result<CaptureStats, CaptureError>, Seen, Vec<String>) {
+        let mut packets = Vec::new();
+        let mut warnings = Vec::new();
+        let r = read_capture(
+            bytes,
+            |p| packets.push((p.number, p.time_ns, p.linktype.0, p.data.len(), p.interface)),
+            |w| warnings.push(w.to_string()),
+        );
+        (r, packets, warnings)
+    }
+
+    #[test]
+    fn legacy_pcap_in_both_byte_orders_and_precisions() {
+        for big_endian in [false, true] {
+            for nanos in [false, true] {
+                let mut w = PcapWriter::legacy(101, big_endian, nanos);
+                w.packet(1_700_000_000_123_456_789, &[0x45; 30]);
+                w.packet(1_700_000_001_000_001_000, &[0x45; 3000]);
+                let (r, p, warnings) = collect(&w.out);
+                let stats = r.unwrap();
+                assert_eq!(stats.packets, 2);
+                assert!(warnings.is_empty());
+                let first = if nanos { 1_700_000_000_123_456_789 } else { 1_700_000_000_123_456_000 };
+                assert_eq!(p[0], (1, first, 101, 30, 0), "{big_endian} {nanos}");
+                assert_eq!(p[1].3, 3000);
+            }
+        }
+    }
+
+    #[test]
+    fn pcapng_with_several_sections_and_interfaces() {
+        let mut out = Vec::new();
+        PcapWriter::ng_section(&mut out);
+        PcapWriter::ng_interface(&mut out, 1, None);
+        PcapWriter::ng_interface(&mut out, 113, Some(9));
+        PcapWriter::ng_packet(&mut out, 0, 1_700_000_000_000_001, &[1; 10]);
+        PcapWriter::ng_packet(&mut out, 1, 1_700_000_000_000_000_002, &[2; 11]);
+        PcapWriter::ng_packet(&mut out, 7, 5, &[3; 12]);
+        PcapWriter::ng_section(&mut out);
+        PcapWriter::ng_interface(&mut out, 276, None);
+        PcapWriter::ng_packet(&mut out, 0, 1_700_000_000_000_003, &[4; 13]);
+        let (r, p, warnings) = collect(&out);
+        let stats = r.unwrap();
+        assert_eq!((stats.format, stats.sections, stats.interfaces, stats.packets), ("pcapng", 2, 3, 4));
+        assert_eq!(p[0], (1, 1_700_000_000_000_001_000, 1, 10, 0));
+        assert_eq!(p[1], (2, 1_700_000_000_000_000_002, 113, 11, 1));
+        assert_eq!(p[2], (4, 1_700_000_000_000_003_000, 276, 13, 0));
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("interface 7"), "{warnings:?}");
+    }
+
+    #[test]
+    fn truncated_and_foreign_files() {
+        let mut w = PcapWriter::legacy(1, false, false);
+        w.packet(0, &[0; 100]);
+        let cut = &w.out[..w.out.len() - 10];
+        let (r, p, warnings) = collect(cut);
+        assert!(r.unwrap().truncated);
+        assert!(p.is_empty());
+        assert!(warnings[0].contains("truncated"), "{warnings:?}");
+
+        assert!(matches!(collect(b"hello, world, this is not a capture").0, Err(CaptureError::NotACapture(_))));
+        assert!(matches!(collect(b"").0, Err(CaptureError::NotACapture(_))));
+    }
+
+    #[test]
+    fn large_records_grow_the_buffer() {
+        let mut w = PcapWriter::legacy(101, false, false);
+        w.packet(0, &vec![0x45; 200_000]);
+        w.packet(0, &[0x45; 20]);
+        let (r, p, _) = collect(&w.out);
+        assert_eq!(r.unwrap().packets, 2);
+        assert_eq!(p[0].3, 200_000);
+    }
+
+    #[test]
+    fn the_real_captures_read() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/captures/");
+        for name in ["abridged.pcap", "obfuscated_intermediate.pcap"] {
+            let Ok(bytes) = std::fs::read(format!("{dir}{name}")) else {
+                eprintln!("{name} not found; skipping");
+                continue;
+            };
+            let mut tcp = 0;
+            let mut payload = 0;
+            let r = read_capture(
+                &bytes[..],
+                |p| {
+                    if let Ok(seg) = decode_packet(p.linktype, p.data) {
+                        tcp += 1;
+                        payload += seg.payload.len();
+                    }
+                },
+                |w| panic!("{w}"),
+            )
+            .unwrap();
+            assert_eq!(r.packets, 25, "{name}");
+            assert_eq!(tcp, 25, "{name}");
+            let want = if name.starts_with("abridged") { 2468 + 2216 } else { 2648 + 2292 };
+            assert_eq!(payload, want, "{name}");
+        }
+    }
+}

@@ -1,0 +1,968 @@
+//! The MTProto service layer: what stands between a message body and the
+//! exportChatInvite request or answer inside it.
+//!
+//! [`unwrap_message`] takes one message's body and returns every object it
+//! carries, each with the chain of wrappers that was removed around it:
+//! `msg_container` (recursively), `gzip_packed` (decompressed under a size
+//! cap), `rpc_result`, `invokeWithLayer`, `initConnection` (with its proxy
+//! and JSON params), `invokeAfterMsg(s)`, `invokeWithoutUpdates`,
+//! `invokeWithTakeout`, `invokeWithBusinessConnection`,
+//! `invokeWithMessagesRange`. The objects left are classified: an
+//! exportChatInvite request, an answer (chatInviteExported,
+//! chatInvitePublicJoinRequests, rpc_error), a named service message
+//! (msgs_ack, ping, pong, new_session_created, bad_server_salt,
+//! bad_msg_notification, ...), or an unknown constructor shown by id and
+//! length. Requests and answers are returned as their bare TL bytes for the
+//! TL core to decode.
+//!
+//! Every length is checked against the bytes present before it is used, the
+//! unwrapping depth is bounded, and gzip output is capped, so hostile input
+//! cannot exhaust the stack or memory. Problems are values naming the
+//! offset and the field.
+
+use std::fmt;
+use std::io::Read;
+
+use flate2::read::GzDecoder;
+use serde_json::{json, Map, Value};
+
+use crate::tl::{DecodeOptions, Reader};
+
+/// How deep wrappers (and initConnection's JSON params) may nest.
+pub const DEFAULT_MAX_DEPTH: usize = 32;
+/// The most bytes one `gzip_packed` may decompress to.
+pub const DEFAULT_GZIP_CAP: usize = 16 << 20;
+
+const MSG_CONTAINER: u32 = 0x73f1_f8dc;
+const RPC_RESULT: u32 = 0xf35c_6d01;
+const GZIP_PACKED: u32 = 0x3072_cfa1;
+const INVOKE_WITH_LAYER: u32 = 0xda9b_0d0d;
+const INIT_CONNECTION: u32 = 0xc1cd_5ea9;
+const INVOKE_AFTER_MSG: u32 = 0xcb9f_372d;
+const INVOKE_AFTER_MSGS: u32 = 0x3dc4_b4f0;
+const INVOKE_WITHOUT_UPDATES: u32 = 0xbf94_59b7;
+const INVOKE_WITH_TAKEOUT: u32 = 0xaca9_fd2e;
+const INVOKE_WITH_BUSINESS_CONNECTION: u32 = 0xdd28_9f8e;
+const INVOKE_WITH_MESSAGES_RANGE: u32 = 0x3652_75f2;
+const MESSAGE_RANGE: u32 = 0x0ae3_0253;
+const INPUT_CLIENT_PROXY: u32 = 0x7558_8b3f;
+const VECTOR: u32 = 0x1cb5_c415;
+
+const EXPORT_CHAT_INVITE: u32 = 0xa455_de90;
+const CHAT_INVITE_EXPORTED: u32 = 0xa22c_bd96;
+const CHAT_INVITE_PUBLIC_JOIN_REQUESTS: u32 = 0xed10_7ab7;
+const RPC_ERROR: u32 = 0x2144_ca19;
+
+const MSGS_ACK: u32 = 0x62d6_b459;
+const BAD_MSG_NOTIFICATION: u32 = 0xa7ef_f811;
+const BAD_SERVER_SALT: u32 = 0xedab_447b;
+const NEW_SESSION_CREATED: u32 = 0x9ec2_0908;
+const PING: u32 = 0x7abe_77ec;
+const PING_DELAY_DISCONNECT: u32 = 0xf342_7b8c;
+const PONG: u32 = 0x3477_73c5;
+
+const JSON_NULL: u32 = 0x3f6d_7b68;
+const JSON_BOOL: u32 = 0xc734_5e6a;
+const JSON_NUMBER: u32 = 0x2be0_dfa4;
+const JSON_STRING: u32 = 0xb71e_767a;
+const JSON_ARRAY: u32 = 0xf744_4763;
+const JSON_OBJECT: u32 = 0x99c1_d49d;
+const JSON_OBJECT_VALUE: u32 = 0xc0de_1bd9;
+const BOOL_TRUE: u32 = 0x9972_75b5;
+const BOOL_FALSE: u32 = 0xbc79_9737;
+
+/// Limits for unwrapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceOptions {
+    pub max_depth: usize,
+    pub gzip_cap: usize,
+}
+
+impl Default for ServiceOptions {
+    fn default() -> Self {
+        ServiceOptions { max_depth: DEFAULT_MAX_DEPTH, gzip_cap: DEFAULT_GZIP_CAP }
+    }
+}
+
+/// A wrapper that was removed, with what it said.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Wrapper {
+    MsgContainer { container_msg_id: i64 },
+    GzipPacked { packed: usize, unpacked: usize },
+    RpcResult { req_msg_id: i64 },
+    InvokeWithLayer { layer: i32 },
+    InitConnection(Box<InitConnection>),
+    InvokeAfterMsg { msg_id: i64 },
+    InvokeAfterMsgs { msg_ids: Vec<i64> },
+    InvokeWithoutUpdates,
+    InvokeWithTakeout { takeout_id: i64 },
+    InvokeWithBusinessConnection { connection_id: String },
+    InvokeWithMessagesRange { min_id: i32, max_id: i32 },
+}
+
+/// The fields of `initConnection`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InitConnection {
+    pub flags: u32,
+    pub api_id: i32,
+    pub device_model: String,
+    pub system_version: String,
+    pub app_version: String,
+    pub system_lang_code: String,
+    pub lang_pack: String,
+    pub lang_code: String,
+    pub proxy: Option<(String, i32)>,
+    pub params: Option<Value>,
+}
+
+impl Wrapper {
+    /// The TL name, as in `wrapping` lists.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Wrapper::MsgContainer { .. } => "msg_container",
+            Wrapper::GzipPacked { .. } => "gzip_packed",
+            Wrapper::RpcResult { .. } => "rpc_result",
+            Wrapper::InvokeWithLayer { .. } => "invokeWithLayer",
+            Wrapper::InitConnection(_) => "initConnection",
+            Wrapper::InvokeAfterMsg { .. } => "invokeAfterMsg",
+            Wrapper::InvokeAfterMsgs { .. } => "invokeAfterMsgs",
+            Wrapper::InvokeWithoutUpdates => "invokeWithoutUpdates",
+            Wrapper::InvokeWithTakeout { .. } => "invokeWithTakeout",
+            Wrapper::InvokeWithBusinessConnection { .. } => "invokeWithBusinessConnection",
+            Wrapper::InvokeWithMessagesRange { .. } => "invokeWithMessagesRange",
+        }
+    }
+
+    /// The wrapper's fields in JSON, for reports that want them.
+    pub fn to_json(&self) -> Value {
+        let mut o = Map::new();
+        o.insert("_".into(), self.name().into());
+        match self {
+            Wrapper::MsgContainer { container_msg_id } => {
+                o.insert("msg_id".into(), (*container_msg_id).into());
+            }
+            Wrapper::GzipPacked { packed, unpacked } => {
+                o.insert("packed_len".into(), (*packed).into());
+                o.insert("unpacked_len".into(), (*unpacked).into());
+            }
+            Wrapper::RpcResult { req_msg_id } => {
+                o.insert("req_msg_id".into(), (*req_msg_id).into());
+            }
+            Wrapper::InvokeWithLayer { layer } => {
+                o.insert("layer".into(), (*layer).into());
+            }
+            Wrapper::InitConnection(i) => {
+                o.insert("flags".into(), i.flags.into());
+                o.insert("api_id".into(), i.api_id.into());
+                o.insert("device_model".into(), i.device_model.clone().into());
+                o.insert("system_version".into(), i.system_version.clone().into());
+                o.insert("app_version".into(), i.app_version.clone().into());
+                o.insert("system_lang_code".into(), i.system_lang_code.clone().into());
+                o.insert("lang_pack".into(), i.lang_pack.clone().into());
+                o.insert("lang_code".into(), i.lang_code.clone().into());
+                o.insert(
+                    "proxy".into(),
+                    i.proxy
+                        .as_ref()
+                        .map_or(Value::Null, |(a, p)| json!({"_": "inputClientProxy", "address": a, "port": p})),
+                );
+                o.insert("params".into(), i.params.clone().unwrap_or(Value::Null));
+            }
+            Wrapper::InvokeAfterMsg { msg_id } => {
+                o.insert("msg_id".into(), (*msg_id).into());
+            }
+            Wrapper::InvokeAfterMsgs { msg_ids } => {
+                o.insert("msg_ids".into(), msg_ids.clone().into());
+            }
+            Wrapper::InvokeWithoutUpdates => {}
+            Wrapper::InvokeWithTakeout { takeout_id } => {
+                o.insert("takeout_id".into(), (*takeout_id).into());
+            }
+            Wrapper::InvokeWithBusinessConnection { connection_id } => {
+                o.insert("connection_id".into(), connection_id.clone().into());
+            }
+            Wrapper::InvokeWithMessagesRange { min_id, max_id } => {
+                o.insert("range".into(), json!({"_": "messageRange", "min_id": min_id, "max_id": max_id}));
+            }
+        }
+        Value::Object(o)
+    }
+}
+
+impl fmt::Display for Wrapper {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Wrapper::InvokeWithLayer { layer } => write!(f, "invokeWithLayer({layer})"),
+            Wrapper::InitConnection(i) => write!(f, "initConnection({})", i.api_id),
+            Wrapper::RpcResult { req_msg_id } => write!(f, "rpc_result({req_msg_id})"),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+/// Join a wrapping chain as `msg_container › invokeWithLayer(223) › initConnection(…)`.
+pub fn chain_text(wrapping: &[Wrapper]) -> String {
+    wrapping.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(" › ")
+}
+
+/// What an unwrapped object is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Content {
+    /// `messages.exportChatInvite`: its bytes, constructor id first.
+    Request(Vec<u8>),
+    /// chatInviteExported, chatInvitePublicJoinRequests or rpc_error.
+    Answer(Vec<u8>),
+    /// A named service message, summarized.
+    Service(ServiceMessage),
+    /// A constructor this tool does not name.
+    Other { id: u32, len: usize },
+    /// The bytes could not be unwrapped.
+    Malformed(ServiceError),
+}
+
+/// A service message's name and fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceMessage {
+    pub name: &'static str,
+    pub fields: Map<String, Value>,
+}
+
+impl ServiceMessage {
+    pub fn to_json(&self) -> Value {
+        let mut o = Map::new();
+        o.insert("_".into(), self.name.into());
+        o.extend(self.fields.clone());
+        Value::Object(o)
+    }
+
+    /// One line: `msgs_ack msg_ids=[...]`.
+    pub fn summary(&self) -> String {
+        let mut s = self.name.to_string();
+        for (k, v) in &self.fields {
+            s.push_str(&format!(" {k}={v}"));
+        }
+        s
+    }
+}
+
+/// One object found in a message, with what was around it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unwrapped {
+    /// The id of the message that carries it (the inner message's, inside a
+    /// container).
+    pub msg_id: i64,
+    pub seq_no: i32,
+    /// Outermost first.
+    pub wrapping: Vec<Wrapper>,
+    /// From the innermost `rpc_result`, for answers.
+    pub req_msg_id: Option<i64>,
+    pub content: Content,
+}
+
+/// A problem, one line: where, in which field, what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceError {
+    /// Offset in the message body, or in the decompressed bytes when
+    /// `in_gzip` is set.
+    pub offset: usize,
+    pub in_gzip: bool,
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error at byte 0x{:x}", self.offset)?;
+        if self.in_gzip {
+            f.write_str(" of the gzip_packed content")?;
+        }
+        write!(f, " in {}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for ServiceError {}
+
+/// Everything a message body carries.
+pub fn unwrap_message(body: &[u8], msg_id: i64, seq_no: i32, options: ServiceOptions) -> Vec<Unwrapped> {
+    let mut out = Vec::new();
+    let mut u = Unwrapper { options, out: &mut out };
+    let ctx = Ctx { msg_id, seq_no, wrapping: Vec::new(), req_msg_id: None, in_gzip: false };
+    u.object(body, 0, body.len(), &ctx, 0);
+    out
+}
+
+#[derive(Clone)]
+struct Ctx {
+    msg_id: i64,
+    seq_no: i32,
+    wrapping: Vec<Wrapper>,
+    req_msg_id: Option<i64>,
+    in_gzip: bool,
+}
+
+impl Ctx {
+    fn with(&self, w: Wrapper) -> Ctx {
+        let mut c = self.clone();
+        c.wrapping.push(w);
+        c
+    }
+}
+
+struct Unwrapper<'o> {
+    options: ServiceOptions,
+    out: &'o mut Vec<Unwrapped>,
+}
+
+/// A cursor over `buf[..end]` whose offsets are those of `buf`.
+fn cursor(buf: &[u8], start: usize, end: usize) -> Reader<'_> {
+    let mut r = Reader::new(&buf[..end], DecodeOptions::strict());
+    // `start <= end` always holds for the ranges built below.
+    let _ = r.take(start, "", "");
+    r
+}
+
+fn le32(b: &[u8]) -> u32 {
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+impl Unwrapper<'_> {
+    fn emit(&mut self, ctx: &Ctx, content: Content) {
+        self.out.push(Unwrapped {
+            msg_id: ctx.msg_id,
+            seq_no: ctx.seq_no,
+            wrapping: ctx.wrapping.clone(),
+            req_msg_id: ctx.req_msg_id,
+            content,
+        });
+    }
+
+    fn error(&mut self, ctx: &Ctx, offset: usize, field: &str, message: String) {
+        let e = ServiceError { offset, in_gzip: ctx.in_gzip, field: field.to_string(), message };
+        self.emit(ctx, Content::Malformed(e));
+    }
+
+    fn tl_error(&mut self, ctx: &Ctx, e: crate::tl::DecodeError, what: &str) {
+        let field = if e.path.is_empty() { what.to_string() } else { format!("{what}.{}", e.path) };
+        self.error(ctx, e.offset, &field, e.problem.to_string());
+    }
+
+    /// The object in `buf[start..end]`.
+    fn object(&mut self, buf: &[u8], start: usize, end: usize, ctx: &Ctx, depth: usize) {
+        if depth >= self.options.max_depth {
+            let budget = self.options.max_depth;
+            self.error(ctx, start, "object", format!("wrappers nest deeper than the budget of {budget}"));
+            return;
+        }
+        if end - start < 4 {
+            self.error(
+                ctx,
+                start,
+                "object",
+                format!("truncated: expected a constructor id (4 bytes), found {} bytes", end - start),
+            );
+            return;
+        }
+        let id = le32(&buf[start..]);
+        let mut r = cursor(buf, start + 4, end);
+        let result = match id {
+            MSG_CONTAINER => self.container(buf, r, end, ctx, depth),
+            GZIP_PACKED => {
+                let packed = match r.bytes_raw("packed_data") {
+                    Ok(p) => p,
+                    Err(e) => return self.tl_error(ctx, e, "gzip_packed"),
+                };
+                let packed_at = start + 4;
+                match gunzip(packed, self.options.gzip_cap) {
+                    Ok(plain) => {
+                        let mut inner = ctx.with(Wrapper::GzipPacked { packed: packed.len(), unpacked: plain.len() });
+                        inner.in_gzip = true;
+                        self.object(&plain, 0, plain.len(), &inner, depth + 1);
+                    }
+                    Err(message) => self.error(ctx, packed_at, "gzip_packed.packed_data", message),
+                }
+                Ok(())
+            }
+            RPC_RESULT => r.i64_raw("req_msg_id").map(|req_msg_id| {
+                let mut inner = ctx.with(Wrapper::RpcResult { req_msg_id });
+                inner.req_msg_id = Some(req_msg_id);
+                self.object(buf, r.pos(), end, &inner, depth + 1);
+            }),
+            INVOKE_WITH_LAYER => r
+                .int_raw("layer")
+                .map(|layer| self.object(buf, r.pos(), end, &ctx.with(Wrapper::InvokeWithLayer { layer }), depth + 1)),
+            INIT_CONNECTION => match init_connection(&mut r, depth, self.options.max_depth) {
+                Ok(init) => {
+                    self.object(buf, r.pos(), end, &ctx.with(Wrapper::InitConnection(Box::new(init))), depth + 1);
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            },
+            INVOKE_AFTER_MSG => r
+                .i64_raw("msg_id")
+                .map(|msg_id| self.object(buf, r.pos(), end, &ctx.with(Wrapper::InvokeAfterMsg { msg_id }), depth + 1)),
+            INVOKE_AFTER_MSGS => long_vector(&mut r, "msg_ids").map(|msg_ids| {
+                self.object(buf, r.pos(), end, &ctx.with(Wrapper::InvokeAfterMsgs { msg_ids }), depth + 1)
+            }),
+            INVOKE_WITHOUT_UPDATES => {
+                self.object(buf, start + 4, end, &ctx.with(Wrapper::InvokeWithoutUpdates), depth + 1);
+                Ok(())
+            }
+            INVOKE_WITH_TAKEOUT => r.i64_raw("takeout_id").map(|takeout_id| {
+                self.object(buf, r.pos(), end, &ctx.with(Wrapper::InvokeWithTakeout { takeout_id }), depth + 1)
+            }),
+            INVOKE_WITH_BUSINESS_CONNECTION => text(&mut r, "connection_id").map(|connection_id| {
+                let w = Wrapper::InvokeWithBusinessConnection { connection_id };
+                self.object(buf, r.pos(), end, &ctx.with(w), depth + 1)
+            }),
+            INVOKE_WITH_MESSAGES_RANGE => message_range(&mut r).map(|(min_id, max_id)| {
+                let w = Wrapper::InvokeWithMessagesRange { min_id, max_id };
+                self.object(buf, r.pos(), end, &ctx.with(w), depth + 1)
+            }),
+            EXPORT_CHAT_INVITE => {
+                self.emit(ctx, Content::Request(buf[start..end].to_vec()));
+                Ok(())
+            }
+            CHAT_INVITE_EXPORTED | CHAT_INVITE_PUBLIC_JOIN_REQUESTS | RPC_ERROR => {
+                self.emit(ctx, Content::Answer(buf[start..end].to_vec()));
+                Ok(())
+            }
+            _ => {
+                let content = match service_message(id, &mut r) {
+                    Some(Ok(m)) => Content::Service(m),
+                    Some(Err(e)) => return self.tl_error(ctx, e, service_name(id)),
+                    None => Content::Other { id, len: end - start },
+                };
+                self.emit(ctx, content);
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            let what = match id {
+                MSG_CONTAINER => "msg_container",
+                RPC_RESULT => "rpc_result",
+                INVOKE_WITH_LAYER => "invokeWithLayer",
+                INIT_CONNECTION => "initConnection",
+                INVOKE_AFTER_MSG => "invokeAfterMsg",
+                INVOKE_AFTER_MSGS => "invokeAfterMsgs",
+                INVOKE_WITH_TAKEOUT => "invokeWithTakeout",
+                INVOKE_WITH_BUSINESS_CONNECTION => "invokeWithBusinessConnection",
+                INVOKE_WITH_MESSAGES_RANGE => "invokeWithMessagesRange",
+                _ => "object",
+            };
+            self.tl_error(ctx, e, what);
+        }
+    }
+
+    fn container(
+        &mut self,
+        buf: &[u8],
+        mut r: Reader<'_>,
+        end: usize,
+        ctx: &Ctx,
+        depth: usize,
+    ) -> Result<(), crate::tl::DecodeError> {
+        let count_at = r.pos();
+        let count = r.u32_raw("count", "message count (4 bytes)")? as usize;
+        // Each message takes at least 16 bytes of header: a count beyond
+        // that is a lie, and is reported before anything is read.
+        if count > r.remaining() / 16 {
+            let e = r.error(
+                count_at,
+                "count",
+                crate::tl::Problem::LengthExceedsInput { what: "container", claimed: count, remaining: r.remaining() },
+            );
+            return Err(e);
+        }
+        let container_msg_id = ctx.msg_id;
+        for _ in 0..count {
+            let msg_id = r.i64_raw("messages.msg_id")?;
+            let seqno = r.int_raw("messages.seqno")?;
+            let len_at = r.pos();
+            let len = r.u32_raw("messages.bytes", "message length (4 bytes)")? as usize;
+            if len > r.remaining() {
+                return Err(r.error(
+                    len_at,
+                    "messages.bytes",
+                    crate::tl::Problem::LengthExceedsInput { what: "message", claimed: len, remaining: r.remaining() },
+                ));
+            }
+            let body_start = r.pos();
+            r.take(len, "messages.body", "message body")?;
+            let mut inner = ctx.with(Wrapper::MsgContainer { container_msg_id });
+            inner.msg_id = msg_id;
+            inner.seq_no = seqno;
+            self.object(buf, body_start, body_start + len, &inner, depth + 1);
+        }
+        if r.pos() != end {
+            let extra = end - r.pos();
+            self.error(ctx, r.pos(), "msg_container", format!("{extra} bytes left over after the last message"));
+        }
+        Ok(())
+    }
+}
+
+/// A small extension: reading an `int` without a trace.
+trait IntRaw {
+    fn int_raw(&mut self, field: &str) -> Result<i32, crate::tl::DecodeError>;
+}
+
+impl IntRaw for Reader<'_> {
+    fn int_raw(&mut self, field: &str) -> Result<i32, crate::tl::DecodeError> {
+        self.u32_raw(field, "int (4 bytes)").map(|v| v as i32)
+    }
+}
+
+fn text(r: &mut Reader<'_>, field: &str) -> Result<String, crate::tl::DecodeError> {
+    // Service strings are shown, not re-encoded: invalid UTF-8 is replaced.
+    Ok(String::from_utf8_lossy(r.bytes_raw(field)?).into_owned())
+}
+
+fn expect_id(r: &mut Reader<'_>, field: &str, want: u32, expected: &'static str) -> Result<(), crate::tl::DecodeError> {
+    let at = r.pos();
+    let id = r.u32_raw(field, "constructor id (4 bytes)")?;
+    if id != want {
+        return Err(r.error(at, field, crate::tl::Problem::UnknownConstructor { expected, id }));
+    }
+    Ok(())
+}
+
+/// A `Vector<long>`, its count checked against the bytes present.
+fn long_vector(r: &mut Reader<'_>, field: &str) -> Result<Vec<i64>, crate::tl::DecodeError> {
+    expect_id(r, field, VECTOR, "Vector")?;
+    let at = r.pos();
+    let count = r.u32_raw(field, "vector count (4 bytes)")? as usize;
+    if count > r.remaining() / 8 {
+        return Err(r.error(
+            at,
+            field,
+            crate::tl::Problem::LengthExceedsInput { what: "vector", claimed: count, remaining: r.remaining() },
+        ));
+    }
+    (0..count).map(|_| r.i64_raw(field)).collect()
+}
+
+fn message_range(r: &mut Reader<'_>) -> Result<(i32, i32), crate::tl::DecodeError> {
+    expect_id(r, "range", MESSAGE_RANGE, "MessageRange")?;
+    Ok((r.int_raw("range.min_id")?, r.int_raw("range.max_id")?))
+}
+
+fn init_connection(
+    r: &mut Reader<'_>,
+    depth: usize,
+    max_depth: usize,
+) -> Result<InitConnection, crate::tl::DecodeError> {
+    let flags = r.u32_raw("flags", "flags (4 bytes)")?;
+    let api_id = r.int_raw("api_id")?;
+    let device_model = text(r, "device_model")?;
+    let system_version = text(r, "system_version")?;
+    let app_version = text(r, "app_version")?;
+    let system_lang_code = text(r, "system_lang_code")?;
+    let lang_pack = text(r, "lang_pack")?;
+    let lang_code = text(r, "lang_code")?;
+    let proxy = if flags & 1 != 0 {
+        expect_id(r, "proxy", INPUT_CLIENT_PROXY, "InputClientProxy")?;
+        Some((text(r, "proxy.address")?, r.int_raw("proxy.port")?))
+    } else {
+        None
+    };
+    let params = if flags & 2 != 0 { Some(json_value(r, "params", depth + 1, max_depth)?) } else { None };
+    Ok(InitConnection {
+        flags,
+        api_id,
+        device_model,
+        system_version,
+        app_version,
+        system_lang_code,
+        lang_pack,
+        lang_code,
+        proxy,
+        params,
+    })
+}
+
+/// A TL `JSONValue` as JSON. Numbers that are not finite become null.
+fn json_value(
+    r: &mut Reader<'_>,
+    field: &str,
+    depth: usize,
+    max_depth: usize,
+) -> Result<Value, crate::tl::DecodeError> {
+    let at = r.pos();
+    if depth >= max_depth {
+        return Err(r.error(at, field, crate::tl::Problem::TooDeep { max_depth }));
+    }
+    let id = r.u32_raw(field, "constructor id (4 bytes)")?;
+    Ok(match id {
+        JSON_NULL => Value::Null,
+        JSON_BOOL => {
+            let b_at = r.pos();
+            match r.u32_raw(field, "Bool (4 bytes)")? {
+                BOOL_TRUE => Value::Bool(true),
+                BOOL_FALSE => Value::Bool(false),
+                other => {
+                    return Err(r.error(
+                        b_at,
+                        field,
+                        crate::tl::Problem::UnknownConstructor { expected: "Bool", id: other },
+                    ))
+                }
+            }
+        }
+        JSON_NUMBER => {
+            let bits = r.i64_raw(field)? as u64;
+            serde_json::Number::from_f64(f64::from_bits(bits)).map_or(Value::Null, Value::Number)
+        }
+        JSON_STRING => Value::String(text(r, field)?),
+        JSON_ARRAY => {
+            expect_id(r, field, VECTOR, "Vector")?;
+            let count = bounded_count(r, field, 4)?;
+            let mut items = Vec::new();
+            for _ in 0..count {
+                items.push(json_value(r, field, depth + 1, max_depth)?);
+            }
+            Value::Array(items)
+        }
+        JSON_OBJECT => {
+            expect_id(r, field, VECTOR, "Vector")?;
+            let count = bounded_count(r, field, 8)?;
+            let mut map = Map::new();
+            for _ in 0..count {
+                expect_id(r, field, JSON_OBJECT_VALUE, "JSONObjectValue")?;
+                let key = text(r, field)?;
+                let value = json_value(r, field, depth + 1, max_depth)?;
+                map.insert(key, value);
+            }
+            Value::Object(map)
+        }
+        other => {
+            return Err(r.error(at, field, crate::tl::Problem::UnknownConstructor { expected: "JSONValue", id: other }))
+        }
+    })
+}
+
+/// A vector count, refused if `min_size`-byte elements could not fit.
+fn bounded_count(r: &mut Reader<'_>, field: &str, min_size: usize) -> Result<usize, crate::tl::DecodeError> {
+    let at = r.pos();
+    let count = r.u32_raw(field, "vector count (4 bytes)")? as usize;
+    if count > r.remaining() / min_size {
+        return Err(r.error(
+            at,
+            field,
+            crate::tl::Problem::LengthExceedsInput { what: "vector", claimed: count, remaining: r.remaining() },
+        ));
+    }
+    Ok(count)
+}
+
+fn service_name(id: u32) -> &'static str {
+    match id {
+        MSGS_ACK => "msgs_ack",
+        BAD_MSG_NOTIFICATION => "bad_msg_notification",
+        BAD_SERVER_SALT => "bad_server_salt",
+        NEW_SESSION_CREATED => "new_session_created",
+        PING => "ping",
+        PING_DELAY_DISCONNECT => "ping_delay_disconnect",
+        PONG => "pong",
+        _ => "object",
+    }
+}
+
+/// The named service messages; `None` for any other constructor.
+fn service_message(id: u32, r: &mut Reader<'_>) -> Option<Result<ServiceMessage, crate::tl::DecodeError>> {
+    let name = service_name(id);
+    if name == "object" {
+        return None;
+    }
+    let mut fields = Map::new();
+    let mut read = || -> Result<(), crate::tl::DecodeError> {
+        match id {
+            MSGS_ACK => {
+                let ids = long_vector(r, "msg_ids")?;
+                fields.insert("msg_ids".into(), ids.into());
+            }
+            BAD_MSG_NOTIFICATION | BAD_SERVER_SALT => {
+                fields.insert("bad_msg_id".into(), r.i64_raw("bad_msg_id")?.into());
+                fields.insert("bad_msg_seqno".into(), r.int_raw("bad_msg_seqno")?.into());
+                fields.insert("error_code".into(), r.int_raw("error_code")?.into());
+                if id == BAD_SERVER_SALT {
+                    fields.insert("new_server_salt".into(), r.i64_raw("new_server_salt")?.into());
+                }
+            }
+            NEW_SESSION_CREATED => {
+                fields.insert("first_msg_id".into(), r.i64_raw("first_msg_id")?.into());
+                fields.insert("unique_id".into(), r.i64_raw("unique_id")?.into());
+                fields.insert("server_salt".into(), r.i64_raw("server_salt")?.into());
+            }
+            PING => {
+                fields.insert("ping_id".into(), r.i64_raw("ping_id")?.into());
+            }
+            PING_DELAY_DISCONNECT => {
+                fields.insert("ping_id".into(), r.i64_raw("ping_id")?.into());
+                fields.insert("disconnect_delay".into(), r.int_raw("disconnect_delay")?.into());
+            }
+            PONG => {
+                fields.insert("msg_id".into(), r.i64_raw("msg_id")?.into());
+                fields.insert("ping_id".into(), r.i64_raw("ping_id")?.into());
+            }
+            _ => {}
+        }
+        Ok(())
+    };
+    Some(read().map(|()| ServiceMessage { name, fields }))
+}
+
+/// Decompress gzip (RFC 1952) up to `cap` bytes; more is an error, so a
+/// small bomb cannot take the machine's memory.
+pub fn gunzip(packed: &[u8], cap: usize) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
+    GzDecoder::new(packed).take(limit).read_to_end(&mut out).map_err(|e| format!("not valid gzip data: {e}"))?;
+    if out.len() > cap {
+        return Err(format!("decompresses to more than the cap of {cap} bytes"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+
+    fn tl_bytes(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        if data.len() < 254 {
+            out.push(data.len() as u8);
+        } else {
+            out.push(0xfe);
+            out.extend_from_slice(&(data.len() as u32).to_le_bytes()[..3]);
+        }
+        out.extend_from_slice(data);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+        out
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn gzip_packed(inner: &[u8]) -> Vec<u8> {
+        [GZIP_PACKED.to_le_bytes().to_vec(), tl_bytes(&gzip(inner))].concat()
+    }
+
+    fn request() -> Vec<u8> {
+        // exportChatInvite, flags 0, inputPeerSelf
+        [EXPORT_CHAT_INVITE.to_le_bytes(), 0u32.to_le_bytes(), 0x7da0_7ec9u32.to_le_bytes()].concat()
+    }
+
+    fn container(items: &[(i64, i32, Vec<u8>)]) -> Vec<u8> {
+        let mut out = MSG_CONTAINER.to_le_bytes().to_vec();
+        out.extend_from_slice(&(items.len() as u32).to_le_bytes());
+        for (id, seq, body) in items {
+            out.extend_from_slice(&id.to_le_bytes());
+            out.extend_from_slice(&seq.to_le_bytes());
+            out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+            out.extend_from_slice(body);
+        }
+        out
+    }
+
+    fn names(u: &Unwrapped) -> Vec<&'static str> {
+        u.wrapping.iter().map(Wrapper::name).collect()
+    }
+
+    #[test]
+    fn the_real_capture_bodies() {
+        // Frame 2 of abridged.pcap: invokeWithLayer(223) › initConnection › exportChatInvite.
+        let body = crate::input::parse_hex("0d0d9bdadf000000a95ecdc100000000075409000b6f7261636c652d70636170054c696e757800000f54656c6574686f6e20312e34352e3002656e000000000002656e0090de55a439000000ea183b7f00d2496b114c617965722032323320f09f94972023300000586d4105008d2700fa00000000000000").unwrap();
+        let got = unwrap_message(&body, 7712402021151850092, 1, ServiceOptions::default());
+        assert_eq!(got.len(), 1);
+        assert_eq!(names(&got[0]), ["invokeWithLayer", "initConnection"]);
+        assert_eq!(chain_text(&got[0].wrapping), "invokeWithLayer(223) › initConnection(611335)");
+        let Wrapper::InitConnection(init) = &got[0].wrapping[1] else { panic!() };
+        assert_eq!((init.device_model.as_str(), init.app_version.as_str()), ("oracle-pcap", "Telethon 1.45.0"));
+        assert!(
+            matches!(&got[0].content, Content::Request(b) if b.len() == 52 && b[..4] == EXPORT_CHAT_INVITE.to_le_bytes())
+        );
+        assert_eq!(got[0].msg_id, 7712402021151850092);
+
+        // Frame 3: rpc_result › chatInviteExported.
+        let body = crate::input::parse_hex("016d5cf36cbec2b3c6f4076b96bd2ca2ca0300001e68747470733a2f2f742e6d652f2b396361353537643035303562343164300028db0b00000000000078e76800d2496b0000000003000000114c617965722032323320f09f94972023300000586d4105008d2700fa00000000000000").unwrap();
+        let got = unwrap_message(&body, 1, 1, ServiceOptions::default());
+        assert_eq!(got[0].req_msg_id, Some(7712402021151850092));
+        assert!(matches!(&got[0].content, Content::Answer(_)));
+    }
+
+    #[test]
+    fn containers_gzip_and_service_messages() {
+        let ack = [
+            MSGS_ACK.to_le_bytes().to_vec(),
+            VECTOR.to_le_bytes().to_vec(),
+            2u32.to_le_bytes().to_vec(),
+            5i64.to_le_bytes().to_vec(),
+            6i64.to_le_bytes().to_vec(),
+        ]
+        .concat();
+        let ping = [PING.to_le_bytes().to_vec(), 77i64.to_le_bytes().to_vec()].concat();
+        let inner = container(&[(12, 3, request())]);
+        let body = container(&[
+            (4, 1, ack),
+            (8, 2, gzip_packed(&request())),
+            (16, 5, ping),
+            (20, 7, inner),
+            (24, 9, vec![1, 2, 3, 4, 0, 0, 0, 0]),
+        ]);
+        let got = unwrap_message(&body, 100, 10, ServiceOptions::default());
+        assert_eq!(got.len(), 5);
+        let Content::Service(m) = &got[0].content else { panic!() };
+        assert_eq!(m.summary(), "msgs_ack msg_ids=[5,6]");
+        assert_eq!((got[1].msg_id, names(&got[1])), (8, vec!["msg_container", "gzip_packed"]));
+        assert!(matches!(got[1].content, Content::Request(_)));
+        assert_eq!(got[1].wrapping[0], Wrapper::MsgContainer { container_msg_id: 100 });
+        let Content::Service(m) = &got[2].content else { panic!() };
+        assert_eq!(m.to_json(), json!({"_": "ping", "ping_id": 77}));
+        assert_eq!((got[3].msg_id, got[3].seq_no, names(&got[3])), (12, 3, vec!["msg_container", "msg_container"]));
+        assert_eq!(got[4].content, Content::Other { id: 0x0403_0201, len: 8 });
+    }
+
+    #[test]
+    fn every_invoke_wrapper() {
+        let mut body = request();
+        let prefix = |id: u32, fields: Vec<u8>, body: Vec<u8>| [id.to_le_bytes().to_vec(), fields, body].concat();
+        body = prefix(
+            INVOKE_WITH_MESSAGES_RANGE,
+            [MESSAGE_RANGE.to_le_bytes(), 1i32.to_le_bytes(), 9i32.to_le_bytes()].concat(),
+            body,
+        );
+        body = prefix(INVOKE_WITH_BUSINESS_CONNECTION, tl_bytes(b"conn"), body);
+        body = prefix(INVOKE_WITH_TAKEOUT, 33i64.to_le_bytes().to_vec(), body);
+        body = prefix(INVOKE_WITHOUT_UPDATES, vec![], body);
+        body = prefix(
+            INVOKE_AFTER_MSGS,
+            [VECTOR.to_le_bytes().to_vec(), 1u32.to_le_bytes().to_vec(), 4i64.to_le_bytes().to_vec()].concat(),
+            body,
+        );
+        body = prefix(INVOKE_AFTER_MSG, 8i64.to_le_bytes().to_vec(), body);
+        // initConnection with a proxy and JSON params {"a": [true, 1.5, "x", null]}
+        let mut init = Vec::new();
+        init.extend_from_slice(&3u32.to_le_bytes());
+        init.extend_from_slice(&5i32.to_le_bytes());
+        for s in ["dev", "sys", "app", "en", "", "en"] {
+            init.extend(tl_bytes(s.as_bytes()));
+        }
+        init.extend_from_slice(&INPUT_CLIENT_PROXY.to_le_bytes());
+        init.extend(tl_bytes(b"proxy.example"));
+        init.extend_from_slice(&443i32.to_le_bytes());
+        init.extend_from_slice(&JSON_OBJECT.to_le_bytes());
+        init.extend_from_slice(&VECTOR.to_le_bytes());
+        init.extend_from_slice(&1u32.to_le_bytes());
+        init.extend_from_slice(&JSON_OBJECT_VALUE.to_le_bytes());
+        init.extend(tl_bytes(b"a"));
+        init.extend_from_slice(&JSON_ARRAY.to_le_bytes());
+        init.extend_from_slice(&VECTOR.to_le_bytes());
+        init.extend_from_slice(&4u32.to_le_bytes());
+        init.extend_from_slice(&JSON_BOOL.to_le_bytes());
+        init.extend_from_slice(&BOOL_TRUE.to_le_bytes());
+        init.extend_from_slice(&JSON_NUMBER.to_le_bytes());
+        init.extend_from_slice(&1.5f64.to_le_bytes());
+        init.extend_from_slice(&JSON_STRING.to_le_bytes());
+        init.extend(tl_bytes(b"x"));
+        init.extend_from_slice(&JSON_NULL.to_le_bytes());
+        body = prefix(INIT_CONNECTION, init, body);
+        body = prefix(INVOKE_WITH_LAYER, 223i32.to_le_bytes().to_vec(), body);
+        let got = unwrap_message(&body, 4, 1, ServiceOptions::default());
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(
+            names(&got[0]),
+            [
+                "invokeWithLayer",
+                "initConnection",
+                "invokeAfterMsg",
+                "invokeAfterMsgs",
+                "invokeWithoutUpdates",
+                "invokeWithTakeout",
+                "invokeWithBusinessConnection",
+                "invokeWithMessagesRange"
+            ]
+        );
+        let init = got[0].wrapping[1].to_json();
+        assert_eq!(init["proxy"], json!({"_": "inputClientProxy", "address": "proxy.example", "port": 443}));
+        assert_eq!(init["params"], json!({"a": [true, 1.5, "x", null]}));
+        assert!(matches!(got[0].content, Content::Request(_)));
+    }
+
+    #[test]
+    fn answers_inside_rpc_result_and_gzip() {
+        let error = [RPC_ERROR.to_le_bytes().to_vec(), 400i32.to_le_bytes().to_vec(), tl_bytes(b"CHAT_ADMIN_REQUIRED")]
+            .concat();
+        let body = [RPC_RESULT.to_le_bytes().to_vec(), 44i64.to_le_bytes().to_vec(), gzip_packed(&error)].concat();
+        let got = unwrap_message(&body, 1, 1, ServiceOptions::default());
+        assert_eq!(got[0].req_msg_id, Some(44));
+        assert_eq!(names(&got[0]), ["rpc_result", "gzip_packed"]);
+        assert_eq!(got[0].content, Content::Answer(error));
+    }
+
+    #[test]
+    fn hostile_bodies_give_one_line_errors() {
+        let opts = ServiceOptions::default();
+        // A container claiming a billion messages.
+        let mut body = MSG_CONTAINER.to_le_bytes().to_vec();
+        body.extend_from_slice(&1_000_000_000u32.to_le_bytes());
+        let got = unwrap_message(&body, 1, 1, opts);
+        let Content::Malformed(e) = &got[0].content else { panic!("{got:?}") };
+        assert_eq!(e.to_string(), "error at byte 0x4 in msg_container.count: container length 1000000000 claims more bytes than the 0 that remain");
+
+        // A message length beyond the container.
+        let mut c = container(&[(4, 1, request())]);
+        c[20..24].copy_from_slice(&1000u32.to_le_bytes());
+        let got = unwrap_message(&c, 1, 1, opts);
+        assert!(
+            matches!(&got[0].content, Content::Malformed(e) if e.field == "msg_container.messages.bytes"),
+            "{got:?}"
+        );
+
+        // Nesting beyond the budget: many invokeWithoutUpdates, then many containers.
+        let mut deep = INVOKE_WITHOUT_UPDATES.to_le_bytes().repeat(100_000);
+        deep.extend(request());
+        let got = unwrap_message(&deep, 1, 1, opts);
+        assert!(matches!(&got[0].content, Content::Malformed(e) if e.message.contains("budget of 32")), "{got:?}");
+
+        // A gzip bomb: 8 MiB of zeros, capped at 1 MiB.
+        let bomb = gzip(&vec![0u8; 8 << 20]);
+        let body = [GZIP_PACKED.to_le_bytes().to_vec(), tl_bytes(&bomb)].concat();
+        let got = unwrap_message(&body, 1, 1, ServiceOptions { gzip_cap: 1 << 20, ..opts });
+        let Content::Malformed(e) = &got[0].content else { panic!() };
+        assert_eq!(
+            e.to_string(),
+            "error at byte 0x4 in gzip_packed.packed_data: decompresses to more than the cap of 1048576 bytes"
+        );
+
+        // Not gzip at all; an empty body; a truncated rpc_result.
+        let body = [GZIP_PACKED.to_le_bytes().to_vec(), tl_bytes(b"nope")].concat();
+        assert!(
+            matches!(&unwrap_message(&body, 1, 1, opts)[0].content, Content::Malformed(e) if e.message.starts_with("not valid gzip"))
+        );
+        assert!(matches!(&unwrap_message(&[], 1, 1, opts)[0].content, Content::Malformed(_)));
+        let got = unwrap_message(&[1, 0x6d, 0x5c, 0xf3, 1, 2], 1, 1, opts);
+        assert!(matches!(&got[0].content, Content::Malformed(e) if e.field == "rpc_result.req_msg_id"), "{got:?}");
+
+        // A deep JSON value in initConnection params.
+        let mut init = INIT_CONNECTION.to_le_bytes().to_vec();
+        init.extend_from_slice(&2u32.to_le_bytes());
+        init.extend_from_slice(&5i32.to_le_bytes());
+        for _ in 0..6 {
+            init.extend(tl_bytes(b""));
+        }
+        for _ in 0..10_000 {
+            init.extend_from_slice(&JSON_ARRAY.to_le_bytes());
+            init.extend_from_slice(&VECTOR.to_le_bytes());
+            init.extend_from_slice(&1u32.to_le_bytes());
+        }
+        let got = unwrap_message(&init, 1, 1, opts);
+        assert!(matches!(&got[0].content, Content::Malformed(e) if e.message.contains("depth budget")), "{got:?}");
+    }
+}

@@ -1,0 +1,428 @@
+//! TCP reassembly: from captured segments to each connection's two ordered
+//! byte streams.
+//!
+//! [`TcpReassembler`] takes segments in capture order and pushes
+//! [`TcpEvent`]s: a connection opened (saying whether its start was seen),
+//! bytes in stream order per direction, gaps where segments were lost (with
+//! their stream offset and length), and the close. Out-of-order segments
+//! wait until the hole before them fills; retransmissions and overlaps are
+//! trimmed to the bytes not yet delivered. A hole is declared lost when the
+//! receiver acknowledges past it (it got bytes the capture did not), when
+//! too much data waits behind it, or at the end of the connection.
+//!
+//! Sequence numbers are unwrapped to 64-bit stream offsets (0 = the first
+//! payload byte after SYN), so a connection may carry more than 4 GiB.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+
+use crate::capture::TcpSegment;
+use crate::envelope::Direction;
+
+/// Out-of-order bytes held per direction before the hole in front of them
+/// is declared lost. Real bytes only: this bounds memory on hostile input.
+pub const MAX_PENDING: usize = 4 << 20;
+
+/// A connection's number, in order of first appearance.
+pub type ConnId = usize;
+
+/// What reassembly found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TcpEvent {
+    /// A connection seen for the first time.
+    Opened {
+        conn: ConnId,
+        client: SocketAddr,
+        server: SocketAddr,
+        /// The SYN was captured: streams start at their first byte. When
+        /// false, the client/server roles are a guess and the streams start
+        /// somewhere in the middle.
+        from_start: bool,
+    },
+    /// Bytes at `offset` of the direction's stream; offsets only grow.
+    Data { conn: ConnId, direction: Direction, offset: u64, bytes: Vec<u8> },
+    /// `len` bytes at `offset` are missing from the capture.
+    Gap { conn: ConnId, direction: Direction, offset: u64, len: u64 },
+    /// FIN or RST seen from `direction`.
+    Closed { conn: ConnId, direction: Direction, reset: bool },
+}
+
+/// Counters for the summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TcpStats {
+    pub segments: u64,
+    pub retransmitted_bytes: u64,
+    pub out_of_order_segments: u64,
+    pub gaps: u64,
+    pub lost_bytes: u64,
+}
+
+#[derive(Default)]
+struct HalfStream {
+    /// Sequence number of stream offset 0.
+    base: Option<u32>,
+    /// Next stream offset to deliver.
+    next: u64,
+    /// Out-of-order data by stream offset.
+    pending: BTreeMap<u64, Vec<u8>>,
+    pending_bytes: usize,
+    closed: bool,
+}
+
+impl HalfStream {
+    /// The 64-bit stream offset of `seq`, taken as the one nearest `next`.
+    fn offset_of(&self, seq: u32) -> Option<u64> {
+        let base = self.base?;
+        let rel = seq.wrapping_sub(base);
+        let delta = rel.wrapping_sub(self.next as u32) as i32;
+        let off = self.next as i64 + i64::from(delta);
+        Some(off.max(0) as u64)
+    }
+}
+
+struct Connection {
+    client: SocketAddr,
+    server: SocketAddr,
+    c2s: HalfStream,
+    s2c: HalfStream,
+}
+
+impl Connection {
+    fn half(&mut self, dir: Direction) -> &mut HalfStream {
+        match dir {
+            Direction::ClientToServer => &mut self.c2s,
+            Direction::ServerToClient => &mut self.s2c,
+        }
+    }
+}
+
+/// Reassembles every TCP connection of a capture.
+#[derive(Default)]
+pub struct TcpReassembler {
+    by_addr: HashMap<(SocketAddr, SocketAddr), ConnId>,
+    conns: Vec<Connection>,
+    stats: TcpStats,
+}
+
+/// Ports a server listens on; used to guess roles when the SYN is missing.
+fn is_service_port(port: u16) -> bool {
+    matches!(port, 80 | 443 | 5222 | 8080 | 8443 | 8888) || port < 1024
+}
+
+impl TcpReassembler {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn stats(&self) -> &TcpStats {
+        &self.stats
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// The endpoints of a connection.
+    pub fn endpoints(&self, conn: ConnId) -> Option<(SocketAddr, SocketAddr)> {
+        self.conns.get(conn).map(|c| (c.client, c.server))
+    }
+
+    /// One captured segment.
+    pub fn segment(&mut self, seg: &TcpSegment<'_>, out: &mut Vec<TcpEvent>) {
+        self.stats.segments += 1;
+        let (conn, dir) = self.lookup(seg, out);
+        let c = &mut self.conns[conn];
+
+        // What the sender acknowledges tells us what the other side sent.
+        if let Some(ack) = seg.ack {
+            let other = c.half(dir.reverse());
+            if let Some(acked) = other.offset_of(ack) {
+                declare_lost_before(other, acked, conn, dir.reverse(), &mut self.stats, out);
+            }
+        }
+
+        let half = c.half(dir);
+        if seg.syn {
+            // Data after SYN starts at ISN + 1. A repeated SYN changes nothing.
+            if half.base.is_none() {
+                half.base = Some(seg.seq.wrapping_add(1));
+            }
+            // A SYN may carry data (TCP fast open): it follows at offset 0.
+        } else if half.base.is_none() {
+            // The start of this direction was not captured.
+            half.base = Some(seg.seq);
+        }
+        if !seg.payload.is_empty() {
+            let seq = if seg.syn { seg.seq.wrapping_add(1) } else { seg.seq };
+            let offset = half.offset_of(seq).unwrap_or(0);
+            insert(half, offset, seg.payload, conn, dir, &mut self.stats, out);
+        }
+        if (seg.fin || seg.rst) && !half.closed {
+            half.closed = true;
+            flush(half, conn, dir, &mut self.stats, out);
+            out.push(TcpEvent::Closed { conn, direction: dir, reset: seg.rst });
+        }
+    }
+
+    /// The capture ended: anything still waiting behind a hole is delivered
+    /// after a gap.
+    pub fn finish(&mut self, out: &mut Vec<TcpEvent>) {
+        for (conn, c) in self.conns.iter_mut().enumerate() {
+            flush(&mut c.c2s, conn, Direction::ClientToServer, &mut self.stats, out);
+            flush(&mut c.s2c, conn, Direction::ServerToClient, &mut self.stats, out);
+        }
+    }
+
+    fn lookup(&mut self, seg: &TcpSegment<'_>, out: &mut Vec<TcpEvent>) -> (ConnId, Direction) {
+        if let Some(&id) = self.by_addr.get(&(seg.src, seg.dst)) {
+            let c = &self.conns[id];
+            let dir = if c.client == seg.src { Direction::ClientToServer } else { Direction::ServerToClient };
+            return (id, dir);
+        }
+        // A new connection. SYN alone comes from the client, SYN+ACK from
+        // the server; otherwise guess by well-known port, then by who spoke
+        // first.
+        let from_start = seg.syn;
+        let src_is_client = if seg.syn {
+            seg.ack.is_none()
+        } else if is_service_port(seg.dst.port()) != is_service_port(seg.src.port()) {
+            is_service_port(seg.dst.port())
+        } else {
+            true
+        };
+        let (client, server) = if src_is_client { (seg.src, seg.dst) } else { (seg.dst, seg.src) };
+        let id = self.conns.len();
+        self.conns.push(Connection { client, server, c2s: HalfStream::default(), s2c: HalfStream::default() });
+        self.by_addr.insert((client, server), id);
+        self.by_addr.insert((server, client), id);
+        out.push(TcpEvent::Opened { conn: id, client, server, from_start });
+        let dir = if src_is_client { Direction::ClientToServer } else { Direction::ServerToClient };
+        (id, dir)
+    }
+}
+
+fn insert(
+    half: &mut HalfStream,
+    offset: u64,
+    payload: &[u8],
+    conn: ConnId,
+    dir: Direction,
+    stats: &mut TcpStats,
+    out: &mut Vec<TcpEvent>,
+) {
+    let end = offset + payload.len() as u64;
+    if end <= half.next {
+        stats.retransmitted_bytes += payload.len() as u64;
+        return;
+    }
+    // Drop what was already delivered (a retransmission overlapping new data).
+    let skip = half.next.saturating_sub(offset) as usize;
+    stats.retransmitted_bytes += skip as u64;
+    let (offset, payload) = (offset + skip as u64, &payload[skip..]);
+    if offset == half.next {
+        half.next += payload.len() as u64;
+        out.push(TcpEvent::Data { conn, direction: dir, offset, bytes: payload.to_vec() });
+        drain_pending(half, conn, dir, stats, out);
+    } else {
+        stats.out_of_order_segments += 1;
+        // Keep the longer of two segments at the same offset.
+        let keep = half.pending.get(&offset).is_none_or(|old| old.len() < payload.len());
+        if keep {
+            if let Some(old) = half.pending.insert(offset, payload.to_vec()) {
+                half.pending_bytes -= old.len();
+            }
+            half.pending_bytes += payload.len();
+        }
+        if half.pending_bytes > MAX_PENDING {
+            // Too much behind the hole: it is not going to be filled.
+            flush_one_gap(half, conn, dir, stats, out);
+        }
+    }
+}
+
+/// Deliver pending segments that now continue the stream.
+fn drain_pending(half: &mut HalfStream, conn: ConnId, dir: Direction, stats: &mut TcpStats, out: &mut Vec<TcpEvent>) {
+    while let Some((&off, _)) = half.pending.first_key_value() {
+        if off > half.next {
+            break;
+        }
+        let bytes = half.pending.remove(&off).unwrap_or_default();
+        half.pending_bytes -= bytes.len();
+        let end = off + bytes.len() as u64;
+        if end <= half.next {
+            stats.retransmitted_bytes += bytes.len() as u64;
+            continue;
+        }
+        let skip = (half.next - off) as usize;
+        stats.retransmitted_bytes += skip as u64;
+        let offset = half.next;
+        half.next = end;
+        out.push(TcpEvent::Data { conn, direction: dir, offset, bytes: bytes[skip..].to_vec() });
+    }
+}
+
+/// Report the hole before the first pending segment, and continue after it.
+fn flush_one_gap(half: &mut HalfStream, conn: ConnId, dir: Direction, stats: &mut TcpStats, out: &mut Vec<TcpEvent>) {
+    if let Some((&off, _)) = half.pending.first_key_value() {
+        let len = off - half.next;
+        stats.gaps += 1;
+        stats.lost_bytes += len;
+        out.push(TcpEvent::Gap { conn, direction: dir, offset: half.next, len });
+        half.next = off;
+        drain_pending(half, conn, dir, stats, out);
+    }
+}
+
+/// Deliver everything pending, reporting each hole.
+fn flush(half: &mut HalfStream, conn: ConnId, dir: Direction, stats: &mut TcpStats, out: &mut Vec<TcpEvent>) {
+    while !half.pending.is_empty() {
+        flush_one_gap(half, conn, dir, stats, out);
+    }
+}
+
+/// The receiver acknowledged up to `acked`: holes before that were
+/// received by the peer but not captured.
+fn declare_lost_before(
+    half: &mut HalfStream,
+    acked: u64,
+    conn: ConnId,
+    dir: Direction,
+    stats: &mut TcpStats,
+    out: &mut Vec<TcpEvent>,
+) {
+    while let Some((&off, _)) = half.pending.first_key_value() {
+        if off >= acked || off <= half.next {
+            break;
+        }
+        flush_one_gap(half, conn, dir, stats, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const C: &str = "10.0.0.1:50000";
+    const S: &str = "10.0.0.2:443";
+
+    fn seg<'a>(from_client: bool, seq: u32, ack: Option<u32>, syn: bool, payload: &'a [u8]) -> TcpSegment<'a> {
+        let (c, s): (SocketAddr, SocketAddr) = (C.parse().unwrap(), S.parse().unwrap());
+        let (src, dst) = if from_client { (c, s) } else { (s, c) };
+        TcpSegment { src, dst, seq, ack, syn, fin: false, rst: false, payload }
+    }
+
+    fn stream(events: &[TcpEvent], dir: Direction) -> Vec<u8> {
+        let mut out = Vec::new();
+        for e in events {
+            if let TcpEvent::Data { direction, offset, bytes, .. } = e {
+                if *direction == dir {
+                    assert_eq!(*offset, out.len() as u64);
+                    out.extend_from_slice(bytes);
+                }
+            }
+        }
+        out
+    }
+
+    fn handshake(r: &mut TcpReassembler, isn_c: u32, isn_s: u32, out: &mut Vec<TcpEvent>) {
+        r.segment(&seg(true, isn_c, None, true, b""), out);
+        r.segment(&seg(false, isn_s, Some(isn_c.wrapping_add(1)), true, b""), out);
+    }
+
+    #[test]
+    fn in_order_out_of_order_retransmitted_and_wrapping() {
+        let data: Vec<u8> = (0..200u8).collect();
+        let isn = u32::MAX - 50; // the sequence numbers wrap inside the data
+        let mut r = TcpReassembler::new();
+        let mut out = Vec::new();
+        handshake(&mut r, isn, 7, &mut out);
+        assert!(matches!(out[0], TcpEvent::Opened { from_start: true, .. }));
+        let s = |o: usize| isn.wrapping_add(1).wrapping_add(o as u32);
+        r.segment(&seg(true, s(0), Some(8), false, &data[0..30]), &mut out);
+        r.segment(&seg(true, s(60), Some(8), false, &data[60..100]), &mut out); // ahead
+        r.segment(&seg(true, s(20), Some(8), false, &data[20..70]), &mut out); // overlap fills
+        r.segment(&seg(true, s(0), Some(8), false, &data[0..30]), &mut out); // retransmission
+        r.segment(&seg(true, s(100), Some(8), false, &data[100..200]), &mut out);
+        assert_eq!(stream(&out, Direction::ClientToServer), data);
+        assert!(!out.iter().any(|e| matches!(e, TcpEvent::Gap { .. })));
+        assert_eq!(r.stats().out_of_order_segments, 1);
+        assert!(r.stats().retransmitted_bytes >= 30);
+    }
+
+    #[test]
+    fn a_lost_segment_is_a_gap_once_acknowledged() {
+        let mut r = TcpReassembler::new();
+        let mut out = Vec::new();
+        handshake(&mut r, 100, 900, &mut out);
+        r.segment(&seg(true, 101, Some(901), false, b"aaaa"), &mut out);
+        r.segment(&seg(true, 109, Some(901), false, b"cccc"), &mut out); // bbbb lost
+        assert!(!out.iter().any(|e| matches!(e, TcpEvent::Gap { .. })));
+        // The server acknowledges everything: bbbb was received but not captured.
+        r.segment(&seg(false, 901, Some(113), false, b""), &mut out);
+        let gap = out.iter().find(|e| matches!(e, TcpEvent::Gap { .. })).unwrap();
+        assert_eq!(*gap, TcpEvent::Gap { conn: 0, direction: Direction::ClientToServer, offset: 4, len: 4 });
+        let data: Vec<_> = out
+            .iter()
+            .filter_map(|e| match e {
+                TcpEvent::Data { offset, bytes, .. } => Some((*offset, bytes.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(data, vec![(0, b"aaaa".to_vec()), (8, b"cccc".to_vec())]);
+    }
+
+    #[test]
+    fn holes_left_at_the_end_are_reported() {
+        let mut r = TcpReassembler::new();
+        let mut out = Vec::new();
+        handshake(&mut r, 0, 0, &mut out);
+        r.segment(&seg(false, 11, None, false, b"xy"), &mut out);
+        r.finish(&mut out);
+        assert!(out.contains(&TcpEvent::Gap { conn: 0, direction: Direction::ServerToClient, offset: 0, len: 10 }));
+        assert!(out.contains(&TcpEvent::Data {
+            conn: 0,
+            direction: Direction::ServerToClient,
+            offset: 10,
+            bytes: b"xy".to_vec()
+        }));
+    }
+
+    #[test]
+    fn a_connection_seen_from_the_middle() {
+        let mut r = TcpReassembler::new();
+        let mut out = Vec::new();
+        // The server (port 443) speaks first; roles come from the port.
+        r.segment(&seg(false, 5000, Some(77), false, b"late"), &mut out);
+        r.segment(&seg(true, 77, Some(5004), false, b"more"), &mut out);
+        assert_eq!(
+            out[0],
+            TcpEvent::Opened { conn: 0, client: C.parse().unwrap(), server: S.parse().unwrap(), from_start: false }
+        );
+        assert_eq!(stream(&out, Direction::ServerToClient), b"late");
+        assert_eq!(stream(&out, Direction::ClientToServer), b"more");
+    }
+
+    #[test]
+    fn pending_bytes_are_bounded() {
+        let mut r = TcpReassembler::new();
+        let mut out = Vec::new();
+        handshake(&mut r, 0, 0, &mut out);
+        let chunk = vec![0u8; 64 * 1024];
+        for i in 0..(MAX_PENDING / chunk.len() + 2) {
+            r.segment(&seg(true, 1 + 10 + (i * chunk.len()) as u32, None, false, &chunk), &mut out);
+        }
+        assert_eq!(r.stats().gaps, 1);
+        assert!(out.iter().any(|e| matches!(e, TcpEvent::Gap { offset: 0, len: 10, .. })));
+    }
+
+    #[test]
+    fn fin_and_rst_close() {
+        let mut r = TcpReassembler::new();
+        let mut out = Vec::new();
+        handshake(&mut r, 0, 0, &mut out);
+        let mut fin = seg(true, 1, Some(1), false, b"bye");
+        fin.fin = true;
+        r.segment(&fin, &mut out);
+        assert_eq!(out.last(), Some(&TcpEvent::Closed { conn: 0, direction: Direction::ClientToServer, reset: false }));
+    }
+}
