@@ -169,7 +169,7 @@ fn describe(bytes: &[u8], options: DecodeOptions) -> (String, Option<Problem>) {
         }
         Err(e) => {
             writeln!(out, "  {e}").unwrap();
-            (out, Some(e.problem))
+            (out, Some(e.into_detail().problem))
         }
     }
 }

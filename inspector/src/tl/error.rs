@@ -110,9 +110,9 @@ fn bit_list(bits: u32) -> String {
     (0..32).filter(|b| bits & (1 << b) != 0).map(|b| b.to_string()).collect::<Vec<_>>().join(", ")
 }
 
-/// A decoding failure: where, in which field, and what.
+/// Where a decoding failure happened, in which field, and what it was.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodeError {
+pub struct ErrorDetail {
     /// Byte offset of the problem in the decoded buffer.
     pub offset: usize,
     /// Dotted field path from the top-level object (`peer.peer.msg_id`),
@@ -121,11 +121,63 @@ pub struct DecodeError {
     pub problem: Problem,
 }
 
+/// A decoding failure. Boxed, so that the `Result`s every decoder returns
+/// stay small on the success path; its fields are reached through `Deref`
+/// (`e.offset`, `e.path`, `e.problem`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError(Box<ErrorDetail>);
+
+impl DecodeError {
+    pub fn new(offset: usize, path: String, problem: Problem) -> Self {
+        DecodeError(Box::new(ErrorDetail { offset, path, problem }))
+    }
+
+    /// The same error seen from the object that holds `field`: the path
+    /// gains `field` in front. Decoders add the path this way as an error
+    /// travels out, so that the success path never keeps one.
+    pub fn within(mut self, field: &str) -> Self {
+        if !field.is_empty() {
+            self.0.path = if self.0.path.is_empty() { field.to_string() } else { format!("{field}.{}", self.0.path) };
+        }
+        self
+    }
+
+    pub fn into_detail(self) -> ErrorDetail {
+        *self.0
+    }
+}
+
+impl std::ops::Deref for DecodeError {
+    type Target = ErrorDetail;
+
+    fn deref(&self) -> &ErrorDetail {
+        &self.0
+    }
+}
+
+/// A dotted path with long runs of one name (deeply nested peers) shortened
+/// to `peer[×200]`, to keep the line readable.
+fn short_path(path: &str) -> String {
+    let names: Vec<&str> = path.split('.').collect();
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < names.len() {
+        let run = names[i..].iter().take_while(|n| **n == names[i]).count();
+        if run >= 6 {
+            parts.push(format!("{}[×{run}]", names[i]));
+        } else {
+            parts.extend(std::iter::repeat_n(names[i].to_string(), run));
+        }
+        i += run;
+    }
+    parts.join(".")
+}
+
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "error at byte 0x{:x}", self.offset)?;
         if !self.path.is_empty() {
-            write!(f, " in {}", self.path)?;
+            write!(f, " in {}", short_path(&self.path))?;
         }
         write!(f, ": {}", self.problem)
     }
@@ -145,7 +197,7 @@ impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "warning at byte 0x{:x}", self.offset)?;
         if !self.path.is_empty() {
-            write!(f, " in {}", self.path)?;
+            write!(f, " in {}", short_path(&self.path))?;
         }
         write!(f, ": {}", self.problem)
     }

@@ -9,7 +9,7 @@ pub mod schema;
 pub mod types;
 pub mod writer;
 
-pub use error::{DecodeError, Problem, Warning};
+pub use error::{DecodeError, ErrorDetail, Problem, Warning};
 pub use reader::{DecodeOptions, Reader, TraceEvent, TraceValue, DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT};
 pub use types::{
     decode_top, decode_traced, ChatInviteExported, ExportChatInvite, ExportedChatInvite, Frame, InputPeer, RpcError,

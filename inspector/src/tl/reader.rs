@@ -103,16 +103,19 @@ pub struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
     options: DecodeOptions,
-    /// Names of the fields holding the objects currently open; the
-    /// top-level object is an empty name.
-    path: Vec<&'static str>,
+    /// How many objects are open.
+    depth: usize,
+    /// Names of the fields holding the objects currently open, kept only
+    /// when lenient, for the paths of warnings. (Errors gain their path as
+    /// they travel out: see [`DecodeError::within`].)
+    lenient_path: Vec<&'static str>,
     warnings: Vec<Warning>,
     trace: Option<Vec<TraceEvent>>,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8], options: DecodeOptions) -> Self {
-        Reader { buf, pos: 0, options, path: Vec::new(), warnings: Vec::new(), trace: None }
+        Reader { buf, pos: 0, options, depth: 0, lenient_path: Vec::new(), warnings: Vec::new(), trace: None }
     }
 
     /// Also record a [`TraceEvent`] for every field.
@@ -146,34 +149,17 @@ impl<'a> Reader<'a> {
         (self.warnings, self.trace)
     }
 
-    /// The dotted path to `field`; a run of many identical names (deeply
-    /// nested peers) is shortened to `peer[×200]` to keep the line readable.
-    fn path_to(&self, field: &str) -> String {
-        let names: Vec<&str> =
-            self.path.iter().copied().chain(std::iter::once(field)).filter(|n| !n.is_empty()).collect();
-        let mut parts: Vec<String> = Vec::new();
-        let mut i = 0;
-        while i < names.len() {
-            let run = names[i..].iter().take_while(|n| **n == names[i]).count();
-            if run >= 6 {
-                parts.push(format!("{}[×{run}]", names[i]));
-            } else {
-                parts.extend(std::iter::repeat_n(names[i].to_string(), run));
-            }
-            i += run;
-        }
-        parts.join(".")
-    }
-
-    /// An error at `offset` in `field` of the innermost open object.
+    /// An error at `offset` in `field` of the innermost open object (the
+    /// enclosing fields are added as the error travels out).
     pub fn error(&self, offset: usize, field: &str, problem: Problem) -> DecodeError {
-        DecodeError { offset, path: self.path_to(field), problem }
+        DecodeError::new(offset, field.to_string(), problem)
     }
 
     /// A forgivable problem: an error when strict, a warning when lenient.
     pub fn forgivable(&mut self, offset: usize, field: &str, problem: Problem) -> Result<(), DecodeError> {
         if self.options.lenient {
-            let path = self.path_to(field);
+            let names = self.lenient_path.iter().copied().chain(std::iter::once(field));
+            let path = names.filter(|n| !n.is_empty()).collect::<Vec<_>>().join(".");
             self.warnings.push(Warning { offset, path, problem });
             Ok(())
         } else {
@@ -183,7 +169,7 @@ impl<'a> Reader<'a> {
 
     fn record(&mut self, field: &'static str, start: usize, value: TraceValue) {
         if let Some(trace) = &mut self.trace {
-            trace.push(TraceEvent { depth: self.path.len(), field, start, end: self.pos, value });
+            trace.push(TraceEvent { depth: self.depth, field, start, end: self.pos, value });
         }
     }
 
@@ -341,14 +327,14 @@ impl<'a> Reader<'a> {
 
     /// Consume `ctor`'s id and enter it, within the depth budget.
     pub fn begin_object(&mut self, field: &'static str, ctor: &'static CtorDef) -> Result<ObjectToken, DecodeError> {
-        if self.path.len() >= self.options.max_depth {
+        if self.depth >= self.options.max_depth {
             return Err(self.error(self.pos, field, Problem::TooDeep { max_depth: self.options.max_depth }));
         }
         let start = self.pos;
         self.take(4, field, "constructor id (4 bytes)")?;
         let trace_index = self.trace.as_mut().map(|trace| {
             trace.push(TraceEvent {
-                depth: self.path.len(),
+                depth: self.depth,
                 field,
                 start,
                 end: TraceEvent::OPEN,
@@ -356,13 +342,19 @@ impl<'a> Reader<'a> {
             });
             trace.len() - 1
         });
-        self.path.push(field);
+        self.depth += 1;
+        if self.options.lenient {
+            self.lenient_path.push(field);
+        }
         Ok(ObjectToken { trace_index })
     }
 
     /// Leave the object `token` began.
     pub fn end_object(&mut self, token: ObjectToken) {
-        self.path.pop();
+        self.depth -= 1;
+        if self.options.lenient {
+            self.lenient_path.pop();
+        }
         if let (Some(trace), Some(i)) = (&mut self.trace, token.trace_index) {
             trace[i].end = self.pos;
         }

@@ -156,7 +156,7 @@ fn boxed<T>(
         return Err(r.unexpected_constructor(field, expected, id));
     };
     let token = r.begin_object(field, ctor)?;
-    let value = body(r, ctor)?;
+    let value = body(r, ctor).map_err(|e| e.within(field))?;
     r.end_object(token);
     Ok(value)
 }
