@@ -12,7 +12,7 @@ pub mod writer;
 pub use error::{DecodeError, ErrorDetail, Problem, Warning};
 pub use reader::{DecodeOptions, Reader, TraceEvent, TraceValue, DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT};
 pub use types::{
-    decode_top, decode_traced, ChatInviteExported, ExportChatInvite, ExportedChatInvite, Frame, InputPeer, RpcError,
-    StarsSubscriptionPricing, TlObject, TlString, Traced,
+    decode_top, decode_traced, decode_traced_reusing, ChatInviteExported, ExportChatInvite, ExportedChatInvite, Frame,
+    InputPeer, RpcError, StarsSubscriptionPricing, TlObject, TlString, Traced,
 };
 pub use writer::{EncodeError, Writer};

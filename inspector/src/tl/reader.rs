@@ -119,8 +119,15 @@ impl<'a> Reader<'a> {
     }
 
     /// Also record a [`TraceEvent`] for every field.
-    pub fn with_trace(mut self) -> Self {
-        self.trace = Some(Vec::with_capacity(32));
+    pub fn with_trace(self) -> Self {
+        self.with_trace_buffer(Vec::with_capacity(32))
+    }
+
+    /// Record the trace into `buffer` (cleared first), so that a caller
+    /// decoding many frames reuses one allocation.
+    pub fn with_trace_buffer(mut self, mut buffer: Vec<TraceEvent>) -> Self {
+        buffer.clear();
+        self.trace = Some(buffer);
         self
     }
 
@@ -128,10 +135,12 @@ impl<'a> Reader<'a> {
         self.options
     }
 
+    #[inline]
     pub fn pos(&self) -> usize {
         self.pos
     }
 
+    #[inline]
     pub fn remaining(&self) -> usize {
         self.buf.len() - self.pos
     }
@@ -167,6 +176,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     fn record(&mut self, field: &'static str, start: usize, value: TraceValue) {
         if let Some(trace) = &mut self.trace {
             trace.push(TraceEvent { depth: self.depth, field, start, end: self.pos, value });
@@ -174,6 +184,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `n` bytes, or a truncation error naming `expected`.
+    #[inline]
     pub fn take(&mut self, n: usize, field: &str, expected: &'static str) -> Result<&'a [u8], DecodeError> {
         if self.remaining() < n {
             return Err(self.error(self.pos, field, Problem::Truncated { expected, available: self.remaining() }));
@@ -183,23 +194,27 @@ impl<'a> Reader<'a> {
         Ok(bytes)
     }
 
+    #[inline]
     fn take4(&mut self, field: &str, expected: &'static str) -> Result<[u8; 4], DecodeError> {
         let b = self.take(4, field, expected)?;
         Ok([b[0], b[1], b[2], b[3]])
     }
 
     /// An untraced little-endian u32 (ids, counts, transport words).
+    #[inline]
     pub fn u32_raw(&mut self, field: &str, expected: &'static str) -> Result<u32, DecodeError> {
         Ok(u32::from_le_bytes(self.take4(field, expected)?))
     }
 
     /// An untraced little-endian i64.
+    #[inline]
     pub fn i64_raw(&mut self, field: &str) -> Result<i64, DecodeError> {
         let b = self.take(8, field, "long (8 bytes)")?;
         Ok(i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
     }
 
     /// An `int` field.
+    #[inline]
     pub fn int(&mut self, field: &'static str) -> Result<i32, DecodeError> {
         let start = self.pos;
         let v = i32::from_le_bytes(self.take4(field, "int (4 bytes)")?);
@@ -208,6 +223,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A `long` field.
+    #[inline]
     pub fn long(&mut self, field: &'static str) -> Result<i64, DecodeError> {
         let start = self.pos;
         let v = self.i64_raw(field)?;
@@ -217,6 +233,7 @@ impl<'a> Reader<'a> {
 
     /// The `flags` word of `ctor`. Bits the constructor does not define are an
     /// error (strict) or a warning and cleared (lenient).
+    #[inline]
     pub fn flags(&mut self, ctor: &'static CtorDef) -> Result<u32, DecodeError> {
         let start = self.pos;
         let flags = self.u32_raw("flags", "flags (4 bytes)")?;
@@ -229,12 +246,14 @@ impl<'a> Reader<'a> {
     }
 
     /// A `flags.N?true` field (no bytes; recorded for the trace).
+    #[inline]
     pub fn true_flag(&mut self, field: &'static str, set: bool) -> bool {
         self.record(field, self.pos, TraceValue::TrueFlag(set));
         set
     }
 
     /// An optional field whose bit is clear (no bytes; recorded for the trace).
+    #[inline]
     pub fn absent<T>(&mut self, field: &'static str) -> Option<T> {
         self.record(field, self.pos, TraceValue::Absent);
         None
@@ -304,6 +323,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next constructor id, without consuming it.
+    #[inline]
     pub fn peek_id(&self, field: &str) -> Result<u32, DecodeError> {
         match self.buf.get(self.pos..self.pos + 4) {
             Some(b) => Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
@@ -326,6 +346,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Consume `ctor`'s id and enter it, within the depth budget.
+    #[inline]
     pub fn begin_object(&mut self, field: &'static str, ctor: &'static CtorDef) -> Result<ObjectToken, DecodeError> {
         if self.depth >= self.options.max_depth {
             return Err(self.error(self.pos, field, Problem::TooDeep { max_depth: self.options.max_depth }));
@@ -350,6 +371,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Leave the object `token` began.
+    #[inline]
     pub fn end_object(&mut self, token: ObjectToken) {
         self.depth -= 1;
         if self.options.lenient {
@@ -362,6 +384,7 @@ impl<'a> Reader<'a> {
 
     /// After the top-level object: anything left is an error (strict) or a
     /// warning (lenient).
+    #[inline]
     pub fn finish(&mut self, ctor: &'static CtorDef) -> Result<(), DecodeError> {
         let count = self.remaining();
         if count > 0 {

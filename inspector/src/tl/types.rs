@@ -133,7 +133,13 @@ pub struct Traced<T> {
 
 /// Decode a whole buffer as one top-level `T`, recording a trace.
 pub fn decode_traced<T: TlObject>(bytes: &[u8], options: DecodeOptions) -> Traced<T> {
-    let mut r = Reader::new(bytes, options).with_trace();
+    decode_traced_reusing(bytes, options, Vec::with_capacity(32))
+}
+
+/// [`decode_traced`] into the allocation of an earlier trace (`trace` is
+/// cleared first): what a caller decoding a stream of frames should use.
+pub fn decode_traced_reusing<T: TlObject>(bytes: &[u8], options: DecodeOptions, trace: Vec<TraceEvent>) -> Traced<T> {
+    let mut r = Reader::new(bytes, options).with_trace_buffer(trace);
     let result = T::decode_boxed(&mut r, "").and_then(|value| {
         r.finish(value.ctor())?;
         Ok(value)
