@@ -199,3 +199,19 @@ pub fn decode_rpc_error(bytes: &[u8]) -> Option<RpcError> {
 pub fn encode_peer(p: &InputPeer) -> Vec<u8> {
     peer_to(p).to_bytes()
 }
+
+/// grammers' decoding of a request's bytes after the constructor id, without
+/// converting the result (for benchmarks).
+pub fn decode_request_raw(bytes: &[u8]) -> Option<gt::functions::messages::ExportChatInvite> {
+    gt::functions::messages::ExportChatInvite::from_bytes(bytes.get(4..)?).ok()
+}
+
+/// grammers' decoding of an answer, without converting the result.
+pub fn decode_answer_raw(bytes: &[u8]) -> Option<gt::enums::ExportedChatInvite> {
+    gt::enums::ExportedChatInvite::from_bytes(bytes).ok()
+}
+
+/// grammers' encoding of any of its values.
+pub fn to_bytes(value: &impl Serializable) -> Vec<u8> {
+    value.to_bytes()
+}
