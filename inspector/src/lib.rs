@@ -4,6 +4,8 @@
 pub mod capture;
 pub mod cli;
 pub mod envelope;
+#[cfg(feature = "arbitrary")]
+pub mod fuzzing;
 pub mod input;
 pub mod pcap_cmd;
 pub mod render;

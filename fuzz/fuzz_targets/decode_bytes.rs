@@ -1,0 +1,4 @@
+//! Fuzz target `decode_bytes`: see `inspector::fuzzing::decode_bytes` for the properties.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| inspector::fuzzing::decode_bytes(data));

@@ -1,0 +1,7 @@
+//! Fuzz target `differential`: this library against grammers-tl-types; see
+//! `inspector::fuzzing::differential` for the properties.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    inspector::fuzzing::differential::<inspector_fuzz::reference::Grammers>(data)
+});

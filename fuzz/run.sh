@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Run every fuzz target for a while; the one command for CI and developers.
+#
+#   fuzz/run.sh                      # 60 s per target
+#   FUZZ_SECONDS=3600 fuzz/run.sh    # the long run
+#   FUZZ_TARGETS="decode_bytes" fuzz/run.sh
+#
+# Environment:
+#   FUZZ_SECONDS  seconds per target (default 60)
+#   FUZZ_TARGETS  targets to run (default: all of fuzz/fuzz_targets/)
+#   FUZZ_RSS_MB   libFuzzer -rss_limit_mb (default 2048)
+#   FUZZ_TIMEOUT  seconds one input may take, libFuzzer -timeout (default 10)
+#   FUZZ_MAX_LEN  longest input libFuzzer makes, -max_len (default 8192: room
+#                 for peers nested past the largest depth budget)
+#   FUZZ_WORK     scratch directory (default: a new temporary one)
+#
+# The committed seeds (corpus/<target>/) are copied into the scratch
+# directory, which is the corpus libFuzzer grows, so the committed corpus is
+# never polluted; corpus/regressions/<target>/ is read as well. On a failure
+# the input is minimized, copied into corpus/regressions/<target>/ and the
+# command that reproduces it is printed; the script then exits non-zero
+# (after running the other targets, so one run reports everything).
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root" || exit 2
+
+seconds="${FUZZ_SECONDS:-60}"
+rss_mb="${FUZZ_RSS_MB:-2048}"
+timeout_s="${FUZZ_TIMEOUT:-10}"
+max_len="${FUZZ_MAX_LEN:-8192}"
+work="${FUZZ_WORK:-$(mktemp -d -t inspector-fuzz.XXXXXX)}"
+mkdir -p "$work"
+
+say() { printf 'fuzz/run.sh: %s\n' "$*" >&2; }
+
+# cargo-fuzz, pinned: its command line and its layout are what this script and
+# fuzz/Cargo.toml are written for.
+if ! cargo fuzz --version 2>/dev/null | grep -q ' 0\.13\.2'; then
+    say "installing cargo-fuzz 0.13.2"
+    cargo install cargo-fuzz --version 0.13.2 --locked || {
+        say "cannot install cargo-fuzz"
+        exit 2
+    }
+fi
+
+if [ -n "${FUZZ_TARGETS:-}" ]; then
+    read -r -a targets <<<"$FUZZ_TARGETS"
+else
+    targets=()
+    for f in fuzz/fuzz_targets/*.rs; do
+        t="$(basename "$f" .rs)"
+        targets+=("$t")
+    done
+fi
+
+# The toolchain and sanitizer, best first. A sanitizer-instrumented build
+# needs unstable rustc flags: nightly has them; stable lets them through with
+# RUSTC_BOOTSTRAP=1. Without AddressSanitizer, Rust's own checks (bounds,
+# overflow with -a, panics) still catch most of what matters here.
+toolchain=""
+sanitizer=""
+mode=""
+build() { # toolchain-argument sanitizer; builds every target
+    # shellcheck disable=SC2086
+    cargo $1 fuzz build --fuzz-dir fuzz -s "$2" -a >"$work/build.log" 2>&1
+}
+if cargo +nightly --version >/dev/null 2>&1 && build +nightly address; then
+    toolchain="+nightly"
+    sanitizer="address"
+    mode="nightly with AddressSanitizer"
+else
+    # Cargo caches what it learnt about rustc in target/.rustc_info.json; a
+    # cache from another toolchain or without RUSTC_BOOTSTRAP would be wrong.
+    rm -f fuzz/target/.rustc_info.json
+    export RUSTC_BOOTSTRAP=1
+    if build "" address; then
+        sanitizer="address"
+        mode="stable with RUSTC_BOOTSTRAP=1 and AddressSanitizer"
+    elif build "" none; then
+        sanitizer="none"
+        mode="stable with RUSTC_BOOTSTRAP=1, no sanitizer (--sanitizer none)"
+    else
+        say "the fuzz targets do not build; the last attempt said:"
+        tail -n 40 "$work/build.log" >&2
+        exit 2
+    fi
+fi
+say "toolchain: $mode"
+say "running ${#targets[@]} targets for ${seconds}s each; scratch directory: $work"
+
+status=0
+rows=()
+for t in "${targets[@]}"; do
+    seeds="corpus/$t"
+    regressions="corpus/regressions/$t"
+    live="$work/corpus/$t"
+    artifacts="$work/artifacts/$t"
+    mkdir -p "$live" "$artifacts" "$regressions"
+    if [ -d "$seeds" ]; then
+        cp -R "$seeds/." "$live/"
+    fi
+    rm -f "$live/.gitkeep"
+    log="$work/$t.log"
+    say "fuzzing $t"
+    # The first corpus directory is the one libFuzzer adds to; the others are
+    # only read.
+    # shellcheck disable=SC2086
+    cargo $toolchain fuzz run --fuzz-dir fuzz -s "$sanitizer" -a "$t" "$live" "$regressions" -- \
+        -max_total_time="$seconds" -rss_limit_mb="$rss_mb" -timeout="$timeout_s" \
+        -max_len="$max_len" -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1
+    rc=$?
+
+    execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
+    speed="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)"
+    last="$(grep -E '^#[0-9]+' "$log" | grep 'cov:' | tail -n 1)"
+    cov="$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")"
+    corp="$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$last")"
+    if [ "$rc" -eq 0 ]; then
+        result="ok"
+    else
+        status=1
+        result="FAILED"
+        say "$t failed (exit $rc); the end of its log ($log):"
+        tail -n 60 "$log" >&2
+        for found in "$artifacts"/*; do
+            [ -f "$found" ] || continue
+            case "$(basename "$found")" in minimized-from-* | slow-unit-*) continue ;; esac
+            # tmin keeps the failure while shrinking the input; it writes
+            # minimized-from-<hash> beside the input.
+            # shellcheck disable=SC2086
+            cargo $toolchain fuzz tmin --fuzz-dir fuzz -s "$sanitizer" -a "$t" "$found" -- \
+                -rss_limit_mb="$rss_mb" -timeout="$timeout_s" >"$work/$t.tmin.log" 2>&1
+            # cargo-fuzz writes the minimized inputs under fuzz/artifacts/
+            # and names the smallest one last, in its "Reproduce with" line.
+            small="$(grep -o 'fuzz/artifacts/[^ ]*minimized-from-[0-9a-f]*' "$work/$t.tmin.log" | tail -n 1)"
+            [ -n "$small" ] && [ -f "$small" ] || small="$found"
+            kept="$regressions/$(basename "$found")"
+            cp "$small" "$kept"
+            result="FAILED: $kept"
+            say "kept the minimized input as $kept; reproduce with:"
+            if [ -n "$toolchain" ]; then
+                say "  cargo $toolchain fuzz run --fuzz-dir fuzz -s $sanitizer -a $t $kept"
+            else
+                say "  RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz -s $sanitizer -a $t $kept"
+            fi
+            say "  cargo test --test corpus_replay   (stable, replays every corpus file)"
+        done
+    fi
+    rows+=("$t|${execs:-?}|${speed:-?}|${cov:-?}|${corp:-?}|$result")
+done
+
+printf '\nsanitizer: %s, %ss per target\n' "$mode" "$seconds"
+printf '%-18s %12s %8s %8s %8s  %s\n' target executions exec/s "cov" corpus result
+for row in "${rows[@]}"; do
+    IFS='|' read -r t execs speed cov corp result <<<"$row"
+    printf '%-18s %12s %8s %8s %8s  %s\n' "$t" "$execs" "$speed" "$cov" "$corp" "$result"
+done
+exit "$status"

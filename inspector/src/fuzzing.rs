@@ -1,0 +1,498 @@
+//! The properties the fuzz targets check, as plain functions over the fuzzer's
+//! bytes, so that the libFuzzer binaries in `fuzz/` are one-liners and
+//! `cargo test` can replay the committed corpus through exactly the same code.
+//!
+//! Every function here panics, with a message naming the property, when a
+//! property does not hold: a panic is how a libFuzzer target reports a
+//! finding. Nothing else in the library may panic on input; this module is
+//! only compiled with the `arbitrary` feature, which the CLI does not use.
+//!
+//! The differential target compares against another TL implementation. That
+//! implementation must not become a dependency of this library, so
+//! [`differential`] takes it as a [`ReferenceCodec`] implemented elsewhere
+//! (the fuzz crate and the replay test share one implementation over the
+//! grammers crates).
+
+use std::fmt::Debug;
+
+use arbitrary::{Arbitrary, Unstructured};
+
+use crate::cli::explain;
+use crate::input::{decode_input, InputEncoding};
+use crate::render::hexdump::render_hexdump;
+use crate::render::tree::render_tree;
+use crate::tl::json::TlJson;
+use crate::tl::writer::MAX_STRING_LEN;
+use crate::tl::{
+    decode_top, decode_traced, DecodeOptions, EncodeError, ExportChatInvite, ExportedChatInvite, Frame, InputPeer,
+    Problem, RpcError, StarsSubscriptionPricing, TlObject, TraceEvent, MAX_DEPTH_LIMIT,
+};
+
+/// The fuzz target `roundtrip`: an arbitrary request survives encode, strict
+/// decode, the renderers and the JSON form unchanged.
+pub fn roundtrip(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    if let Ok(request) = ExportChatInvite::arbitrary(&mut u) {
+        check_value(&request);
+        check_value(&Frame::Request(request));
+    }
+}
+
+/// The fuzz target `roundtrip_result`: the same for the answers, an
+/// `ExportedChatInvite` (both constructors, every optional field) or an
+/// `rpc_error`.
+pub fn roundtrip_result(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let Ok(error_answer) = bool::arbitrary(&mut u) else {
+        return;
+    };
+    if error_answer {
+        if let Ok(error) = RpcError::arbitrary(&mut u) {
+            check_value(&error);
+            check_value(&Frame::Error(error));
+        }
+    } else if let Ok(answer) = ExportedChatInvite::arbitrary(&mut u) {
+        check_value(&answer);
+        check_value(&Frame::Answer(answer));
+    }
+}
+
+/// Encode, strictly decode, compare; encode again; render; go through JSON.
+fn check_value<T>(value: &T)
+where
+    T: TlObject + TlJson + PartialEq + Debug,
+{
+    let bytes = match value.to_bytes() {
+        Ok(bytes) => bytes,
+        // The only value TL cannot encode is a string of 16 MiB or more; the
+        // Arbitrary impls never draw one, but a refusal is right if they did.
+        Err(EncodeError::StringTooLong { len }) => {
+            assert!(len > MAX_STRING_LEN, "encoder refused a string of {len} bytes, which TL can encode");
+            return;
+        }
+    };
+    let traced = decode_traced::<T>(&bytes, DecodeOptions::strict());
+    let decoded = match traced.result {
+        Ok(decoded) => decoded,
+        Err(e) => {
+            panic!("strict decode rejected our own encoding of {value:?}\n  bytes: {}\n  error: {e}", hex(&bytes))
+        }
+    };
+    assert!(traced.warnings.is_empty(), "strict decode produced warnings: {:?}", traced.warnings);
+    assert_eq!(&decoded, value, "decode(encode(value)) differs from value; bytes: {}", hex(&bytes));
+    let again = decoded.to_bytes().expect("re-encoding a decoded value");
+    same_bytes(&again, &bytes, "encoding is not stable across a decode");
+    check_trace(&bytes, &traced.trace);
+    render_all(&bytes, &traced.trace);
+    check_json(value, &bytes);
+}
+
+/// The JSON form, as text (the way `decode --format json` and `encode` meet
+/// it), must read back as the same value and encode to the same bytes.
+fn check_json<T>(value: &T, bytes: &[u8])
+where
+    T: TlObject + TlJson + PartialEq + Debug,
+{
+    let json = value.to_json();
+    let text = serde_json::to_string(&json).expect("serializing a JSON value");
+    let parsed: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(parsed) => parsed,
+        Err(e) => panic!("our own JSON text does not parse: {e}\n  json: {text}"),
+    };
+    let back = match T::from_json(&parsed) {
+        Ok(back) => back,
+        Err(e) => panic!("from_json rejected to_json of {value:?}: {e}\n  json: {text}"),
+    };
+    assert_eq!(&back, value, "from_json(to_json(value)) differs; json: {text}");
+    let encoded = back.to_bytes().expect("encoding a value read from JSON");
+    same_bytes(&encoded, bytes, &format!("encode(from_json(to_json)) differs from encode; json: {text}"));
+}
+
+/// Every renderer, with and without colour, on a (possibly partial) trace.
+fn render_all(bytes: &[u8], trace: &[TraceEvent]) {
+    for color in [false, true] {
+        let tree = render_tree(bytes, trace, color);
+        assert!(trace.is_empty() || !tree.is_empty(), "render_tree drew nothing for a non-empty trace");
+        let _ = render_hexdump(bytes, trace, color);
+    }
+}
+
+/// A trace may only point inside the buffer, in order, and stay small: the
+/// renderers index the buffer with these spans.
+fn check_trace(bytes: &[u8], trace: &[TraceEvent]) {
+    for ev in trace {
+        let end = if ev.end == TraceEvent::OPEN { ev.start } else { ev.end };
+        assert!(
+            ev.start <= end && end <= bytes.len(),
+            "trace event {ev:?} points outside the {} input bytes",
+            bytes.len()
+        );
+    }
+    // Each object costs at least its 4-byte id and records at most 15 events
+    // (chatInviteExported: itself, flags and 14 fields); primitive fields cost
+    // bytes too. So the trace never outgrows the input by more than this.
+    let bound = 4 * bytes.len() + 16;
+    assert!(
+        trace.len() <= bound,
+        "trace of {} events for {} input bytes: more than the decoder's design allows",
+        trace.len(),
+        bytes.len()
+    );
+}
+
+/// The fuzz target `decode_bytes`: hostile bytes through every entry point.
+///
+/// - Strict decoding never panics; whatever it accepts re-encodes to exactly
+///   the input, reads back from its JSON form, and renders.
+/// - A rejected input renders its `--explain` view (partial tree and the
+///   marked bytes) without panicking, and the error points inside the input.
+/// - Lenient decoding and every renderer never panic; lenient and strict
+///   agree wherever lenient had nothing to forgive; what lenient accepts
+///   re-encodes canonically into something strict decoding accepts.
+/// - The largest depth budget a user may ask for does not overflow the stack.
+/// - Nothing decoded holds more bytes than the input backs (the decoders
+///   check a length against the remaining input before copying, so a
+///   hostile length prefix cannot make them allocate).
+pub fn decode_bytes(data: &[u8]) {
+    check_frame_decode(data, DecodeOptions::strict());
+    check_frame_decode(data, DecodeOptions { lenient: false, max_depth: MAX_DEPTH_LIMIT });
+    // Every top-level type the library lets a caller decode on its own.
+    check_decode_as::<ExportChatInvite>(data);
+    check_decode_as::<ExportedChatInvite>(data);
+    check_decode_as::<RpcError>(data);
+    check_decode_as::<InputPeer>(data);
+    check_decode_as::<StarsSubscriptionPricing>(data);
+    // The CLI's input sniffing (raw, hex or base64) sees the same bytes.
+    if let Ok((bytes, _)) = decode_input(data, InputEncoding::Auto) {
+        assert!(bytes.len() <= data.len(), "decoding hex or base64 text produced more bytes than the text");
+    }
+}
+
+/// Strict and lenient decoding of `data` as a frame, with `strict`'s depth
+/// budget, and all the checks of [`decode_bytes`].
+fn check_frame_decode(data: &[u8], strict: DecodeOptions) {
+    let lenient = DecodeOptions { lenient: true, ..strict };
+    let s = decode_traced::<Frame>(data, strict);
+    check_trace(data, &s.trace);
+    assert!(s.warnings.is_empty(), "strict decoding produced warnings");
+    match &s.result {
+        Ok(frame) => {
+            check_backed(frame, data.len());
+            let bytes = frame.to_bytes().expect("encoding a decoded frame");
+            assert!(
+                bytes == data,
+                "strict decode accepted an input that does not re-encode to itself: {frame:?}\n  \
+                 input: {}\n  re-encoded: {}",
+                hex(data),
+                hex(&bytes)
+            );
+            render_all(data, &s.trace);
+            check_json(frame, data);
+        }
+        Err(e) => {
+            assert!(e.offset <= data.len(), "error offset {} beyond the {}-byte input: {e}", e.offset, data.len());
+            let _ = e.to_string();
+            for color in [false, true] {
+                let _ = explain(data, &s.trace, e, color);
+            }
+        }
+    }
+    // The untraced entry point must agree with the traced one.
+    let plain = decode_top::<Frame>(data, strict);
+    assert_eq!(plain.as_ref().ok(), s.result.as_ref().ok(), "decode_top and decode_traced disagree");
+
+    let l = decode_traced::<Frame>(data, lenient);
+    check_trace(data, &l.trace);
+    render_all(data, &l.trace);
+    for w in &l.warnings {
+        let _ = w.to_string();
+        assert!(w.offset <= data.len(), "warning offset beyond input: {w}");
+    }
+    match (&s.result, &l.result) {
+        (Ok(strict_frame), Ok(lenient_frame)) => {
+            assert_eq!(strict_frame, lenient_frame, "strict and lenient disagree");
+            assert!(l.warnings.is_empty(), "lenient warned about an input strict accepted: {:?}", l.warnings);
+        }
+        (Ok(_), Err(e)) => panic!("lenient rejected an input strict accepted: {e}"),
+        (Err(e), Ok(_)) if l.warnings.is_empty() => {
+            panic!("lenient accepted without a warning an input strict rejected: {e}")
+        }
+        (Err(strict_error), Ok(frame)) => {
+            // Strict rejected it for something lenient forgave: the first
+            // warning is that same problem at the same place.
+            let first = &l.warnings[0];
+            assert_eq!(
+                (first.offset, &first.problem),
+                (strict_error.offset, &strict_error.problem),
+                "strict failed for another reason than lenient's first warning"
+            );
+            check_backed(frame, data.len());
+            check_canonical(frame, strict);
+            check_json(frame, &frame.to_bytes().expect("encoding a lenient frame"));
+        }
+        (Err(_), Err(e)) => {
+            for color in [false, true] {
+                let _ = explain(data, &l.trace, e, color);
+            }
+        }
+    }
+}
+
+/// A leniently decoded frame encodes canonically: the encoding strictly
+/// decodes back to the same value (with the same depth budget: a frame
+/// nested past the default budget was decoded under a larger one), unless
+/// the value holds text that is not UTF-8, which strict decoding refuses.
+fn check_canonical(frame: &Frame, strict: DecodeOptions) {
+    let bytes = frame.to_bytes().expect("encoding a lenient frame");
+    match decode_top::<Frame>(&bytes, strict) {
+        Ok(back) => assert_eq!(&back, frame, "canonical re-encoding changed the value"),
+        Err(e) if matches!(e.problem, Problem::InvalidUtf8 { .. }) => {}
+        Err(e) => {
+            panic!("the canonical encoding of a leniently decoded frame is not strict: {e}\n  bytes: {}", hex(&bytes))
+        }
+    }
+}
+
+/// Decode `data` as one top-level `T`, strictly and leniently.
+fn check_decode_as<T>(data: &[u8])
+where
+    T: TlObject + TlJson + PartialEq + Debug,
+{
+    let s = decode_traced::<T>(data, DecodeOptions::strict());
+    check_trace(data, &s.trace);
+    if let Ok(value) = &s.result {
+        let bytes = value.to_bytes().expect("encoding a decoded value");
+        assert!(
+            bytes == data,
+            "strict decode as {} accepted an input that does not re-encode to itself: {}",
+            T::TYPE_NAME,
+            hex(data)
+        );
+        check_json(value, data);
+    }
+    let l = decode_traced::<T>(data, DecodeOptions::lenient());
+    check_trace(data, &l.trace);
+    if s.result.is_ok() {
+        assert_eq!(s.result.as_ref().ok(), l.result.as_ref().ok(), "strict and lenient disagree on {}", T::TYPE_NAME);
+    }
+}
+
+/// Every string a decoded frame holds was copied from the input, so their
+/// total length is at most the input's: no allocation without input behind it.
+fn check_backed(frame: &Frame, input_len: usize) {
+    let total: usize = frame_strings(frame).iter().map(|s| s.len()).sum();
+    assert!(total <= input_len, "decoded strings hold {total} bytes from a {input_len}-byte input");
+}
+
+fn frame_strings(frame: &Frame) -> Vec<&[u8]> {
+    match frame {
+        Frame::Request(r) => r.title.iter().map(|t| t.as_bytes()).collect(),
+        Frame::Answer(ExportedChatInvite::Exported(e)) => {
+            std::iter::once(&e.link).chain(e.title.iter()).map(|t| t.as_bytes()).collect()
+        }
+        Frame::Answer(ExportedChatInvite::PublicJoinRequests) => Vec::new(),
+        Frame::Error(e) => vec![e.error_message.as_bytes()],
+    }
+}
+
+/// Another TL implementation to compare with: how it encodes a frame and how
+/// it decodes one. Implemented outside this library (see the module docs).
+pub trait ReferenceCodec {
+    /// The implementation's name, for messages.
+    const NAME: &'static str;
+
+    /// The reference encoding of `frame`, or `None` when the reference
+    /// cannot hold the value at all (such as text that is not UTF-8 in an
+    /// implementation whose strings are Rust `String`s).
+    fn encode(frame: &Frame) -> Option<Vec<u8>>;
+
+    /// Decode a whole frame (constructor id first) the reference's way,
+    /// converted into this library's types, with the number of bytes the
+    /// reference consumed. Text the reference decoded lossily comes back as
+    /// the lossy text.
+    fn decode(bytes: &[u8]) -> Result<(Frame, usize), String>;
+}
+
+/// The fuzz target `differential`: this library and `R` agree.
+///
+/// - An arbitrary frame (request, answer or error) encodes to the same bytes
+///   in both, and `R` decodes our encoding back to the value.
+/// - Arbitrary bytes that we strictly accept, `R` accepts too, consuming
+///   exactly the whole input, with the same value.
+/// - Bytes that `R` accepts but we strictly reject are rejected only for a
+///   reason on the list of the reference's known laxities below.
+pub fn differential<R: ReferenceCodec>(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    if let Ok(frame) = Frame::arbitrary(&mut u) {
+        differential_value::<R>(&frame);
+    }
+    differential_bytes::<R>(data);
+}
+
+fn differential_value<R: ReferenceCodec>(frame: &Frame) {
+    let Ok(ours) = frame.to_bytes() else {
+        // Only a string of 16 MiB or more, which Arbitrary never draws.
+        return;
+    };
+    let Some(theirs) = R::encode(frame) else {
+        // Not representable in the reference (text that is not UTF-8);
+        // Arbitrary never draws such text either.
+        return;
+    };
+    if ours != theirs {
+        same_bytes(&ours, &theirs, &format!("our encoding and {}'s differ for {frame:?}", R::NAME));
+    }
+    match R::decode(&ours) {
+        Ok((back, used)) => {
+            assert_eq!(&back, frame, "{} decodes our encoding differently", R::NAME);
+            assert_eq!(used, ours.len(), "{} left bytes of our encoding", R::NAME);
+        }
+        Err(e) => panic!("{} rejected our encoding of {frame:?}: {e}\n  bytes: {}", R::NAME, hex(&ours)),
+    }
+}
+
+/// Inputs nesting deeper than this are not given to the reference: a
+/// decoder without a depth budget recurses as deep as the input goes, which
+/// tests its stack rather than our agreement (and we reject them anyway, as
+/// [`Problem::TooDeep`], on the list of known laxities).
+const REFERENCE_MAX_DEPTH: usize = 200;
+
+fn differential_bytes<R: ReferenceCodec>(data: &[u8]) {
+    let shallow = DecodeOptions { lenient: true, max_depth: REFERENCE_MAX_DEPTH };
+    if let Err(e) = decode_top::<Frame>(data, shallow) {
+        if matches!(e.problem, Problem::TooDeep { .. }) {
+            return;
+        }
+    }
+    let ours = Frame::from_bytes(data);
+    let theirs = R::decode(data);
+    match (ours, theirs) {
+        (Ok(frame), Ok((reference, used))) => {
+            assert_eq!(frame, reference, "{} decodes {} differently", R::NAME, hex(data));
+            assert_eq!(
+                used,
+                data.len(),
+                "{} consumed {used} of the {} bytes we accepted: {}",
+                R::NAME,
+                data.len(),
+                hex(data)
+            );
+        }
+        (Ok(frame), Err(e)) => {
+            panic!("{} rejects a frame we accept strictly: {e}\n  ours: {frame:?}\n  bytes: {}", R::NAME, hex(data))
+        }
+        (Err(_), Err(_)) => {}
+        (Err(strict_error), Ok((reference, used))) => {
+            if known_reference_laxity(&strict_error.problem) {
+                check_lax_agreement::<R>(data, &reference, used);
+                return;
+            }
+            panic!(
+                "{} accepts ({used} of {} bytes) what we reject strictly, for a reason \
+                 not on the list of its known laxities\n  our error: {strict_error}\n  \
+                 theirs: {reference:?}\n  bytes: {}",
+                R::NAME,
+                data.len(),
+                hex(data)
+            )
+        }
+    }
+}
+
+/// Where `R` accepted what we reject strictly for one of its known
+/// laxities, and our lenient decoding forgives the same things, both must
+/// still read the same value and stop at the same byte.
+fn check_lax_agreement<R: ReferenceCodec>(data: &[u8], reference: &Frame, used: usize) {
+    let lenient = decode_traced::<Frame>(data, DecodeOptions::lenient());
+    let Ok(ours) = lenient.result else {
+        // Lenient still refuses a 0xff length byte and too deep nesting.
+        return;
+    };
+    assert_eq!(
+        lossy(&ours),
+        *reference,
+        "{} reads a value our lenient decoding reads differently: {}",
+        R::NAME,
+        hex(data)
+    );
+    let trailing = lenient
+        .warnings
+        .iter()
+        .find_map(|w| match w.problem {
+            Problem::TrailingBytes { count, .. } => Some(count),
+            _ => None,
+        })
+        .unwrap_or(0);
+    assert_eq!(
+        used + trailing,
+        data.len(),
+        "{} stopped at byte {used}, our lenient decoding at {}: {}",
+        R::NAME,
+        data.len() - trailing,
+        hex(data)
+    );
+}
+
+/// `frame` with every string as a reference holding Rust `String`s sees it:
+/// invalid UTF-8 replaced by U+FFFD.
+fn lossy(frame: &Frame) -> Frame {
+    let fix = |s: &mut crate::tl::TlString| {
+        if s.as_str().is_none() {
+            *s = crate::tl::TlString::from(String::from_utf8_lossy(s.as_bytes()).into_owned());
+        }
+    };
+    let mut frame = frame.clone();
+    match &mut frame {
+        Frame::Request(r) => r.title.iter_mut().for_each(fix),
+        Frame::Answer(ExportedChatInvite::Exported(e)) => {
+            fix(&mut e.link);
+            e.title.iter_mut().for_each(fix);
+        }
+        Frame::Answer(ExportedChatInvite::PublicJoinRequests) => {}
+        Frame::Error(e) => fix(&mut e.error_message),
+    }
+    frame
+}
+
+/// What a TL decoder that checks less than protocol.md asks may accept and
+/// we reject. Each is a deliberate strictness of ours, not a disagreement on
+/// what the bytes mean; anything else that `R` accepts and we reject is a
+/// finding.
+fn known_reference_laxity(problem: &Problem) -> bool {
+    matches!(
+        problem,
+        // It stops reading after the object and ignores what follows.
+        Problem::TrailingBytes { .. }
+        // It ignores flag bits the constructor does not define.
+        | Problem::UndefinedFlags { .. }
+        // It skips padding without looking at it.
+        | Problem::NonZeroPadding { .. }
+        // It takes the long length form for any length.
+        | Problem::NonCanonicalLength { .. }
+        // It turns invalid UTF-8 into U+FFFD instead of refusing it.
+        | Problem::InvalidUtf8 { .. }
+        // It reads a first byte of 0xff as a short length of 255.
+        | Problem::StringPrefixFf
+        // It has no depth budget: it nests as deep as the input goes.
+        | Problem::TooDeep { .. }
+    )
+}
+
+/// Panics with both sides in hex when `left` and `right` differ; the hex is
+/// only formatted on failure (this runs on every fuzz input).
+fn same_bytes(left: &[u8], right: &[u8], what: &str) {
+    if left != right {
+        assert_eq!(hex(left), hex(right), "{what}");
+    }
+}
+
+/// Bytes as unspaced hex, for messages (compact, and pastes into
+/// `inspector decode`).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}

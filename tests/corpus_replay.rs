@@ -1,0 +1,369 @@
+//! Replays every committed fuzz input (the seeds in `corpus/<target>/` and
+//! the findings in `corpus/regressions/<target>/`) through the same
+//! `inspector::fuzzing` functions the fuzz targets call, under stable
+//! `cargo test`, naming each file that fails.
+//!
+//! Also ties the seeds to the snapshot matrix: the `matrix-*` seeds must be
+//! exactly the current encodings of the matrix values they are named after,
+//! so the fuzzer starts from the same bytes the snapshots pin.
+//!
+//! `regenerate_seed_corpus` (ignored) is how the seeds were made:
+//! `CORPUS_WRITE=1 cargo test --test corpus_replay -- --ignored`; they were
+//! then minimized with `cargo fuzz cmin` on a copy, keeping the original
+//! (named) files whose contents cmin kept.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use arbitrary::{Arbitrary, Unstructured};
+use inspector::fuzzing;
+use inspector::tl::{
+    ExportChatInvite, ExportedChatInvite, Frame, InputPeer, RpcError, StarsSubscriptionPricing, TlObject, TlString,
+};
+use inspector_tests::matrix;
+
+/// The differential target's reference codec, compiled from the fuzz crate's
+/// own source so both run the very same comparison.
+#[path = "../fuzz/src/reference.rs"]
+mod reference;
+
+type Target = fn(&[u8]);
+
+fn targets() -> Vec<(&'static str, Target)> {
+    vec![
+        ("roundtrip", fuzzing::roundtrip),
+        ("roundtrip_result", fuzzing::roundtrip_result),
+        ("decode_bytes", fuzzing::decode_bytes),
+        ("differential", fuzzing::differential::<reference::Grammers>),
+    ]
+}
+
+fn corpus_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
+}
+
+/// The files of `dir`, sorted, without dotfiles (`.gitkeep`).
+fn inputs(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Run `target` on `data` on a thread with libFuzzer's main-thread stack
+/// (8 MiB), so the replay judges an input the way the fuzzer did.
+fn run_like_the_fuzzer(target: Target, data: Vec<u8>) -> Result<(), String> {
+    let handle = std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(move || target(&data))
+        .map_err(|e| format!("cannot start a thread: {e}"))?;
+    handle.join().map_err(|panic| {
+        panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "panicked".into())
+    })
+}
+
+fn replay(target_name: &str, target: Target) {
+    let root = corpus_root();
+    let dirs = [root.join(target_name), root.join("regressions").join(target_name)];
+    let mut count = 0;
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        for file in inputs(dir) {
+            let data = fs::read(&file).unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
+            count += 1;
+            if let Err(message) = run_like_the_fuzzer(target, data) {
+                failures.push(format!("{}: {message}", file.strip_prefix(&root).unwrap_or(&file).display()));
+            }
+        }
+    }
+    assert!(count > 0, "no seed inputs for the fuzz target {target_name} in {}", dirs[0].display());
+    assert!(
+        failures.is_empty(),
+        "{} of {count} corpus files fail the fuzz target {target_name}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn roundtrip_corpus_replays() {
+    replay("roundtrip", fuzzing::roundtrip);
+}
+
+#[test]
+fn roundtrip_result_corpus_replays() {
+    replay("roundtrip_result", fuzzing::roundtrip_result);
+}
+
+#[test]
+fn decode_bytes_corpus_replays() {
+    replay("decode_bytes", fuzzing::decode_bytes);
+}
+
+#[test]
+fn differential_corpus_replays() {
+    replay("differential", fuzzing::differential::<reference::Grammers>);
+}
+
+#[test]
+fn every_fuzz_target_has_a_replay() {
+    let on_disk: Vec<String> = inputs(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/fuzz_targets"))
+        .iter()
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    let replayed: Vec<&str> = targets().iter().map(|t| t.0).collect();
+    for name in &on_disk {
+        assert!(replayed.contains(&name.as_str()), "fuzz target {name} has no replay in tests/corpus_replay.rs");
+        assert!(
+            corpus_root().join("regressions").join(name).is_dir(),
+            "corpus/regressions/{name}/ is missing (keep a .gitkeep in it)"
+        );
+    }
+}
+
+/// The matrix values that seed the frame-reading targets, by seed file name.
+fn matrix_seeds() -> BTreeMap<String, Frame> {
+    let mut seeds = BTreeMap::new();
+    let peers = matrix::peers();
+    // Every flag combination once, each with another peer of the matrix...
+    for mask in 0..64u32 {
+        let (peer_name, peer) = &peers[mask as usize % peers.len()];
+        let name = format!("matrix-request-flags{mask:02x}-{}", slug(peer_name));
+        seeds.insert(name, Frame::Request(matrix::request(mask, peer.clone())));
+    }
+    // ...and every peer with every field present.
+    for (peer_name, peer) in &peers {
+        let name = format!("matrix-request-flags3f-{}", slug(peer_name));
+        seeds.insert(name, Frame::Request(matrix::request(63, peer.clone())));
+    }
+    for (label, frame) in matrix::snapshot_answers() {
+        seeds.insert(format!("matrix-answer-{}", slug(&label)), frame);
+    }
+    seeds
+}
+
+/// A file name from a matrix label: `channel_from_message(user)` becomes
+/// `channel_from_message-user`.
+fn slug(label: &str) -> String {
+    let mut out = String::new();
+    for c in label.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+#[test]
+fn matrix_seeds_are_the_current_encodings() {
+    let seeds = matrix_seeds();
+    let mut checked = 0;
+    for target in ["decode_bytes", "differential"] {
+        for file in inputs(&corpus_root().join(target)) {
+            let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            if !name.starts_with("matrix-") {
+                continue;
+            }
+            let Some(frame) = seeds.get(&name) else {
+                panic!("{target}/{name}: no matrix value has this name (regenerate the seeds)");
+            };
+            let encoded = frame.to_bytes().expect("matrix values encode");
+            let stored = fs::read(&file).expect("readable seed");
+            assert_eq!(
+                fuzzing::hex(&stored),
+                fuzzing::hex(&encoded),
+                "{target}/{name} is not the current encoding of its matrix value"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no matrix-* seeds found");
+}
+
+/// The worked example of protocol.md, section 2.
+const WORKED_EXAMPLE: &str = "90de55a4 39000000 40082abd 4ca5e8dd 0100000000000000 0200000000000000 \
+     03000000 0400000000000000 64000000 01740000 586d4105 008d2700 0500000000000000";
+
+fn h(text: &str) -> Vec<u8> {
+    inspector::input::parse_hex(text).expect("valid hex in a seed")
+}
+
+/// A request with `flags` (hex, 4 bytes) around an inputPeerEmpty and `rest`.
+fn request_with(flags: &str, rest: &str) -> Vec<u8> {
+    h(&format!("90de55a4 {flags} ea183b7f {rest}"))
+}
+
+/// Hostile and boundary frames, by seed name.
+fn hostile_seeds() -> Vec<(String, Vec<u8>)> {
+    let worked = h(WORKED_EXAMPLE);
+    let mut out = vec![("worked-example".to_string(), worked.clone())];
+    for cut in [0, 1, 3, 4, 7, 8, 12, 20, 39, 52, 56, 60, 67] {
+        out.push((format!("worked-example-cut{cut}"), worked[..cut].to_vec()));
+    }
+    let mut trailing = worked.clone();
+    trailing.extend_from_slice(&[0, 0, 0, 0]);
+    out.push(("trailing-bytes".into(), trailing));
+    out.push(("undefined-flag-bit6".into(), request_with("40000000", "")));
+    out.push(("undefined-flag-bit31".into(), request_with("00000080", "")));
+    out.push(("title-nonzero-padding".into(), request_with("10000000", "01740001")));
+    out.push(("title-long-form-short".into(), request_with("10000000", "fe010000 74000000")));
+    out.push(("title-prefix-ff".into(), request_with("10000000", "ff010000 74000000")));
+    out.push(("title-invalid-utf8".into(), request_with("10000000", "02c32800")));
+    out.push(("title-truncated-utf8".into(), request_with("10000000", "02e28200")));
+    out.push(("title-length-beyond-input".into(), request_with("10000000", "fdaabbcc")));
+    out.push(("title-max-length-unbacked".into(), request_with("10000000", "feffffff")));
+    out.push(("peer-wrong-type".into(), h("90de55a4 00000000 586d4105")));
+    out.push(("peer-unknown-ctor".into(), h("90de55a4 00000000 efbeadde")));
+    out.push(("unknown-frame".into(), h("efbeadde 00000000")));
+    out.push(("vector-id-as-frame".into(), h("15c4b51c 01000000 90de55a4")));
+    // A title of each length class boundary, and multi-byte UTF-8.
+    for len in [0usize, 1, 253, 254, 255, 1200, 4000] {
+        let title = TlString::from("x".repeat(len));
+        out.push((format!("title-len{len}"), titled(title)));
+    }
+    out.push(("title-multibyte".into(), titled(TlString::from("招待 ссылка 🔗é"))));
+    for len in [253usize, 254, 1200] {
+        let error = RpcError { error_code: 420, error_message: TlString::from("F".repeat(len)) };
+        out.push((format!("rpc-error-len{len}"), Frame::Error(error).to_bytes().expect("encodable")));
+    }
+    // Nesting: at the default budget's edge, past it, and far past the
+    // largest budget (only ids: the input ends inside the innermost peer).
+    for depth in [63usize, 64, 200] {
+        out.push((format!("nested-peers-{depth}"), nested_request(depth)));
+    }
+    out.push(("nested-ids-1100".into(), {
+        let mut b = h("90de55a4 00000000");
+        for _ in 0..1100 {
+            b.extend_from_slice(&h("1c0a7ba8"));
+        }
+        b
+    }));
+    out
+}
+
+fn titled(title: TlString) -> Vec<u8> {
+    let mut r = ExportChatInvite::new(InputPeer::PeerSelf);
+    r.title = Some(title);
+    r.to_bytes().expect("encodable")
+}
+
+/// A request whose peer nests `depth` peers deep (frame depth `depth + 1`).
+fn nested_request(depth: usize) -> Vec<u8> {
+    let mut peer = InputPeer::Chat { chat_id: 1 };
+    for i in 1..depth {
+        peer = if i % 2 == 0 {
+            InputPeer::UserFromMessage { peer: Box::new(peer), msg_id: i as i32, user_id: 2 }
+        } else {
+            InputPeer::ChannelFromMessage { peer: Box::new(peer), msg_id: i as i32, channel_id: 3 }
+        };
+    }
+    ExportChatInvite::new(peer).to_bytes().expect("encodable")
+}
+
+/// A small deterministic generator (xorshift64*), for drawing seed inputs.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next() as u8).collect()
+    }
+}
+
+/// Unstructured seeds for the value targets: the first random input that
+/// draws each key (flag combination, answer kind) of interest.
+fn value_seeds(key: impl Fn(&[u8]) -> Option<String>, wanted: usize, seed: u64) -> Vec<(String, Vec<u8>)> {
+    let mut rng = XorShift(seed);
+    let mut found: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for _ in 0..200_000 {
+        let len = 16 + (rng.next() % 240) as usize;
+        let data = rng.bytes(len);
+        if let Some(k) = key(&data) {
+            found.entry(k).or_insert(data);
+        }
+        if found.len() >= wanted {
+            break;
+        }
+    }
+    found.into_iter().collect()
+}
+
+fn request_key(data: &[u8]) -> Option<String> {
+    let r = ExportChatInvite::arbitrary(&mut Unstructured::new(data)).ok()?;
+    Some(format!("arbitrary-request-flags{:02x}", r.flags()))
+}
+
+fn result_key(data: &[u8]) -> Option<String> {
+    let mut u = Unstructured::new(data);
+    if bool::arbitrary(&mut u).ok()? {
+        RpcError::arbitrary(&mut u).ok()?;
+        return Some("arbitrary-rpc-error".into());
+    }
+    Some(match ExportedChatInvite::arbitrary(&mut u).ok()? {
+        ExportedChatInvite::PublicJoinRequests => "arbitrary-public-join-requests".into(),
+        // One seed per number of optional fields present (0..=11).
+        ExportedChatInvite::Exported(e) => format!("arbitrary-exported-{:02}-fields", e.flags().count_ones()),
+    })
+}
+
+fn differential_key(data: &[u8]) -> Option<String> {
+    Some(match Frame::arbitrary(&mut Unstructured::new(data)).ok()? {
+        Frame::Request(r) => format!("arbitrary-request-flags{:02x}", r.flags()),
+        Frame::Answer(ExportedChatInvite::PublicJoinRequests) => "arbitrary-public-join-requests".into(),
+        Frame::Answer(ExportedChatInvite::Exported(e)) => {
+            format!("arbitrary-exported-{:02}-fields", e.flags().count_ones())
+        }
+        Frame::Error(_) => "arbitrary-rpc-error".into(),
+    })
+}
+
+#[test]
+#[ignore = "writes corpus/; run with CORPUS_WRITE=1 to regenerate the seeds"]
+fn regenerate_seed_corpus() {
+    if std::env::var_os("CORPUS_WRITE").is_none() {
+        eprintln!("set CORPUS_WRITE=1 to write the seed corpus");
+        return;
+    }
+    let root = corpus_root();
+    let mut frames: Vec<(String, Vec<u8>)> =
+        matrix_seeds().into_iter().map(|(name, frame)| (name, frame.to_bytes().expect("encodable"))).collect();
+    frames.extend(hostile_seeds());
+    let pricing_only = StarsSubscriptionPricing { period: 2_592_000, amount: 5 };
+    frames.push(("bare-pricing-object".into(), pricing_only.to_bytes().expect("encodable")));
+
+    let write = |target: &str, seeds: &[(String, Vec<u8>)]| {
+        let dir = root.join(target);
+        fs::create_dir_all(&dir).expect("corpus dir");
+        for (name, data) in seeds {
+            fs::write(dir.join(name), data).expect("seed written");
+        }
+        let regressions = root.join("regressions").join(target);
+        fs::create_dir_all(&regressions).expect("regressions dir");
+        fs::write(regressions.join(".gitkeep"), b"").expect(".gitkeep written");
+    };
+    write("decode_bytes", &frames);
+    // The differential target reads its input both as a value and as a frame.
+    let mut differential = frames.clone();
+    differential.extend(value_seeds(differential_key, 80, 0xd1ff));
+    write("differential", &differential);
+    write("roundtrip", &value_seeds(request_key, 64, 0x5eed));
+    write("roundtrip_result", &value_seeds(result_key, 14, 0x7e57));
+}
