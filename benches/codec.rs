@@ -64,7 +64,10 @@ fn worked_example() -> ExportChatInvite {
     }
 }
 
-const REQUESTS: [(&str, fn() -> ExportChatInvite); 4] =
+/// A named way to build a request.
+type Sample = (&'static str, fn() -> ExportChatInvite);
+
+const REQUESTS: [Sample; 4] =
     [("minimal", minimal), ("typical", typical), ("maximal", maximal), ("worked_example", worked_example)];
 
 fn bench_requests(c: &mut Criterion) {
