@@ -195,6 +195,11 @@ impl KeyStore {
         }
     }
 
+    /// The ids of the keys held.
+    pub fn ids(&self) -> Vec<u64> {
+        self.keys.iter().map(|k| k.id).collect()
+    }
+
     pub fn get(&self, id: u64) -> Option<&AuthKey> {
         self.keys.iter().find(|k| k.id == id)
     }

@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
 
 use crate::capture::{decode_packet, read_capture, CaptureError, CaptureWarning, NotTcp, Packet};
 use crate::envelope::{format_key_id, open_message, parse_auth_key, parse_keylog, Direction, Envelope, KeyStore};
@@ -45,6 +46,10 @@ pub struct PcapOptions {
     pub all: bool,
     pub hexdump: bool,
     pub color: bool,
+    /// Write every exportChatInvite request and answer found (its bare TL
+    /// bytes) into this directory, named by the SHA-256 of the bytes, as
+    /// seeds for the fuzz targets.
+    pub extract_corpus: Option<PathBuf>,
 }
 
 /// The counts printed at the end.
@@ -60,6 +65,9 @@ pub struct PcapSummary {
     pub unmatched_answers: u64,
     pub unknown_key_messages: u64,
     pub warnings: u64,
+    /// Files written by `--extract-corpus` (new ones; a seed already
+    /// there is not counted).
+    pub extracted: u64,
 }
 
 impl PcapSummary {
@@ -237,17 +245,20 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
         match event {
             TcpEvent::Opened { conn, client, server, from_start } => {
                 let forced_plain = matches!(self.options.transport.forced, Some((_, false)));
-                let transport = if from_start || forced_plain {
-                    Some(TransportConnection::new(self.options.transport.clone()))
+                let mut options = self.options.transport.clone();
+                options.known_key_ids = self.options.keys.ids();
+                let transport = if from_start {
+                    TransportConnection::new(options)
                 } else {
-                    None
+                    TransportConnection::mid_stream(options)
                 };
-                self.conns.insert(conn, ConnState { transport, client, server, label: String::from("?") });
+                self.conns
+                    .insert(conn, ConnState { transport: Some(transport), client, server, label: String::from("?") });
                 if !from_start {
                     let how = if forced_plain {
                         "decoding with the forced transport from the first captured byte"
                     } else {
-                        "its transport cannot be recognised (an obfuscated one needs its first 64 bytes); force a plain one with --transport to try"
+                        "looking for plain-transport frames in its bytes (an obfuscated connection cannot be read without its first 64 bytes)"
                     };
                     self.warn(format!("connection {client} → {server} started before the capture: {how}"));
                 }
@@ -519,7 +530,22 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
         (body, text)
     }
 
+    /// Save `bytes` as a fuzz seed named by its SHA-256.
+    fn extract(&mut self, bytes: &[u8]) {
+        let Some(dir) = &self.options.extract_corpus else { return };
+        let name: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let path = dir.join(name);
+        if path.exists() {
+            return;
+        }
+        match std::fs::write(&path, bytes) {
+            Ok(()) => self.summary.extracted += 1,
+            Err(e) => self.warn(format!("--extract-corpus: cannot write {}: {e}", path.display())),
+        }
+    }
+
     fn request(&mut self, meta: &Meta, item: &Unwrapped, bytes: &[u8], seq: Option<i32>) {
+        self.extract(bytes);
         self.summary.requests += 1;
         let number = self.summary.requests;
         self.requests.insert(item.msg_id, RequestSeen { number, answered: false });
@@ -533,6 +559,7 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
     }
 
     fn answer(&mut self, meta: &Meta, item: &Unwrapped, bytes: &[u8], seq: Option<i32>) {
+        self.extract(bytes);
         self.summary.answers += 1;
         // An unencrypted answer has no rpc_result: it answers the oldest
         // open unencrypted request on its connection.
@@ -710,9 +737,31 @@ pub struct PcapArgs {
     #[arg(long)]
     pub hexdump: bool,
 
-    /// The most bytes one gzip_packed may decompress to.
+    /// The most bytes the gzip_packed objects of one message may
+    /// decompress to, together.
     #[arg(long, default_value_t = crate::service::DEFAULT_GZIP_CAP, value_name = "BYTES")]
     pub gzip_cap: usize,
+
+    /// How deep wrappers (containers, gzip_packed, rpc_result, invoke*) may
+    /// nest before a message is reported as too deep.
+    #[arg(long, default_value_t = crate::service::DEFAULT_MAX_DEPTH, value_name = "N", value_parser = parse_max_depth)]
+    pub max_depth: usize,
+
+    /// Write every exportChatInvite request and answer found (bare TL
+    /// bytes) into DIR, named by content hash, as fuzz seeds.
+    #[arg(long, value_name = "DIR")]
+    pub extract_corpus: Option<PathBuf>,
+}
+
+/// The deepest `--max-depth` accepted: unwrapping recurses once per level,
+/// and this keeps the stack small on any thread.
+pub const MAX_DEPTH_LIMIT: usize = 256;
+
+fn parse_max_depth(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MAX_DEPTH_LIMIT).contains(&n) => Ok(n),
+        _ => Err(format!("expected a number from 1 to {MAX_DEPTH_LIMIT}")),
+    }
 }
 
 /// Load the keys the arguments name.
@@ -761,8 +810,12 @@ pub fn run_command(
     };
     let options = PcapOptions {
         keys,
-        transport: TransportOptions { forced: args.transport.map(TransportChoice::forced), mtproxy_secret },
-        service: ServiceOptions { gzip_cap: args.gzip_cap, ..ServiceOptions::default() },
+        transport: TransportOptions {
+            forced: args.transport.map(TransportChoice::forced),
+            mtproxy_secret,
+            known_key_ids: Vec::new(),
+        },
+        service: ServiceOptions { gzip_cap: args.gzip_cap, max_depth: args.max_depth },
         format: match args.format {
             PcapFormat::Text => ReportFormat::Text,
             PcapFormat::Json => ReportFormat::Json,
@@ -770,7 +823,17 @@ pub fn run_command(
         all: args.all,
         hexdump: args.hexdump,
         color: color && args.format == PcapFormat::Text,
+        extract_corpus: args.extract_corpus.clone(),
     };
+    if let Some(dir) = &options.extract_corpus {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return fail(
+                stderr,
+                crate::cli::EXIT_USAGE,
+                &format!("--extract-corpus: cannot create {}: {e}", dir.display()),
+            );
+        }
+    }
     let result = if args.file.as_os_str() == "-" {
         if stdin_is_terminal {
             return fail(stderr, crate::cli::EXIT_USAGE, "no capture on standard input (pipe one in, or give a FILE)");

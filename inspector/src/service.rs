@@ -75,6 +75,9 @@ const BOOL_FALSE: u32 = 0xbc79_9737;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServiceOptions {
     pub max_depth: usize,
+    /// The most bytes all `gzip_packed` of one message may decompress to
+    /// together: a budget per message, not per object, since nested
+    /// objects are all held at once while the innermost is read.
     pub gzip_cap: usize,
 }
 
@@ -285,7 +288,7 @@ impl std::error::Error for ServiceError {}
 /// Everything a message body carries.
 pub fn unwrap_message(body: &[u8], msg_id: i64, seq_no: i32, options: ServiceOptions) -> Vec<Unwrapped> {
     let mut out = Vec::new();
-    let mut u = Unwrapper { options, out: &mut out };
+    let mut u = Unwrapper { options, out: &mut out, gzip_left: options.gzip_cap };
     let ctx = Ctx { msg_id, seq_no, wrapping: Vec::new(), req_msg_id: None, in_gzip: false };
     u.object(body, 0, body.len(), &ctx, 0);
     out
@@ -311,6 +314,8 @@ impl Ctx {
 struct Unwrapper<'o> {
     options: ServiceOptions,
     out: &'o mut Vec<Unwrapped>,
+    /// What is left of the message's decompression budget.
+    gzip_left: usize,
 }
 
 /// A cursor over `buf[..end]` whose offsets are those of `buf`.
@@ -372,13 +377,26 @@ impl Unwrapper<'_> {
                     Err(e) => return self.tl_error(ctx, e, "gzip_packed"),
                 };
                 let packed_at = start + 4;
-                match gunzip(packed, self.options.gzip_cap) {
+                let left = self.gzip_left;
+                match gunzip_limited(packed, left) {
                     Ok(plain) => {
+                        self.gzip_left -= plain.len();
                         let mut inner = ctx.with(Wrapper::GzipPacked { packed: packed.len(), unpacked: plain.len() });
                         inner.in_gzip = true;
                         self.object(&plain, 0, plain.len(), &inner, depth + 1);
                     }
-                    Err(message) => self.error(ctx, packed_at, "gzip_packed.packed_data", message),
+                    Err(Gunzip::Invalid(message)) => self.error(ctx, packed_at, "gzip_packed.packed_data", message),
+                    Err(Gunzip::OverCap) => {
+                        let cap = self.options.gzip_cap;
+                        let message = if left == cap {
+                            format!("decompresses to more than the cap of {cap} bytes")
+                        } else {
+                            format!(
+                                "decompresses to more than the {left} bytes left of the cap of {cap} bytes for all gzip_packed of one message"
+                            )
+                        };
+                        self.error(ctx, packed_at, "gzip_packed.packed_data", message)
+                    }
                 }
                 Ok(())
             }
@@ -714,11 +732,26 @@ fn service_message(id: u32, r: &mut Reader<'_>) -> Option<Result<ServiceMessage,
 /// Decompress gzip (RFC 1952) up to `cap` bytes; more is an error, so a
 /// small bomb cannot take the machine's memory.
 pub fn gunzip(packed: &[u8], cap: usize) -> Result<Vec<u8>, String> {
+    gunzip_limited(packed, cap).map_err(|e| match e {
+        Gunzip::Invalid(m) => m,
+        Gunzip::OverCap => format!("decompresses to more than the cap of {cap} bytes"),
+    })
+}
+
+enum Gunzip {
+    Invalid(String),
+    OverCap,
+}
+
+fn gunzip_limited(packed: &[u8], cap: usize) -> Result<Vec<u8>, Gunzip> {
     let mut out = Vec::new();
     let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
-    GzDecoder::new(packed).take(limit).read_to_end(&mut out).map_err(|e| format!("not valid gzip data: {e}"))?;
+    GzDecoder::new(packed)
+        .take(limit)
+        .read_to_end(&mut out)
+        .map_err(|e| Gunzip::Invalid(format!("not valid gzip data: {e}")))?;
     if out.len() > cap {
-        return Err(format!("decompresses to more than the cap of {cap} bytes"));
+        return Err(Gunzip::OverCap);
     }
     Ok(out)
 }

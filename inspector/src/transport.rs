@@ -10,10 +10,19 @@
 //! three. The server's direction has no tag: it follows what the client
 //! chose, so its bytes wait until the client's have been recognised.
 //!
+//! After a gap (bytes lost from the capture) a direction is resynchronised:
+//! the bytes after the gap are scanned for a plausible frame, one whose
+//! length prefix frames an MTProto message with a known auth_key_id (or an
+//! unencrypted message whose own length agrees). A connection whose start
+//! was not captured is recognised the same way, by trying each plain
+//! framing and keeping the one under which consecutive frames chain up
+//! (an obfuscated connection cannot be read without its first 64 bytes).
+//!
 //! Buffers only ever hold bytes that arrived; a length prefix is never used
 //! to reserve memory, and a length beyond [`MAX_FRAME_LEN`] stops that
 //! direction with an error instead of waiting forever.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use aes::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
@@ -25,6 +34,14 @@ use crate::envelope::Direction;
 /// The largest frame accepted. Telegram's own limit is far lower (about
 /// 1 MiB); a bigger length means the stream is not what we think it is.
 pub const MAX_FRAME_LEN: usize = 32 << 20;
+
+/// How many bytes of a connection seen from the middle are searched for
+/// plain-transport frames before giving up on it.
+pub const MAX_MID_STREAM_SEARCH: usize = 1 << 20;
+
+/// The most distinct auth_key_ids remembered per connection for
+/// resynchronisation (real connections use one or two).
+const MAX_SEEN_KEY_IDS: usize = 16;
 
 /// The framing inside (or without) obfuscation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,7 +64,7 @@ impl Framing {
 
     /// The 4-byte tag that announces this framing (inside obfuscation, or
     /// in the clear for the tagged transports).
-    fn tag(self) -> Option<[u8; 4]> {
+    pub fn tag(self) -> Option<[u8; 4]> {
         match self {
             Framing::Abridged => Some([0xef; 4]),
             Framing::Intermediate => Some([0xee; 4]),
@@ -97,6 +114,10 @@ pub struct TransportOptions {
     /// An MTProxy secret (16 bytes; a 17-byte secret with a leading `dd`
     /// selects padded intermediate).
     pub mtproxy_secret: Option<Vec<u8>>,
+    /// auth_key_ids that make a frame plausible when looking for frame
+    /// boundaries (after a gap, or in a connection seen from the middle).
+    /// Ids seen in the connection's own frames are added as they come.
+    pub known_key_ids: Vec<u64>,
 }
 
 /// Parse an MTProxy secret from hex: 16 bytes, or 17 with a `dd` prefix.
@@ -254,6 +275,8 @@ struct Half {
     full_seq: u32,
     /// Set once the direction can no longer be followed.
     dead: bool,
+    /// Looking for the next frame boundary (after a gap).
+    resync: bool,
 }
 
 impl Half {
@@ -281,6 +304,8 @@ impl Half {
 enum State {
     /// Waiting for the client's first bytes.
     Detecting,
+    /// The connection's start was not captured: looking for plain frames.
+    DetectingMidStream,
     Ready(TransportInfo),
     /// Nothing can be read from this connection.
     Failed,
@@ -295,6 +320,8 @@ pub struct TransportConnection {
     s2c: Half,
     /// Server bytes that arrived before the client's were recognised.
     s2c_pending: Vec<u8>,
+    /// auth_key_ids of frames seen so far, for resynchronisation.
+    seen_key_ids: HashSet<u64>,
 }
 
 impl TransportConnection {
@@ -307,7 +334,21 @@ impl TransportConnection {
             c2s: Half::default(),
             s2c: Half::default(),
             s2c_pending: Vec::new(),
+            seen_key_ids: HashSet::new(),
         }
+    }
+
+    /// A connection whose start was not captured: the streams start
+    /// anywhere, so the framing is recognised from the frames themselves
+    /// (plain transports only). A forced plain transport is trusted to
+    /// start at the first captured byte instead.
+    pub fn mid_stream(options: TransportOptions) -> Self {
+        let forced_plain = matches!(options.forced, Some((_, false))) && options.mtproxy_secret.is_none();
+        let mut conn = TransportConnection::new(options);
+        if !forced_plain {
+            conn.state = State::DetectingMidStream;
+        }
+        conn
     }
 
     /// The transport, once known.
@@ -332,6 +373,12 @@ impl TransportConnection {
         }
         match self.state {
             State::Failed => {}
+            State::DetectingMidStream => {
+                let half = self.half(dir);
+                half.buf.extend_from_slice(bytes);
+                half.raw_seen += bytes.len() as u64;
+                self.detect_mid_stream(dir, out);
+            }
             State::Detecting => match dir {
                 Direction::ServerToClient => self.s2c_pending.extend_from_slice(bytes),
                 Direction::ClientToServer => {
@@ -357,13 +404,18 @@ impl TransportConnection {
                 }
                 let at = half.buf.len();
                 half.buf.extend_from_slice(bytes);
+                let position = half.raw_seen;
                 half.raw_seen += bytes.len() as u64;
                 if let Some(obf) = &mut self.obfuscation {
                     let half = match dir {
                         Direction::ClientToServer => &mut self.c2s,
                         Direction::ServerToClient => &mut self.s2c,
                     };
-                    obf.cipher(dir).apply_keystream(&mut half.buf[at..]);
+                    // The keystream position is the raw stream offset, gaps
+                    // included (server bytes may have waited through one).
+                    let cipher = obf.cipher(dir);
+                    cipher.seek(position);
+                    cipher.apply_keystream(&mut half.buf[at..]);
                 }
                 self.deframe(dir, out);
             }
@@ -371,55 +423,70 @@ impl TransportConnection {
     }
 
     /// `len` bytes of `dir` were lost (a gap in the capture). The keystream
-    /// is advanced past them, but the framing is lost: the direction stops
-    /// being decoded, and the problem is reported.
+    /// is advanced past them, and the bytes after the gap are searched for
+    /// the next frame.
     pub fn gap(&mut self, dir: Direction, len: u64, out: &mut Vec<TransportEvent>) {
         if let State::Failed = self.state {
             return;
         }
+        if let State::DetectingMidStream = self.state {
+            let half = self.half(dir);
+            half.clear();
+            half.offset += len;
+            half.raw_seen += len;
+            return;
+        }
         if let State::Detecting = self.state {
             if dir == Direction::ClientToServer {
-                self.state = State::Failed;
+                // The client's first bytes are gone: without them an
+                // obfuscated connection cannot be read, but a plain one
+                // can still be recognised from its frames.
+                let at = self.c2s.offset + self.c2s.live().len() as u64;
                 out.push(problem(
                     dir,
-                    self.c2s.offset,
+                    at,
                     "stream",
-                    format!("{len} bytes missing before the transport was recognised"),
-                    true,
+                    format!(
+                        "{len} bytes missing before the transport was recognised; looking for plain-transport frames"
+                    ),
+                    false,
                 ));
+                self.c2s.clear();
+                self.c2s.offset = at + len;
+                self.c2s.raw_seen += len;
+                let pending = std::mem::take(&mut self.s2c_pending);
+                self.s2c.buf = pending;
+                self.s2c.raw_seen = self.s2c.buf.len() as u64;
+                self.state = State::DetectingMidStream;
                 return;
             }
             // The server's bytes were lost before the client was read:
-            // whatever was pending cannot be framed any more.
+            // what was pending, then the gap, then the search resumes.
+            let at = self.s2c_pending.len() as u64;
             self.s2c_pending.clear();
-            self.s2c.dead = true;
-            out.push(problem(dir, 0, "stream", format!("{len} bytes missing"), true));
+            self.s2c.offset = at + len;
+            self.s2c.raw_seen = at + len;
+            self.s2c.resync = true;
+            out.push(problem(dir, at, "stream", format!("{len} bytes missing; looking for the next frame"), false));
             return;
         }
-        let obf = self.obfuscation.as_mut();
-        let half = match dir {
-            Direction::ClientToServer => &mut self.c2s,
-            Direction::ServerToClient => &mut self.s2c,
-        };
+        let half = self.half(dir);
         if half.dead {
             return;
         }
         let at = half.offset + half.live().len() as u64;
+        // The keystream follows raw_seen (see `feed`), so the bytes after
+        // the gap decrypt correctly.
         half.raw_seen += len;
-        if let Some(obf) = obf {
-            // Keep the keystream in step, so that bytes after the gap would
-            // decrypt correctly if framing could be recovered.
-            let pos: u64 = obf.cipher(dir).current_pos();
-            obf.cipher(dir).seek(pos + len);
-        }
         half.clear();
-        half.dead = true;
+        half.offset = at + len;
+        half.resync = true;
         out.push(problem(
             dir,
             at,
             "stream",
-            format!("{len} bytes missing (lost segment); the framing after it is unknown"),
-            true,
+            format!("{len} bytes missing (lost segment); looking for the next frame"),
+            false,
         ));
     }
 
@@ -552,10 +619,48 @@ impl TransportConnection {
 
     fn deframe(&mut self, dir: Direction, out: &mut Vec<TransportEvent>) {
         let State::Ready(info) = self.state else { return };
-        let half = self.half(dir);
+        let known = KnownIds { options: &self.options.known_key_ids, seen: &self.seen_key_ids };
+        let half = match dir {
+            Direction::ClientToServer => &mut self.c2s,
+            Direction::ServerToClient => &mut self.s2c,
+        };
+        let mut learned = Vec::new();
         while !half.dead {
+            if half.resync {
+                match find_frame(info.framing, dir, half.live(), &known) {
+                    Search::Found { at, full_seq } => {
+                        let from = half.offset;
+                        half.consume(at);
+                        half.resync = false;
+                        if let Some(seq) = full_seq {
+                            half.full_seq = seq;
+                        }
+                        if at > 0 {
+                            out.push(problem(
+                                dir,
+                                from,
+                                "stream",
+                                format!("{at} bytes skipped to the next frame at stream offset {}", half.offset),
+                                false,
+                            ));
+                        }
+                    }
+                    Search::Wait { discard } => {
+                        half.consume(discard);
+                        break;
+                    }
+                }
+                continue;
+            }
             match next_frame(info.framing, dir, half) {
-                Ok(Some(event)) => out.push(event),
+                Ok(Some(event)) => {
+                    if let TransportEvent::Frame(f) = &event {
+                        if f.payload.len() >= 8 {
+                            learned.push(u64::from_le_bytes(f.payload[..8].try_into().unwrap_or([0; 8])));
+                        }
+                    }
+                    out.push(event)
+                }
                 Ok(None) => break,
                 Err((field, message)) => {
                     let at = half.offset;
@@ -565,7 +670,257 @@ impl TransportConnection {
                 }
             }
         }
+        for id in learned {
+            if id != 0 && self.seen_key_ids.len() < MAX_SEEN_KEY_IDS {
+                self.seen_key_ids.insert(id);
+            }
+        }
     }
+
+    /// Look for plain-transport frames in a connection seen from the
+    /// middle; once a framing is found, both directions continue with it.
+    fn detect_mid_stream(&mut self, dir: Direction, out: &mut Vec<TransportEvent>) {
+        let known = KnownIds { options: &self.options.known_key_ids, seen: &self.seen_key_ids };
+        let live = match dir {
+            Direction::ClientToServer => self.c2s.live(),
+            Direction::ServerToClient => self.s2c.live(),
+        };
+        let Some((framing, at, full_seq)) = recognise_framing(dir, live, &known) else {
+            let half = self.half(dir);
+            if half.live().len() > MAX_MID_STREAM_SEARCH {
+                let at = half.offset;
+                self.state = State::Failed;
+                out.push(problem(
+                    dir,
+                    at,
+                    "transport",
+                    format!(
+                        "no plain-transport frame found in {MAX_MID_STREAM_SEARCH} bytes of a connection seen from the middle (an obfuscated connection cannot be read without its first 64 bytes)"
+                    ),
+                    true,
+                ));
+            }
+            return;
+        };
+        let info = plain_info(framing);
+        self.ready(info, out);
+        let half = self.half(dir);
+        let from = half.offset;
+        half.consume(at);
+        if let Some(seq) = full_seq {
+            half.full_seq = seq;
+        }
+        if at > 0 {
+            out.push(problem(
+                dir,
+                from,
+                "stream",
+                format!("{at} bytes skipped to the first recognisable {} frame", framing.name()),
+                false,
+            ));
+        }
+        let other = dir.reverse();
+        self.half(other).resync = true;
+        self.deframe(dir, out);
+        self.deframe(other, out);
+    }
+}
+
+/// The auth_key_ids that make an encrypted message plausible.
+struct KnownIds<'a> {
+    options: &'a [u64],
+    seen: &'a HashSet<u64>,
+}
+
+impl KnownIds<'_> {
+    fn contains(&self, id: u64) -> bool {
+        self.options.contains(&id) || self.seen.contains(&id)
+    }
+}
+
+/// Whether a frame payload of `len` bytes starting with `head` (at least
+/// 20 bytes, or all of it) looks like an MTProto message; `None` when more
+/// bytes are needed to tell.
+fn plausible_message(head: &[u8], len: usize, padded: bool, known: &KnownIds<'_>) -> Option<bool> {
+    if len < 20 {
+        return Some(false);
+    }
+    if head.len() < 20 {
+        return None;
+    }
+    let auth_key_id = u64::from_le_bytes(head[..8].try_into().unwrap_or([0; 8]));
+    if auth_key_id == 0 {
+        let msg_id = u64::from_le_bytes(head[8..16].try_into().unwrap_or([0; 8]));
+        let total = 20usize.saturating_add(le32(&head[16..]) as usize);
+        let fits = if padded { total <= len && len - total < 16 } else { total == len };
+        return Some(msg_id != 0 && msg_id % 4 != 2 && fits);
+    }
+    // The smallest encrypted message: 24 bytes of header, a 32-byte inner
+    // header and 16 bytes of padding.
+    Some(len >= 72 && (padded || (len - 24) % 16 == 0) && known.contains(auth_key_id))
+}
+
+/// A frame header at `b[0..]`: (header length, payload length, full_seq),
+/// or why not.
+enum Header {
+    Frame { header: usize, len: usize, full_seq: Option<u32> },
+    NeedMore,
+    No,
+}
+
+fn parse_header(framing: Framing, dir: Direction, b: &[u8]) -> Header {
+    let server = dir == Direction::ServerToClient;
+    let (header, len, full_seq) = match framing {
+        Framing::Abridged => {
+            let Some(&first) = b.first() else { return Header::NeedMore };
+            if server && first & 0x80 != 0 {
+                return Header::No; // a quick ack, not a frame
+            }
+            if first & 0x7f == 0x7f {
+                if b.len() < 4 {
+                    return Header::NeedMore;
+                }
+                (4, (usize::from(b[1]) | usize::from(b[2]) << 8 | usize::from(b[3]) << 16) * 4, None)
+            } else {
+                (1, usize::from(first & 0x7f) * 4, None)
+            }
+        }
+        Framing::Intermediate | Framing::PaddedIntermediate => {
+            if b.len() < 4 {
+                return Header::NeedMore;
+            }
+            let word = le32(b);
+            if server && word & 0x8000_0000 != 0 {
+                return Header::No;
+            }
+            (4, (word & 0x7fff_ffff) as usize, None)
+        }
+        Framing::Full => {
+            if b.len() < 8 {
+                return Header::NeedMore;
+            }
+            let total = le32(b) as usize;
+            if total < 12 {
+                return Header::No;
+            }
+            (8, total - 12, Some(le32(&b[4..])))
+        }
+    };
+    if len == 0 || len > MAX_FRAME_LEN {
+        return Header::No;
+    }
+    Header::Frame { header, len, full_seq }
+}
+
+/// Whether a plausible frame starts at `b[0]`: its total wire length and
+/// sequence number.
+fn frame_at(framing: Framing, dir: Direction, b: &[u8], known: &KnownIds<'_>) -> Header {
+    match parse_header(framing, dir, b) {
+        Header::Frame { header, len, full_seq } => {
+            let head = &b[header.min(b.len())..b.len().min(header + len.min(20))];
+            match plausible_message(head, len, framing == Framing::PaddedIntermediate, known) {
+                Some(true) => {
+                    let trailer = if framing == Framing::Full { 4 } else { 0 };
+                    Header::Frame { header, len: header + len + trailer, full_seq }
+                }
+                Some(false) => Header::No,
+                None => Header::NeedMore,
+            }
+        }
+        other => other,
+    }
+}
+
+enum Search {
+    /// A frame starts `at` bytes in.
+    Found { at: usize, full_seq: Option<u32> },
+    /// Nothing yet: drop `discard` bytes that cannot start a frame and
+    /// wait for more.
+    Wait { discard: usize },
+}
+
+/// The first position in `b` where a plausible frame starts.
+fn find_frame(framing: Framing, dir: Direction, b: &[u8], known: &KnownIds<'_>) -> Search {
+    for at in 0..b.len() {
+        match frame_at(framing, dir, &b[at..], known) {
+            Header::Frame { full_seq, .. } => return Search::Found { at, full_seq },
+            Header::NeedMore => return Search::Wait { discard: at },
+            Header::No => {}
+        }
+    }
+    Search::Wait { discard: b.len() }
+}
+
+/// How a chain of frames ended.
+#[derive(PartialEq, Eq)]
+enum ChainEnd {
+    /// The last frame ends exactly where the bytes do.
+    Exact,
+    /// The next frame (or its header) is not all there yet.
+    Incomplete,
+    /// What follows is not a plausible frame (or the chain is long enough).
+    Broken,
+}
+
+/// How many plausible frames follow each other from `b[0]` (at most 4).
+fn chain(framing: Framing, dir: Direction, b: &[u8], known: &KnownIds<'_>) -> (usize, ChainEnd) {
+    let mut at = 0;
+    let mut frames = 0;
+    while frames < 4 {
+        match frame_at(framing, dir, &b[at..], known) {
+            Header::Frame { len, .. } if at + len <= b.len() => {
+                frames += 1;
+                at += len;
+                if at == b.len() {
+                    return (frames, ChainEnd::Exact);
+                }
+            }
+            Header::Frame { .. } | Header::NeedMore => return (frames, ChainEnd::Incomplete),
+            Header::No => break,
+        }
+    }
+    (frames, ChainEnd::Broken)
+}
+
+/// The plain framing under which `b` holds frames: the framing, where the
+/// first frame starts, and its full-transport sequence number. A framing
+/// counts when two frames chain, or one ends exactly with the bytes seen;
+/// the longest chain wins, so that padded frames are not read as
+/// intermediate ones.
+fn recognise_framing(dir: Direction, b: &[u8], known: &KnownIds<'_>) -> Option<(Framing, usize, Option<u32>)> {
+    const ORDER: [Framing; 4] = [Framing::Intermediate, Framing::Abridged, Framing::Full, Framing::PaddedIntermediate];
+    for at in 0..b.len() {
+        let mut best: Option<(usize, Framing)> = None;
+        let mut waiting = false;
+        for framing in ORDER {
+            match frame_at(framing, dir, &b[at..], known) {
+                Header::Frame { len, .. } if at + len > b.len() => waiting = true,
+                Header::Frame { .. } => {
+                    let (frames, end) = chain(framing, dir, &b[at..], known);
+                    let score = frames + usize::from(end == ChainEnd::Exact);
+                    if score >= 2 && best.is_none_or(|(s, _)| score > s) {
+                        best = Some((score, framing));
+                    } else if score < 2 && end == ChainEnd::Incomplete {
+                        waiting = true;
+                    }
+                }
+                Header::NeedMore => waiting = true,
+                Header::No => {}
+            }
+        }
+        if let Some((_, framing)) = best {
+            let full_seq = match parse_header(framing, dir, &b[at..]) {
+                Header::Frame { full_seq, .. } => full_seq,
+                _ => None,
+            };
+            return Some((framing, at, full_seq));
+        }
+        if waiting {
+            // A candidate here needs more bytes before it can be judged.
+            return None;
+        }
+    }
+    None
 }
 
 fn strip_dd(secret: &[u8]) -> &[u8] {
@@ -1070,18 +1425,75 @@ mod tests {
     }
 
     #[test]
-    fn a_gap_stops_the_direction_and_keeps_the_other() {
-        let (a, b) = streams(Framing::Intermediate, true, None, &[msg(40, 1)], &[msg(40, 2), msg(40, 3)]);
-        let mut conn = TransportConnection::new(TransportOptions::default());
+    fn a_gap_resynchronises_at_the_next_frame_with_a_known_key() {
+        let (m1, m2) = (msg(88, 2), msg(88, 3));
+        let id = u64::from_le_bytes(m2[..8].try_into().unwrap());
+        for obfuscated in [false, true] {
+            let (a, b) = streams(Framing::Intermediate, obfuscated, None, &[msg(40, 1)], &[m1.clone(), m2.clone()]);
+            let mut options = TransportOptions { known_key_ids: vec![id], ..Default::default() };
+            let mut conn = TransportConnection::new(options.clone());
+            let mut out = Vec::new();
+            conn.feed(C2S, &a, &mut out);
+            conn.feed(S2C, &b[..10], &mut out);
+            conn.gap(S2C, 5, &mut out);
+            conn.feed(S2C, &b[15..], &mut out);
+            let p = problems(&out);
+            assert_eq!(p.len(), 2, "{p:?}");
+            assert!(p[0].starts_with("s2c stream offset 10 in stream: 5 bytes missing"), "{p:?}");
+            assert_eq!(p[1], "s2c stream offset 15 in stream: 77 bytes skipped to the next frame at stream offset 92");
+            let s2c: Vec<_> = frames(&out).into_iter().filter(|f| f.0 == S2C).collect();
+            assert_eq!(s2c, vec![(S2C, 92, m2.clone())], "{obfuscated}");
+
+            // Without the key id nothing after the gap is plausible.
+            options.known_key_ids.clear();
+            let mut conn = TransportConnection::new(options);
+            let mut out = Vec::new();
+            conn.feed(C2S, &a, &mut out);
+            conn.feed(S2C, &b[..10], &mut out);
+            conn.gap(S2C, 5, &mut out);
+            conn.feed(S2C, &b[15..], &mut out);
+            assert_eq!(frames(&out).len(), 1);
+        }
+    }
+
+    #[test]
+    fn a_connection_seen_from_the_middle_is_recognised() {
+        // One connection, one auth key: every frame starts with its id.
+        let mut frames_c = [msg(88, 1), msg(104, 2), msg(88, 3)];
+        let id = 0x0123_4567_89ab_cdefu64;
+        for f in &mut frames_c {
+            f[..8].copy_from_slice(&id.to_le_bytes());
+        }
+        for framing in [Framing::Abridged, Framing::Intermediate, Framing::PaddedIntermediate, Framing::Full] {
+            let mut a = Vec::new();
+            for (i, m) in frames_c.iter().enumerate() {
+                a.extend(encode_frame(framing, m, 7 + i as u32, &[0x11; 5]));
+            }
+            // Start inside the first frame.
+            let start = 9;
+            let mut conn =
+                TransportConnection::mid_stream(TransportOptions { known_key_ids: vec![id], ..Default::default() });
+            let mut out = Vec::new();
+            for chunk in a[start..].chunks(13) {
+                conn.feed(C2S, chunk, &mut out);
+            }
+            assert_eq!(conn.info().map(|i| i.framing), Some(framing), "{framing:?}: {:?}", problems(&out));
+            let got: Vec<Vec<u8>> = frames(&out).into_iter().map(|f| f.2).collect();
+            assert_eq!(got, frames_c[1..].to_vec(), "{framing:?}: {:?}", problems(&out));
+        }
+        // Random bytes are not taken for frames.
+        let mut conn =
+            TransportConnection::mid_stream(TransportOptions { known_key_ids: vec![id], ..Default::default() });
         let mut out = Vec::new();
-        conn.feed(C2S, &a, &mut out);
-        conn.feed(S2C, &b[..10], &mut out);
-        conn.gap(S2C, 5, &mut out);
-        conn.feed(S2C, &b[15..], &mut out);
-        let p = problems(&out);
-        assert_eq!(p.len(), 1);
-        assert!(p[0].starts_with("s2c stream offset 10 in stream: 5 bytes missing"), "{p:?}");
-        assert_eq!(frames(&out).len(), 1);
+        let noise: Vec<u8> = (0..5000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        conn.feed(C2S, &noise, &mut out);
+        assert!(conn.info().is_none());
+        // Short plausible-looking lengths do not overflow (a regression).
+        conn.feed(
+            C2S,
+            &[20, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24],
+            &mut out,
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Shared by the integration tests and the fuzz crate: the snapshot matrix
 //! of values, and conversions to and from `grammers-tl-types`, an
-//! independent implementation of the same TL definitions.
+//! independent implementation of the same TL definitions; and the writer
+//! of synthetic captures for the capture pipeline's tests.
 
+pub mod fixtures;
 pub mod grammers;
 pub mod matrix;

@@ -1,0 +1,45 @@
+//! Snapshots of `inspector pcap`'s reports on the two real-client captures
+//! shipped in corpus/captures (Telethon over loopback, see MANIFEST.json):
+//! the text report, the text report with `--all`, and the JSON Lines
+//! report. Any change to what the pipeline finds or how it says so shows
+//! up here as a diff to review.
+
+use inspector::envelope::{parse_auth_key, KeyStore};
+use inspector::pcap_cmd::{run_pcap, PcapOptions, ReportFormat};
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/captures/");
+
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true}, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
+}
+
+fn report(capture: &str, format: ReportFormat, all: bool) -> String {
+    let bytes = std::fs::read(format!("{DIR}{capture}.pcap")).expect("the shipped capture");
+    let key = std::fs::read(format!("{DIR}auth_key.hex")).expect("the shipped key");
+    let mut keys = KeyStore::new();
+    keys.insert(parse_auth_key(&key).expect("a valid key"));
+    let options = PcapOptions { keys, format, all, ..Default::default() };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    run_pcap(&bytes[..], &options, &mut out, &mut err).expect("the capture is read");
+    assert_eq!(String::from_utf8_lossy(&err), "", "{capture}: no warnings");
+    String::from_utf8(out).expect("UTF-8 report")
+}
+
+#[test]
+fn abridged_reports() {
+    snapshot!("capture_report_abridged_text", report("abridged", ReportFormat::Text, false));
+    snapshot!("capture_report_abridged_text_all", report("abridged", ReportFormat::Text, true));
+    snapshot!("capture_report_abridged_json", report("abridged", ReportFormat::Json, false));
+}
+
+#[test]
+fn obfuscated_intermediate_reports() {
+    let name = "obfuscated_intermediate";
+    snapshot!("capture_report_obfuscated_intermediate_text", report(name, ReportFormat::Text, false));
+    snapshot!("capture_report_obfuscated_intermediate_text_all", report(name, ReportFormat::Text, true));
+    snapshot!("capture_report_obfuscated_intermediate_json", report(name, ReportFormat::Json, false));
+}
