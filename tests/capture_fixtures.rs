@@ -471,6 +471,7 @@ fn the_command_line_reads_a_fixture_file() {
         stdout: &mut stdout,
         stdout_is_terminal: false,
         stderr: &mut stderr,
+        stderr_is_terminal: false,
     };
     let args = ["inspector", "pcap", path.to_str().unwrap(), "--auth-key", &key_hex, "--mtproxy-secret", &secret];
     let status = cli_run(args.iter().map(Into::into), &mut io);
@@ -624,6 +625,7 @@ fn cli_on(f: &Fixture, name: &str, extra: &[&str]) -> (i32, String, String, std:
         stdout: &mut stdout,
         stdout_is_terminal: false,
         stderr: &mut stderr,
+        stderr_is_terminal: false,
     };
     let mut args = vec!["inspector", "pcap", path.to_str().unwrap(), "--auth-key", &key_hex];
     args.extend_from_slice(extra);

@@ -23,6 +23,7 @@ fn cli(args: &[&str], stdin: &[u8]) -> Output {
         stdout: &mut stdout,
         stdout_is_terminal: false,
         stderr: &mut stderr,
+        stderr_is_terminal: false,
     };
     let status = run(std::iter::once("inspector").chain(args.iter().copied()).map(Into::into), &mut io);
     Output {
@@ -224,6 +225,7 @@ fn stdin_on_a_terminal_is_a_usage_error_not_a_hang() {
         stdout: &mut stdout,
         stdout_is_terminal: true,
         stderr: &mut stderr,
+        stderr_is_terminal: false,
     };
     assert_eq!(run(["inspector", "decode"].map(Into::into), &mut io), EXIT_USAGE);
     assert!(String::from_utf8_lossy(&stderr).contains("no input"));

@@ -176,6 +176,8 @@ pub struct Io<'a> {
     pub stdout: &'a mut dyn Write,
     pub stdout_is_terminal: bool,
     pub stderr: &'a mut dyn Write,
+    /// Whether stderr is a terminal (for the progress line of `pcap`).
+    pub stderr_is_terminal: bool,
 }
 
 /// A failure with its exit status and one-line message.
@@ -222,9 +224,15 @@ pub fn run(args: impl IntoIterator<Item = OsString>, io: &mut Io<'_>) -> i32 {
         Command::Decode(args) => decode(args, color, io),
         Command::Encode(args) => encode(args, io),
         Command::Schema(args) => schema(args, color, io),
-        Command::Pcap(args) => {
-            Ok(crate::pcap_cmd::run_command(args, color, io.stdin, io.stdin_is_terminal, io.stdout, io.stderr))
-        }
+        Command::Pcap(args) => Ok(crate::pcap_cmd::run_command(
+            args,
+            color,
+            io.stdin,
+            io.stdin_is_terminal,
+            io.stdout,
+            io.stderr,
+            io.stderr_is_terminal,
+        )),
     };
     match result {
         Ok(status) => status,
@@ -363,10 +371,17 @@ pub fn main_with_std() -> i32 {
     let stdout = io::stdout();
     let stdin_is_terminal = stdin.is_terminal();
     let stdout_is_terminal = stdout.is_terminal();
+    let stderr_is_terminal = io::stderr().is_terminal();
     let mut stdin = stdin.lock();
     let mut stdout = stdout.lock();
     let mut stderr = io::stderr().lock();
-    let mut io =
-        Io { stdin: &mut stdin, stdin_is_terminal, stdout: &mut stdout, stdout_is_terminal, stderr: &mut stderr };
+    let mut io = Io {
+        stdin: &mut stdin,
+        stdin_is_terminal,
+        stdout: &mut stdout,
+        stdout_is_terminal,
+        stderr: &mut stderr,
+        stderr_is_terminal,
+    };
     run(std::env::args_os(), &mut io)
 }

@@ -8,6 +8,7 @@ pub mod envelope;
 pub mod fuzzing;
 pub mod input;
 pub mod pcap_cmd;
+pub mod progress;
 pub mod render;
 pub mod service;
 pub mod tcp;

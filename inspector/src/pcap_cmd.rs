@@ -623,9 +623,10 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
         match self.options.format {
             ReportFormat::Text => {
                 let text = format!(
-                    "\nsummary: {} packets, {} connections, {} frames, {} messages, {} requests, {} answers, {} matched, {} requests unanswered, {} answers unmatched, {} messages with unknown keys, {} warnings\n",
+                    "\nsummary: {} packets, {} connection{}, {} frames, {} messages, {} requests, {} answers, {} matched, {} requests unanswered, {} answers unmatched, {} messages with unknown keys, {} warnings\n",
                     s.packets,
                     s.connections,
+                    if s.connections == 1 { "" } else { "s" },
                     s.frames,
                     s.messages,
                     s.requests,
@@ -795,6 +796,7 @@ pub fn run_command(
     stdin_is_terminal: bool,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
+    stderr_is_terminal: bool,
 ) -> i32 {
     let fail = |stderr: &mut dyn Write, status: i32, message: &str| {
         let _ = writeln!(stderr, "inspector: {message}");
@@ -841,7 +843,19 @@ pub fn run_command(
         run_pcap(stdin, &options, stdout, stderr)
     } else {
         match std::fs::File::open(&args.file) {
-            Ok(f) => run_pcap(std::io::BufReader::new(f), &options, stdout, stderr),
+            Ok(f) => {
+                let size = f.metadata().map(|m| if m.is_file() { m.len() } else { 0 }).unwrap_or(0);
+                if stderr_is_terminal && size >= crate::progress::MIN_SIZE_FOR_PROGRESS {
+                    let progress = crate::progress::Progress::new(size);
+                    let reader = crate::progress::ProgressReader::new(std::io::BufReader::new(f), progress.clone());
+                    let mut stderr = crate::progress::ClearingWriter::new(stderr, progress.clone());
+                    let result = run_pcap(reader, &options, stdout, &mut stderr);
+                    crate::progress::Progress::finish(&progress);
+                    result
+                } else {
+                    run_pcap(std::io::BufReader::new(f), &options, stdout, stderr)
+                }
+            }
             Err(e) => {
                 return fail(stderr, crate::cli::EXIT_USAGE, &format!("cannot read {}: {e}", args.file.display()))
             }
