@@ -150,6 +150,7 @@ pub fn decode_traced_reusing<T: TlObject>(bytes: &[u8], options: DecodeOptions, 
 
 /// Read the constructor id of a field of type `T`, check that it is one of
 /// `ctors`, and decode the object's body with `body` inside the depth budget.
+#[inline]
 fn boxed<T>(
     r: &mut Reader<'_>,
     field: &'static str,
@@ -167,10 +168,12 @@ fn boxed<T>(
     Ok(value)
 }
 
+#[inline]
 fn bit(flags: u32, n: u8) -> bool {
     flags & (1 << n) != 0
 }
 
+#[inline]
 fn opt_int(r: &mut Reader<'_>, flags: u32, n: u8, field: &'static str) -> Result<Option<i32>, DecodeError> {
     if bit(flags, n) {
         r.int(field).map(Some)
@@ -179,6 +182,7 @@ fn opt_int(r: &mut Reader<'_>, flags: u32, n: u8, field: &'static str) -> Result
     }
 }
 
+#[inline]
 fn opt_string(r: &mut Reader<'_>, flags: u32, n: u8, field: &'static str) -> Result<Option<TlString>, DecodeError> {
     if bit(flags, n) {
         r.string(field).map(Some)
@@ -187,6 +191,7 @@ fn opt_string(r: &mut Reader<'_>, flags: u32, n: u8, field: &'static str) -> Res
     }
 }
 
+#[inline]
 fn opt_pricing(
     r: &mut Reader<'_>,
     flags: u32,
@@ -390,27 +395,6 @@ impl TlObject for InputPeer {
             InputPeer::UserFromMessage { .. } => &schema::INPUT_PEER_USER_FROM_MESSAGE,
             InputPeer::ChannelFromMessage { .. } => &schema::INPUT_PEER_CHANNEL_FROM_MESSAGE,
         }
-    }
-}
-
-impl Drop for InputPeer {
-    /// Unnest iteratively: a value built by hand (not decoded, which is depth
-    /// limited) may nest deeper than the stack could drop recursively.
-    fn drop(&mut self) {
-        let mut next = take_inner(self);
-        while let Some(mut peer) = next {
-            next = take_inner(&mut peer);
-        }
-    }
-}
-
-/// Move the inner peer out of its box, leaving an `Empty` (no allocation).
-fn take_inner(peer: &mut InputPeer) -> Option<InputPeer> {
-    match peer {
-        InputPeer::UserFromMessage { peer, .. } | InputPeer::ChannelFromMessage { peer, .. } => {
-            Some(std::mem::replace(&mut **peer, InputPeer::Empty))
-        }
-        _ => None,
     }
 }
 
