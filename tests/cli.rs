@@ -260,3 +260,41 @@ fn schema_subcommand() {
     let tl = cli(&["schema", "--tl"], b"");
     assert!(tl.stdout.lines().count() == 12);
 }
+
+/// The message body of frame `index` of the first real capture, taken from
+/// its decrypted plaintext in the manifest (after the 32-byte header).
+fn real_body(index: usize) -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/captures/MANIFEST.json");
+    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let frame = &m["captures"][0]["frames"][index];
+    let len = frame["message_data_length"].as_u64().unwrap() as usize;
+    frame["plaintext_hex"].as_str().unwrap()[64..64 + 2 * len].to_string()
+}
+
+#[test]
+fn decode_unwraps_service_wrappers_of_real_bodies() {
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/captures/MANIFEST.json")).unwrap(),
+    )
+    .unwrap();
+    let frames = m["captures"][0]["frames"].as_array().unwrap();
+    let mut seen = Vec::new();
+    for (i, frame) in frames.iter().enumerate() {
+        if !frame["encrypted"].as_bool().unwrap() {
+            continue;
+        }
+        let out = cli(&["decode", "--format", "json"], real_body(i).as_bytes());
+        let notes: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("note: unwrapped ")).collect();
+        if out.status == EXIT_INVALID {
+            // Only bodies without a request or an answer (acks), wrapped or not, may fail.
+            assert!(out.stderr.contains("msgs_ack"), "frame {i}: {}", out.stderr);
+            continue;
+        }
+        assert_eq!(out.status, EXIT_OK, "frame {i}: {}", out.stderr);
+        seen.push(notes.iter().map(|n| n.split(" (").next().unwrap().to_string()).collect::<Vec<_>>().join("; "));
+    }
+    let seen = seen.join("\n");
+    for chain in ["invokeWithLayer(223) › initConnection(611335)", "msg_container", "gzip_packed", "rpc_result("] {
+        assert!(seen.contains(chain), "{chain} not unwrapped in:\n{seen}");
+    }
+}

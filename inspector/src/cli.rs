@@ -42,7 +42,12 @@ Examples:
   echo 'kN5VpAAAAADJfqB9' | inspector decode --input base64
   inspector decode --explain broken.hex      show where and why decoding fails
   inspector decode --lenient odd.hex         decode through forgivable problems, with warnings
-  inspector decode --format hexdump frame.hex";
+  inspector decode --format hexdump frame.hex
+
+A body still in its service wrappers (msg_container, gzip_packed, rpc_result,
+invokeWithLayer, initConnection, invokeAfterMsg, ...) is unwrapped first, and
+every request or answer inside it is shown; a note on stderr names the
+wrappers.";
 
 const ENCODE_EXAMPLES: &str = "\
 Reads the canonical JSON form (the one `decode --format json` prints). `flags`
@@ -276,6 +281,60 @@ fn decode(args: &DecodeArgs, color: bool, io: &mut Io<'_>) -> Result<i32, Failur
     if bytes.is_empty() {
         return Err(Failure::invalid("the input is empty: expected a frame"));
     }
+    let id = bytes.get(..4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    if id.is_some_and(is_service_wrapper) {
+        return decode_wrapped(&bytes, args, color, io);
+    }
+    decode_frame(&bytes, args, color, io)
+}
+
+/// Constructors around a request or an answer that `decode` removes by itself.
+fn is_service_wrapper(id: u32) -> bool {
+    matches!(id, 0x73f1f8dc | 0xf35c6d01 | 0x3072cfa1)
+        || crate::tl::schema::FOREIGN.iter().any(|(_, i, kind)| *i == id && kind.contains("wrapper"))
+}
+
+/// A body pasted with its service wrappers (from a log, say): unwrap it as
+/// the capture pipeline does and decode every request and answer inside.
+fn decode_wrapped(bytes: &[u8], args: &DecodeArgs, color: bool, io: &mut Io<'_>) -> Result<i32, Failure> {
+    use crate::service::{chain_text, unwrap_message, Content, ServiceOptions};
+    let mut status = EXIT_OK;
+    let mut frames = 0;
+    let mut other = Vec::new();
+    for found in unwrap_message(bytes, 0, 0, ServiceOptions::default()) {
+        let inner = match &found.content {
+            Content::Request(inner) | Content::Answer(inner) => inner,
+            Content::Malformed(e) => {
+                let _ = writeln!(io.stderr, "{e}");
+                status = EXIT_INVALID;
+                continue;
+            }
+            Content::Service(m) => {
+                other.push(m.name.to_string());
+                continue;
+            }
+            Content::Other { id, .. } => {
+                other.push(format!("0x{id:08x}"));
+                continue;
+            }
+        };
+        frames += 1;
+        let _ =
+            writeln!(io.stderr, "note: unwrapped {} (byte offsets below are within it)", chain_text(&found.wrapping));
+        status = status.max(decode_frame(inner, args, color, io)?);
+    }
+    if frames == 0 && status == EXIT_OK {
+        let found = if other.is_empty() { "nothing".to_string() } else { other.join(", ") };
+        return Err(Failure::invalid(format!(
+            "no messages.exportChatInvite request or answer inside the wrappers (found {found})"
+        )));
+    }
+    Ok(status)
+}
+
+/// Decode and print one frame.
+fn decode_frame(bytes: &[u8], args: &DecodeArgs, color: bool, io: &mut Io<'_>) -> Result<i32, Failure> {
+    let bytes = bytes.to_vec();
     let options = DecodeOptions { lenient: args.lenient, max_depth: args.max_depth };
     let traced = decode_traced::<Frame>(&bytes, options);
     for w in &traced.warnings {
