@@ -7,7 +7,8 @@
 //! exactly the current encodings of the matrix values they are named after,
 //! so the fuzzer starts from the same bytes the snapshots pin.
 //!
-//! `regenerate_seed_corpus` (ignored) is how the seeds were made:
+//! `regenerate_seed_corpus` and `regenerate_pipeline_seeds` (ignored) are
+//! how the seeds were made:
 //! `CORPUS_WRITE=1 cargo test --test corpus_replay -- --ignored`; they were
 //! then minimized with `cargo fuzz cmin` on a copy, keeping the original
 //! (named) files whose contents cmin kept.
@@ -21,7 +22,7 @@ use inspector::fuzzing;
 use inspector::tl::{
     ExportChatInvite, ExportedChatInvite, Frame, InputPeer, RpcError, StarsSubscriptionPricing, TlObject, TlString,
 };
-use inspector_tests::matrix;
+use inspector_tests::{fixtures, matrix};
 
 /// The differential target's reference codec, compiled from the fuzz crate's
 /// own source so both run the very same comparison.
@@ -36,6 +37,12 @@ fn targets() -> Vec<(&'static str, Target)> {
         ("roundtrip_result", fuzzing::roundtrip_result),
         ("decode_bytes", fuzzing::decode_bytes),
         ("differential", fuzzing::differential::<reference::Grammers>),
+        ("capture_file", fuzzing::capture_file),
+        ("tcp_reassembly", fuzzing::tcp_reassembly),
+        ("transport", fuzzing::transport),
+        ("envelope", fuzzing::envelope),
+        ("service", fuzzing::service),
+        ("pcap_pipeline", fuzzing::pcap_pipeline),
     ]
 }
 
@@ -113,6 +120,36 @@ fn decode_bytes_corpus_replays() {
 #[test]
 fn differential_corpus_replays() {
     replay("differential", fuzzing::differential::<reference::Grammers>);
+}
+
+#[test]
+fn capture_file_corpus_replays() {
+    replay("capture_file", fuzzing::capture_file);
+}
+
+#[test]
+fn tcp_reassembly_corpus_replays() {
+    replay("tcp_reassembly", fuzzing::tcp_reassembly);
+}
+
+#[test]
+fn transport_corpus_replays() {
+    replay("transport", fuzzing::transport);
+}
+
+#[test]
+fn envelope_corpus_replays() {
+    replay("envelope", fuzzing::envelope);
+}
+
+#[test]
+fn service_corpus_replays() {
+    replay("service", fuzzing::service);
+}
+
+#[test]
+fn pcap_pipeline_corpus_replays() {
+    replay("pcap_pipeline", fuzzing::pcap_pipeline);
 }
 
 #[test]
@@ -366,4 +403,162 @@ fn regenerate_seed_corpus() {
     write("differential", &differential);
     write("roundtrip", &value_seeds(request_key, 64, 0x5eed));
     write("roundtrip_result", &value_seeds(result_key, 14, 0x7e57));
+}
+
+/// A small conversation for capture seeds: the first `n` messages of the
+/// standard one (an unencrypted pair, then encrypted, wrapped requests).
+fn short_conversation(n: usize) -> fixtures::Conversation {
+    let mut c = fixtures::Conversation::standard();
+    c.messages.truncate(n);
+    c.expected.retain(|e| e.message < n);
+    c
+}
+
+/// Captures for the capture_file and pcap_pipeline seeds: every transport,
+/// file format and link type once, and the faults of the fixture suite.
+fn capture_seeds() -> Vec<(String, Vec<u8>)> {
+    use fixtures::{CaptureSpec, ConnectionSpec, Format, Link, Segmenting, Tamper, Transport};
+    let mut out = Vec::new();
+    let mut add = |name: String, spec: CaptureSpec| out.push((name, fixtures::build(&spec).bytes));
+    for t in Transport::all() {
+        let mut c = ConnectionSpec::new(t.clone());
+        c.conversation = short_conversation(4);
+        add(format!("fixture-{}", slug(&t.label())), CaptureSpec::single(c));
+    }
+    let small = || {
+        let mut c = ConnectionSpec::new(Transport::plain(inspector::transport::Framing::Intermediate));
+        c.conversation = short_conversation(3);
+        c
+    };
+    for (i, link) in Link::ALL.iter().enumerate() {
+        let mut spec = CaptureSpec::single(small());
+        spec.links = vec![*link];
+        spec.connections[0].v6 = i % 2 == 1;
+        add(format!("fixture-link-{link:?}").to_lowercase(), spec);
+    }
+    for (name, format) in [
+        ("pcap-be-nanos", Format::Pcap { big_endian: true, nanos: true }),
+        ("pcapng-le", Format::PcapNg { big_endian: false, sections: 1 }),
+        ("pcapng-be-2-sections", Format::PcapNg { big_endian: true, sections: 2 }),
+    ] {
+        let mut spec = CaptureSpec::single(small());
+        spec.format = format;
+        add(format!("fixture-{name}"), spec);
+    }
+    type Fault = Box<dyn Fn(&mut ConnectionSpec)>;
+    let faults: Vec<(&str, Fault)> = vec![
+        ("split-every-8", Box::new(|c| c.segmenting = Segmenting { mss: 8, ..Segmenting::default() })),
+        ("coalesced", Box::new(|c| c.segmenting.coalesce = true)),
+        ("reordered", Box::new(|c| c.segmenting.reorder = vec![1, 3])),
+        ("retransmitted", Box::new(|c| c.segmenting.retransmit = vec![0, 2])),
+        ("dropped", Box::new(|c| c.segmenting.drop = vec![2])),
+        ("mid-stream", Box::new(|c| c.segmenting.start_at = Some(2))),
+        ("wrong-direction", Box::new(|c| c.tamper = vec![(2, Tamper::WrongDirection)])),
+        ("other-key", Box::new(|c| c.tamper = vec![(2, Tamper::OtherKey)])),
+    ];
+    for (name, f) in faults {
+        let mut c = small();
+        f(&mut c);
+        add(format!("fixture-{name}"), CaptureSpec::single(c));
+    }
+    let mut full = ConnectionSpec::new(Transport::plain(inspector::transport::Framing::Full));
+    full.conversation = short_conversation(3);
+    full.tamper = vec![(1, Tamper::BadCrc)];
+    add("fixture-full-bad-crc".into(), CaptureSpec::single(full));
+    let mut bomb = small();
+    bomb.conversation = short_conversation(2).with_bomb(fixtures::gzip_packed(&vec![0u8; 200_000]));
+    add("fixture-gzip-over-cap".into(), CaptureSpec::single(bomb));
+    let mut truncated = CaptureSpec::single(small());
+    truncated.truncate = 37;
+    add("fixture-truncated".into(), truncated);
+    for name in ["abridged.pcap", "obfuscated_intermediate.pcap"] {
+        let bytes = fs::read(corpus_root().join("captures").join(name)).expect("a shipped capture");
+        out.push((format!("real-{}", name.trim_end_matches(".pcap")), bytes));
+    }
+    out
+}
+
+/// Random inputs for the targets that structure their bytes with
+/// `arbitrary`: the first input found for each key of interest.
+fn random_seeds(
+    prefix: &str,
+    key: impl Fn(&[u8]) -> Option<String>,
+    wanted: usize,
+    seed: u64,
+) -> Vec<(String, Vec<u8>)> {
+    let mut rng = XorShift(seed);
+    let mut found: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for _ in 0..200_000 {
+        let len = 32 + (rng.next() % 480) as usize;
+        let data = rng.bytes(len);
+        if let Some(k) = key(&data) {
+            found.entry(k).or_insert(data);
+        }
+        if found.len() >= wanted {
+            break;
+        }
+    }
+    found.into_iter().map(|(k, v)| (format!("{prefix}-{k}"), v)).collect()
+}
+
+#[test]
+#[ignore = "writes corpus/; run with CORPUS_WRITE=1 to regenerate the pipeline seeds"]
+fn regenerate_pipeline_seeds() {
+    if std::env::var_os("CORPUS_WRITE").is_none() {
+        eprintln!("set CORPUS_WRITE=1 to write the seed corpus");
+        return;
+    }
+    let root = corpus_root();
+    let write = |target: &str, seeds: &[(String, Vec<u8>)]| {
+        let dir = root.join(target);
+        fs::create_dir_all(&dir).expect("corpus dir");
+        for (name, data) in seeds {
+            fs::write(dir.join(name), data).expect("seed written");
+        }
+        let regressions = root.join("regressions").join(target);
+        fs::create_dir_all(&regressions).expect("regressions dir");
+        fs::write(regressions.join(".gitkeep"), b"").expect(".gitkeep written");
+    };
+    let captures = capture_seeds();
+    write("capture_file", &captures);
+    write("pcap_pipeline", &captures);
+
+    // The envelope and service seeds: the messages of the standard
+    // conversation, encrypted (under the fixtures' key, which the envelope
+    // target does not hold: it sees them as foreign) and as bodies.
+    let key = fixtures::fixture_key();
+    let conversation = fixtures::Conversation::standard();
+    let mut envelope = Vec::new();
+    let mut service = Vec::new();
+    for (i, m) in conversation.messages.iter().enumerate() {
+        envelope.push((format!("fixture-message-{i}"), fixtures::message_payload(m, &key, None, i)));
+        // The service target's first byte picks the wrapping (0: none).
+        service.push((format!("fixture-body-{i}"), [&[0u8][..], &m.body].concat()));
+    }
+    service.push(("gzip-bomb-small".into(), [&[0u8][..], &fixtures::gzip_bomb(100_000)].concat()));
+    service.push(("nested-gzip-bomb".into(), [&[0u8][..], &fixtures::nested_gzip_bomb(3, 50_000)].concat()));
+    service.push(("gzip-mode-request".into(), [&[2u8][..], &conversation.messages[0].body].concat()));
+    service.push(("rpc-gzip-mode-answer".into(), [&[3u8][..], &conversation.messages[1].body].concat()));
+    envelope.extend(random_seeds("random", |d| Some(format!("{:02x}", d[0] % 8)), 8, 0xe1));
+    write("envelope", &envelope);
+    write("service", &service);
+
+    // tcp_reassembly and transport draw their scenario with `arbitrary`:
+    // random inputs, one per shape of scenario.
+    let tcp = random_seeds("random", |d| Some(format!("{:02}-segments", (d.len() / 40).min(12))), 12, 0x7c9);
+    write("tcp_reassembly", &tcp);
+    let transport = random_seeds(
+        "random",
+        |d| {
+            let mut u = Unstructured::new(d);
+            let forced = Option::<(u8, bool)>::arbitrary(&mut u).ok()?;
+            let mtproxy = u8::arbitrary(&mut u).ok()? % 3;
+            let mid = bool::arbitrary(&mut u).ok()?;
+            let framed = u32::arbitrary(&mut u).ok()? >= u32::MAX / 2;
+            Some(format!("forced{}-mtproxy{mtproxy}-mid{}-framed{}", forced.is_some() as u8, mid as u8, framed as u8))
+        },
+        24,
+        0x7a5,
+    );
+    write("transport", &transport);
 }

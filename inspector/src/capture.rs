@@ -22,7 +22,7 @@ use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{LegacyPcapReader, Linktype, PcapBlockOwned, PcapError, PcapNGReader};
 
 /// The reader's starting buffer; it grows for larger records.
-const INITIAL_BUFFER: usize = 1 << 16;
+pub const INITIAL_BUFFER: usize = 1 << 16;
 /// The largest record accepted (a jumbo snapshot length is 256 KiB; some
 /// tools write up to 16 MiB).
 pub const MAX_RECORD: usize = 32 << 20;
@@ -87,6 +87,10 @@ pub struct CaptureStats {
     /// The file ended inside a record.
     pub truncated: bool,
     pub bytes: u64,
+    /// The largest read buffer used. It only grows when a record does not
+    /// fit in what is buffered, so it stays within twice the bytes read: a
+    /// length field alone never makes the reader allocate.
+    pub buffer_peak: usize,
 }
 
 /// One pcapng interface: its link type and timestamp unit.
@@ -106,12 +110,11 @@ pub fn read_capture<R: Read>(
     mut on_packet: impl FnMut(&Packet<'_>),
     mut on_warning: impl FnMut(CaptureWarning),
 ) -> Result<CaptureStats, CaptureError> {
-    let mut reader = open_reader(input)?;
-    let mut stats = CaptureStats::default();
+    let (mut reader, mut buffer_size) = open_reader(input)?;
+    let mut stats = CaptureStats { buffer_peak: buffer_size, ..CaptureStats::default() };
     let mut legacy_link = Linktype::ETHERNET;
     let mut legacy_nanos = false;
     let mut interfaces: Vec<Interface> = Vec::new();
-    let mut buffer_size = INITIAL_BUFFER;
     loop {
         match reader.next() {
             Ok((len, block)) => {
@@ -224,6 +227,17 @@ pub fn read_capture<R: Read>(
                 }
             }
             Err(PcapError::BufferTooSmall) => {
+                // pcap-parser says so as soon as a record's length field
+                // claims more than the buffer holds. Fill the buffer before
+                // believing it: growing on the claim alone would let a few
+                // bytes of a hostile (or slowly arriving) file reserve
+                // MAX_RECORD bytes.
+                if reader.data().len() < buffer_size {
+                    if let Err(e) = reader.refill() {
+                        return Err(CaptureError::Io(describe(&e)));
+                    }
+                    continue;
+                }
                 if buffer_size >= MAX_RECORD {
                     on_warning(CaptureWarning {
                         file_offset: stats.bytes,
@@ -232,8 +246,9 @@ pub fn read_capture<R: Read>(
                     stats.truncated = true;
                     break;
                 }
-                buffer_size *= 2;
+                buffer_size = (buffer_size * 2).min(MAX_RECORD);
                 reader.grow(buffer_size);
+                stats.buffer_peak = stats.buffer_peak.max(buffer_size);
                 if let Err(e) = reader.refill() {
                     return Err(CaptureError::Io(describe(&e)));
                 }
@@ -265,8 +280,9 @@ pub fn read_capture<R: Read>(
 }
 
 /// Read the file header ourselves (a pipe may deliver it in pieces, and
-/// pcap-parser wants it whole in its first read), then hand the reader over.
-fn open_reader<'r, R: Read + 'r>(mut input: R) -> Result<Box<dyn PcapReaderIterator + 'r>, CaptureError> {
+/// pcap-parser wants it whole in its first read), then hand the reader over
+/// with the size of its buffer.
+fn open_reader<'r, R: Read + 'r>(mut input: R) -> Result<(Box<dyn PcapReaderIterator + 'r>, usize), CaptureError> {
     let mut head = vec![0u8; 12];
     let got = read_full(&mut input, &mut head)?;
     if got == 0 {
@@ -302,8 +318,13 @@ fn open_reader<'r, R: Read + 'r>(mut input: R) -> Result<Box<dyn PcapReaderItera
             )))
         }
     };
-    head.resize(header_len, 0);
-    if read_full(&mut input, &mut head[12..])? < header_len - 12 {
+    // The length is only a claim until the bytes arrive: read up to it,
+    // letting the buffer grow with what actually comes.
+    let wanted = (header_len - 12) as u64;
+    if let Err(e) = input.by_ref().take(wanted).read_to_end(&mut head) {
+        return Err(CaptureError::Io(e.to_string()));
+    }
+    if head.len() < header_len {
         return Err(CaptureError::NotACapture("the input ends inside the file header".into()));
     }
     let capacity = INITIAL_BUFFER.max(header_len * 2);
@@ -313,7 +334,7 @@ fn open_reader<'r, R: Read + 'r>(mut input: R) -> Result<Box<dyn PcapReaderItera
     } else {
         LegacyPcapReader::new(capacity, chained).map(|r| Box::new(r) as Box<dyn PcapReaderIterator>)
     };
-    reader.map_err(|e| CaptureError::NotACapture(describe(&e)))
+    reader.map(|r| (r, capacity)).map_err(|e| CaptureError::NotACapture(describe(&e)))
 }
 
 /// Fill `buf` unless the input ends first; the count read.
@@ -702,6 +723,25 @@ pub(crate) mod tests {
 
         assert!(matches!(collect(b"hello, world, this is not a capture").0, Err(CaptureError::NotACapture(_))));
         assert!(matches!(collect(b"").0, Err(CaptureError::NotACapture(_))));
+    }
+
+    #[test]
+    fn a_record_length_alone_does_not_grow_the_buffer() {
+        // A record claiming 30 MB with 10 bytes behind it: the file is
+        // truncated, and the buffer never outgrows what was read.
+        let mut w = PcapWriter::legacy(101, false, false);
+        w.packet(0, &[0x45; 10]);
+        let at = w.out.len() - 10 - 8;
+        w.out[at..at + 8].copy_from_slice(&[0x80, 0xc3, 0xc9, 0x01, 0x80, 0xc3, 0xc9, 0x01]);
+        let (r, p, warnings) = collect(&w.out);
+        let stats = r.unwrap();
+        assert!(stats.truncated && p.is_empty(), "{stats:?} {warnings:?}");
+        assert_eq!(stats.buffer_peak, INITIAL_BUFFER);
+        // A pcapng section header claiming 32 MiB, 12 bytes present.
+        let mut ng = 0x0a0d_0d0au32.to_le_bytes().to_vec();
+        ng.extend_from_slice(&((32u32 << 20) - 4).to_le_bytes());
+        ng.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
+        assert!(matches!(collect(&ng).0, Err(CaptureError::NotACapture(_))));
     }
 
     #[test]

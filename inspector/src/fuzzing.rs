@@ -15,6 +15,10 @@
 
 use std::fmt::Debug;
 
+mod pipeline;
+
+pub use pipeline::{capture_file, envelope, envelope_test_key, pcap_pipeline, service, tcp_reassembly, transport};
+
 use arbitrary::{Arbitrary, Unstructured};
 
 use crate::cli::explain;

@@ -72,11 +72,15 @@ struct HalfStream {
 impl HalfStream {
     /// The 64-bit stream offset of `seq`, taken as the one nearest `next`.
     fn offset_of(&self, seq: u32) -> Option<u64> {
+        self.signed_offset_of(seq).map(|off| off.max(0) as u64)
+    }
+
+    /// The same, negative for a sequence number before offset 0.
+    fn signed_offset_of(&self, seq: u32) -> Option<i64> {
         let base = self.base?;
         let rel = seq.wrapping_sub(base);
         let delta = rel.wrapping_sub(self.next as u32) as i32;
-        let off = self.next as i64 + i64::from(delta);
-        Some(off.max(0) as u64)
+        Some(self.next as i64 + i64::from(delta))
     }
 }
 
@@ -97,11 +101,25 @@ impl Connection {
 }
 
 /// Reassembles every TCP connection of a capture.
-#[derive(Default)]
 pub struct TcpReassembler {
     by_addr: HashMap<(SocketAddr, SocketAddr), ConnId>,
     conns: Vec<Connection>,
     stats: TcpStats,
+    /// Out-of-order bytes one direction may hold ([`MAX_PENDING`] unless
+    /// set otherwise, which the fuzz target does to reach the limit with
+    /// small inputs).
+    max_pending: usize,
+}
+
+impl Default for TcpReassembler {
+    fn default() -> Self {
+        TcpReassembler {
+            by_addr: HashMap::new(),
+            conns: Vec::new(),
+            stats: TcpStats::default(),
+            max_pending: MAX_PENDING,
+        }
+    }
 }
 
 /// Ports a server listens on; used to guess roles when the SYN is missing.
@@ -112,6 +130,18 @@ fn is_service_port(port: u16) -> bool {
 impl TcpReassembler {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A reassembler that holds at most `max_pending` out-of-order bytes
+    /// per direction before declaring the hole in front of them lost.
+    pub fn with_max_pending(max_pending: usize) -> Self {
+        TcpReassembler { max_pending, ..Self::default() }
+    }
+
+    /// Out-of-order bytes held, over every connection: what reassembly
+    /// costs in memory beyond its bookkeeping.
+    pub fn buffered_bytes(&self) -> usize {
+        self.conns.iter().map(|c| c.c2s.pending_bytes + c.s2c.pending_bytes).sum()
     }
 
     pub fn stats(&self) -> &TcpStats {
@@ -154,8 +184,21 @@ impl TcpReassembler {
         }
         if !seg.payload.is_empty() {
             let seq = if seg.syn { seg.seq.wrapping_add(1) } else { seg.seq };
-            let offset = half.offset_of(seq).unwrap_or(0);
-            insert(half, offset, seg.payload, conn, dir, &mut self.stats, out);
+            // A segment that starts before offset 0 (sent before the first
+            // one captured, arriving late) keeps only what follows offset 0:
+            // the bytes before it belong to no position of the stream.
+            let (offset, payload) = match half.signed_offset_of(seq) {
+                Some(off) if off < 0 => {
+                    let before = off.unsigned_abs().min(seg.payload.len() as u64) as usize;
+                    self.stats.retransmitted_bytes += before as u64;
+                    (0, &seg.payload[before..])
+                }
+                Some(off) => (off as u64, seg.payload),
+                None => (0, seg.payload),
+            };
+            if !payload.is_empty() {
+                insert(half, offset, payload, conn, dir, self.max_pending, &mut self.stats, out);
+            }
         }
         if (seg.fin || seg.rst) && !half.closed {
             half.closed = true;
@@ -201,12 +244,14 @@ impl TcpReassembler {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn insert(
     half: &mut HalfStream,
     offset: u64,
     payload: &[u8],
     conn: ConnId,
     dir: Direction,
+    max_pending: usize,
     stats: &mut TcpStats,
     out: &mut Vec<TcpEvent>,
 ) {
@@ -233,7 +278,7 @@ fn insert(
             }
             half.pending_bytes += payload.len();
         }
-        if half.pending_bytes > MAX_PENDING {
+        while half.pending_bytes > max_pending && !half.pending.is_empty() {
             // Too much behind the hole: it is not going to be filled.
             flush_one_gap(half, conn, dir, stats, out);
         }

@@ -1,0 +1,1007 @@
+//! The properties of the capture pipeline's fuzz targets: one function per
+//! stage (`capture_file`, `tcp_reassembly`, `transport`, `envelope`,
+//! `service`) and one for the whole `inspector pcap` run (`pcap_pipeline`).
+//!
+//! Each stage is fed what the stage before it could hand over (bytes, or a
+//! sequence of segments or chunks that `arbitrary` draws from the fuzzer's
+//! bytes), and checked against what a correct implementation must do with
+//! any input: no panic, memory that follows the bytes that arrived rather
+//! than the lengths they claim, and a stage-specific invariant that a
+//! careless implementation breaks (same packets however the file arrives,
+//! bytes delivered at the right stream offsets, same frames however the
+//! stream is cut, decrypt inverts encrypt, the gzip budget holds).
+
+use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use arbitrary::{Arbitrary, Unstructured};
+
+use crate::capture::{decode_packet, read_capture, CaptureError, CaptureStats};
+use crate::envelope::{
+    decrypt_message, encrypt_message, open_message, parse_auth_key, parse_keylog, plain_message, AuthKey, Direction,
+    Envelope, EnvelopeError, KeyStore, OutgoingMessage, MAX_PADDING, MIN_PADDING,
+};
+use crate::pcap_cmd::{run_pcap, PcapOptions, PcapRunError, ReportFormat};
+use crate::service::{chain_text, gunzip, unwrap_message, Content, ServiceOptions, Wrapper};
+use crate::tcp::{TcpEvent, TcpReassembler};
+use crate::transport::{
+    encode_frame, Framing, Obfuscator, TransportConnection, TransportEvent, TransportOptions, MAX_FRAME_LEN,
+};
+
+// ---------------------------------------------------------------------------
+// capture_file
+
+/// A packet as the callback saw it, owned, for comparing two reads.
+type SeenPacket = (u64, i128, i32, Vec<u8>, u32, u32);
+
+/// Everything one read of a capture produced.
+#[derive(Debug, PartialEq, Eq)]
+struct CaptureRead {
+    result: Result<CaptureStats, CaptureError>,
+    packets: Vec<SeenPacket>,
+    warnings: Vec<String>,
+}
+
+/// A reader that hands out its bytes in pieces of varying size (1 to 13
+/// bytes), as a pipe from a live capture does.
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.step = self.step.wrapping_add(1);
+        let n = (1 + self.step * 7 % 13).min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+fn read_all(input: impl Read) -> CaptureRead {
+    let mut packets = Vec::new();
+    let mut warnings = Vec::new();
+    let result = read_capture(
+        input,
+        |p| packets.push((p.number, p.time_ns, p.linktype.0, p.data.to_vec(), p.orig_len, p.interface)),
+        |w| warnings.push(w.to_string()),
+    );
+    CaptureRead { result, packets, warnings }
+}
+
+/// The fuzz target `capture_file`: arbitrary bytes as a pcap or pcapng file.
+///
+/// - Reading never panics; a file that cannot be read is an error value
+///   that prints as one line.
+/// - Every packet handed out is backed by the file: together they hold at
+///   most the file's bytes, numbered 1, 2, 3... in order (skipped packets
+///   leave holes), and the reader consumed no more than the file holds.
+/// - The read buffer stays within twice the file (or the initial buffer):
+///   a record length alone never makes it allocate.
+/// - The same bytes arriving in small pieces, as from a pipe, give exactly
+///   the same packets, warnings and result.
+/// - Decoding each packet down to its TCP segment never panics, and a
+///   segment's payload lies inside the packet.
+pub fn capture_file(data: &[u8]) {
+    let whole = read_all(data);
+    let total: usize = whole.packets.iter().map(|p| p.3.len()).sum();
+    assert!(total <= data.len(), "packets hold {total} bytes from a {}-byte file", data.len());
+    let mut last = 0;
+    for p in &whole.packets {
+        assert!(p.0 > last, "packet numbers do not increase: {} after {last}", p.0);
+        last = p.0;
+    }
+    match &whole.result {
+        Ok(stats) => {
+            assert!(stats.packets >= whole.packets.len() as u64, "fewer packets counted than handed out");
+            assert!(stats.packets >= last, "packet {last} numbered beyond the count {}", stats.packets);
+            assert!(stats.bytes <= data.len() as u64, "consumed {} bytes of a {}-byte file", stats.bytes, data.len());
+            let bound = crate::capture::INITIAL_BUFFER.max(2 * data.len());
+            assert!(
+                stats.buffer_peak <= bound,
+                "the read buffer grew to {} bytes for a {}-byte file",
+                stats.buffer_peak,
+                data.len()
+            );
+        }
+        Err(e) => {
+            let line = e.to_string();
+            assert!(!line.contains('\n'), "a capture error is not one line: {line:?}");
+        }
+    }
+    for w in &whole.warnings {
+        assert!(!w.contains('\n'), "a capture warning is not one line: {w:?}");
+    }
+    let trickled = read_all(Trickle { data, step: data.len() });
+    if trickled != whole {
+        panic!(
+            "reading the file in small pieces differs from reading it whole\n  whole: {:?} / {} packets / {:?}\n  \
+             pieces: {:?} / {} packets / {:?}",
+            whole.result,
+            whole.packets.len(),
+            whole.warnings,
+            trickled.result,
+            trickled.packets.len(),
+            trickled.warnings
+        );
+    }
+    for p in &whole.packets {
+        match decode_packet(pcap_parser::Linktype(p.2), &p.3) {
+            Ok(seg) => assert!(seg.payload.len() <= p.3.len(), "a TCP payload larger than its packet"),
+            Err(e) => {
+                let _ = e.to_string();
+            }
+        }
+    }
+    // Each link type on the same bytes: decode_packet sees any bytes under
+    // any link type in a hostile file.
+    for link in [0, 1, 101, 108, 113, 228, 229, 276] {
+        if let Ok(seg) = decode_packet(pcap_parser::Linktype(link), data) {
+            assert!(seg.payload.len() <= data.len(), "a TCP payload larger than its packet");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// tcp_reassembly
+
+/// One segment of the scenario: which side sends it, where in that side's
+/// stream it starts and how long it is, what it acknowledges, its flags.
+#[derive(Debug, Arbitrary)]
+struct SegmentSpec {
+    from_b: bool,
+    /// Start in the sender's stream (reduced modulo the stream length).
+    start: u16,
+    /// Payload length (reduced to at most 600 bytes).
+    len: u16,
+    /// An acknowledgement: none, the truth (what the sender received so
+    /// far), or any number at all.
+    ack: AckSpec,
+    syn: bool,
+    fin: bool,
+    rst: bool,
+}
+
+#[derive(Debug, Arbitrary)]
+enum AckSpec {
+    None,
+    Truthful,
+    Offset(i16),
+    Any(u32),
+}
+
+#[derive(Debug, Arbitrary)]
+struct TcpScenario {
+    isn_a: u32,
+    isn_b: u32,
+    port_a: u16,
+    port_b: u16,
+    /// Whether each side's SYN is captured before its data.
+    syn_a: bool,
+    syn_b: bool,
+    /// The out-of-order budget, reduced to 1..=4096 bytes so the fuzzer
+    /// reaches it.
+    max_pending: u16,
+    segments: Vec<SegmentSpec>,
+}
+
+/// Byte `offset` of side `side`'s stream: a hash of the position, so a byte
+/// delivered at the wrong offset is caught (a pattern with a short period
+/// would hide a shift by the period).
+fn stream_byte(side: usize, offset: u64) -> u8 {
+    let x = offset.wrapping_add(side as u64 * 0x1_0000_0001).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (x >> 56) as u8
+}
+
+/// Per reassembler direction: the stream as delivered, tiled by Data and
+/// Gap events.
+#[derive(Default, Clone)]
+struct Tiling {
+    end: u64,
+    data_bytes: u64,
+}
+
+/// The fuzz target `tcp_reassembly`: an arbitrary sequence of segments of
+/// one connection (any sequence numbers, overlaps, reordering, duplicates,
+/// lies in the acknowledgements, SYN/FIN/RST anywhere) through
+/// [`TcpReassembler`].
+///
+/// - No panic.
+/// - Per direction, Data and Gap events tile the stream from offset 0 with
+///   neither overlap nor hole, and every delivered byte is the byte the
+///   sender put at that position (positions counted from the SYN, or from
+///   the first segment captured): no byte is delivered twice, out of order
+///   or at the wrong offset.
+/// - Bytes delivered never exceed the payload bytes given.
+/// - After `finish`, nothing is held back: the stream reaches the end of the
+///   furthest segment given, and nothing stays buffered.
+/// - The out-of-order bytes held never exceed the budget.
+pub fn tcp_reassembly(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let Ok(sc) = TcpScenario::arbitrary(&mut u) else { return };
+    if sc.port_a == sc.port_b {
+        return; // one endpoint talking to itself is not a connection
+    }
+    let max_pending = 1 + usize::from(sc.max_pending) % 4096;
+    let stream_len: u64 = 4096;
+    let a = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), sc.port_a);
+    let b = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), sc.port_b);
+    let isn = [sc.isn_a, sc.isn_b];
+    let mut r = TcpReassembler::with_max_pending(max_pending);
+    let mut events = Vec::new();
+    // Where each side's offset 0 lies in its true stream (None: not yet).
+    let mut origin: [Option<u64>; 2] = [None, None];
+    let mut syn_sent = [false, false];
+    let mut given = 0u64;
+    let mut furthest: [Option<u64>; 2] = [None, None];
+    let mut received = [0u64; 2];
+    let mut largest_segment = 0usize;
+
+    let send = |r: &mut TcpReassembler,
+                events: &mut Vec<TcpEvent>,
+                origin: &mut [Option<u64>; 2],
+                side: usize,
+                start: u64,
+                len: usize,
+                ack: Option<u32>,
+                flags: (bool, bool, bool)|
+     -> usize {
+        let (syn, fin, rst) = flags;
+        let payload: Vec<u8> = (start..start + len as u64).map(|o| stream_byte(side, o)).collect();
+        // A SYN carries the ISN; its data follows at ISN + 1. Without one,
+        // the sequence number is the first byte's.
+        let seq = if syn { isn[side] } else { isn[side].wrapping_add(1).wrapping_add(start as u32) };
+        if origin[side].is_none() {
+            origin[side] = Some(if syn { 0 } else { start });
+        }
+        let (src, dst) = if side == 0 { (a, b) } else { (b, a) };
+        let seg = crate::capture::TcpSegment { src, dst, seq, ack, syn, fin, rst, payload: &payload };
+        r.segment(&seg, events);
+        payload.len()
+    };
+
+    for (side, want) in [(0usize, sc.syn_a), (1, sc.syn_b)] {
+        if want {
+            let ack = if side == 1 && sc.syn_a { Some(isn[0].wrapping_add(1)) } else { None };
+            send(&mut r, &mut events, &mut origin, side, 0, 0, ack, (true, false, false));
+            syn_sent[side] = true;
+        }
+    }
+    for s in &sc.segments {
+        let side = usize::from(s.from_b);
+        let other = 1 - side;
+        let start = u64::from(s.start) % stream_len;
+        let len = (usize::from(s.len) % 601).min((stream_len - start) as usize);
+        let truthful = isn[other].wrapping_add(1).wrapping_add(received[side] as u32);
+        let ack = match s.ack {
+            AckSpec::None => None,
+            AckSpec::Truthful => Some(truthful),
+            AckSpec::Offset(d) => Some(truthful.wrapping_add(d as u32)),
+            AckSpec::Any(n) => Some(n),
+        };
+        // A SYN with data only makes sense at offset 0 of a side whose SYN
+        // was not sent yet; elsewhere the flag is dropped (a second SYN at
+        // another sequence number is a new connection in real TCP).
+        let syn = s.syn && !syn_sent[side] && origin[side].is_none() && start == 0;
+        if syn {
+            syn_sent[side] = true;
+        }
+        let n = send(&mut r, &mut events, &mut origin, side, start, len, ack, (syn, s.fin, s.rst));
+        given += n as u64;
+        largest_segment = largest_segment.max(n);
+        if n > 0 {
+            let end = start + n as u64;
+            furthest[side] = Some(furthest[side].map_or(end, |f| f.max(end)));
+            // What the other side has received, for truthful acks.
+            received[other] = received[other].max(end);
+        }
+        let held = r.buffered_bytes();
+        assert!(held <= 2 * max_pending, "{held} out-of-order bytes held with a budget of {max_pending} per direction");
+    }
+    r.finish(&mut events);
+    assert_eq!(r.buffered_bytes(), 0, "bytes still held after finish");
+
+    // Map the reassembler's directions to our sides.
+    let mut client_is_a = true;
+    let mut opened = 0;
+    for e in &events {
+        if let TcpEvent::Opened { client, server, conn, .. } = e {
+            opened += 1;
+            assert_eq!(*conn, 0, "one connection got two ids");
+            assert!((*client == a && *server == b) || (*client == b && *server == a), "Opened names other endpoints");
+            client_is_a = *client == a;
+        }
+    }
+    assert!(opened <= 1, "a connection opened {opened} times");
+    let side_of = |d: Direction| usize::from((d == Direction::ClientToServer) != client_is_a);
+
+    let mut tiles = [Tiling::default(), Tiling::default()];
+    let mut delivered = 0u64;
+    for e in &events {
+        match e {
+            TcpEvent::Data { direction, offset, bytes, .. } => {
+                let side = side_of(*direction);
+                let t = &mut tiles[side];
+                assert_eq!(*offset, t.end, "{direction}: data at offset {offset}, but the stream is at {}", t.end);
+                assert!(!bytes.is_empty(), "an empty Data event");
+                let o = origin[side].expect("data from a side that sent nothing");
+                for (i, &byte) in bytes.iter().enumerate() {
+                    let at = o + offset + i as u64;
+                    assert_eq!(
+                        byte,
+                        stream_byte(side, at),
+                        "{direction}: the byte at stream offset {} is not the one sent there",
+                        offset + i as u64
+                    );
+                }
+                t.end += bytes.len() as u64;
+                t.data_bytes += bytes.len() as u64;
+                delivered += bytes.len() as u64;
+            }
+            TcpEvent::Gap { direction, offset, len, .. } => {
+                let t = &mut tiles[side_of(*direction)];
+                assert_eq!(*offset, t.end, "{direction}: a gap at offset {offset}, but the stream is at {}", t.end);
+                assert!(*len > 0, "an empty gap");
+                t.end += len;
+            }
+            TcpEvent::Opened { .. } | TcpEvent::Closed { .. } => {}
+        }
+    }
+    assert!(delivered <= given, "{delivered} bytes delivered from {given} bytes given");
+    for side in 0..2 {
+        // Everything at or after offset 0 comes out by the end.
+        let want = match (furthest[side], origin[side]) {
+            (Some(f), Some(o)) if f > o => f - o,
+            _ => 0,
+        };
+        assert_eq!(tiles[side].end, want, "side {side}: the stream ends at {}, not at {want}", tiles[side].end);
+    }
+    let stats = r.stats();
+    assert!(stats.lost_bytes <= tiles[0].end + tiles[1].end, "more bytes lost than the streams hold");
+}
+
+// ---------------------------------------------------------------------------
+// transport
+
+#[derive(Debug, Arbitrary, Clone, Copy)]
+enum FramingChoice {
+    Abridged,
+    Intermediate,
+    PaddedIntermediate,
+    Full,
+}
+
+impl FramingChoice {
+    fn framing(self) -> Framing {
+        match self {
+            FramingChoice::Abridged => Framing::Abridged,
+            FramingChoice::Intermediate => Framing::Intermediate,
+            FramingChoice::PaddedIntermediate => Framing::PaddedIntermediate,
+            FramingChoice::Full => Framing::Full,
+        }
+    }
+}
+
+/// How the connection is set up.
+#[derive(Debug, Arbitrary)]
+struct TransportSetup {
+    forced: Option<(FramingChoice, bool)>,
+    /// 0: none; 1: a 16-byte MTProxy secret; 2: a dd-prefixed one.
+    mtproxy: u8,
+    /// Open the connection as seen from the middle.
+    mid_stream: bool,
+}
+
+/// The streams: raw bytes, or frames built by our own encoder (so the
+/// fuzzer reaches deep into every framing and through obfuscation without
+/// having to forge a CRC or a cipher).
+#[derive(Debug, Arbitrary)]
+enum TransportStreams {
+    Raw { c2s: Vec<u8>, s2c: Vec<u8> },
+    Framed { framing: FramingChoice, obfuscated: bool, header: [u8; 64], frames: Vec<(bool, Vec<u8>, u8)> },
+}
+
+#[derive(Debug, Arbitrary)]
+struct TransportScenario {
+    setup: TransportSetup,
+    streams: TransportStreams,
+    /// Chunk sizes for the second feeding (each reduced to 1..=64).
+    chunks: Vec<u8>,
+    /// Gaps to insert in a third feeding: (direction, after chunk, length).
+    gaps: Vec<(bool, u8, u16)>,
+}
+
+fn fixed_secret(kind: u8) -> Option<Vec<u8>> {
+    // The secret of the synthetic fixtures, so their MTProxy streams seed
+    // this target.
+    let secret: Vec<u8> = (0..16u8).map(|i| i.wrapping_mul(0x1d).wrapping_add(0x42)).collect();
+    match kind % 3 {
+        0 => None,
+        1 => Some(secret),
+        _ => Some([vec![0xdd], secret].concat()),
+    }
+}
+
+/// What the encoder was asked to send, to compare with what comes out.
+struct Built {
+    c2s: Vec<u8>,
+    s2c: Vec<u8>,
+    /// Payloads in order per direction, when every frame must come back
+    /// exactly (framed streams, detected or forced to the same framing).
+    expected: Option<[Vec<Vec<u8>>; 2]>,
+}
+
+fn build_transport_streams(setup: &TransportSetup, streams: TransportStreams, secret: Option<&[u8]>) -> Built {
+    match streams {
+        TransportStreams::Raw { c2s, s2c } => Built { c2s, s2c, expected: None },
+        TransportStreams::Framed { framing, obfuscated, header, frames } => {
+            let framing = framing.framing();
+            // A dd secret implies padded intermediate.
+            let framing = if secret.is_some_and(|s| s.len() == 17) { Framing::PaddedIntermediate } else { framing };
+            let obfuscated = (obfuscated || secret.is_some()) && framing != Framing::Full;
+            let mut c2s = Vec::new();
+            let mut s2c = Vec::new();
+            let mut obfuscator = None;
+            if obfuscated {
+                let mut random = header;
+                random[0] = 0x42; // never a tag, 0xef or an HTTP verb
+                random[4] = 0x99; // bytes 4..8 not all zero
+                let (o, wire) = Obfuscator::new(framing, random, 2, secret);
+                c2s.extend_from_slice(&wire);
+                obfuscator = Some(o);
+            } else {
+                match framing.tag() {
+                    Some([0xef, ..]) => c2s.push(0xef),
+                    Some(tag) => c2s.extend_from_slice(&tag),
+                    None => {}
+                }
+            }
+            let mut expected: [Vec<Vec<u8>>; 2] = [Vec::new(), Vec::new()];
+            let mut full_seq = [0u32; 2];
+            for (from_server, payload, pad) in frames {
+                let side = usize::from(from_server);
+                let dir = if from_server { Direction::ServerToClient } else { Direction::ClientToServer };
+                // Whole 4-byte words (abridged counts words); not a bare
+                // negative word (a transport error code) and not empty.
+                let mut payload = payload;
+                payload.truncate(payload.len() / 4 * 4);
+                if payload.len() == 4 && (payload[3] & 0x80) != 0 {
+                    payload[3] &= 0x7f;
+                }
+                if payload.is_empty() {
+                    continue;
+                }
+                let padding: Vec<u8> = if framing == Framing::PaddedIntermediate {
+                    (0..pad % 16).map(|i| i ^ 0x5a).collect()
+                } else {
+                    Vec::new()
+                };
+                let mut frame = encode_frame(framing, &payload, full_seq[side], &padding);
+                full_seq[side] = full_seq[side].wrapping_add(1);
+                if let Some(o) = &mut obfuscator {
+                    o.apply(dir, &mut frame);
+                }
+                if side == 0 { &mut c2s } else { &mut s2c }.extend_from_slice(&frame);
+                // Padded intermediate recovers the message length from the
+                // message itself: what comes out is that prefix.
+                let out = if framing == Framing::PaddedIntermediate {
+                    let body = [payload.as_slice(), padding.as_slice()].concat();
+                    body[..crate::transport::real_message_len(&body)].to_vec()
+                } else {
+                    payload
+                };
+                expected[side].push(out);
+            }
+            // Exact frames are owed when detection must land on this
+            // framing: from the start, nothing forced, the client sent
+            // something, and the secret (if any) is the one used.
+            let exact = setup.forced.is_none()
+                && !setup.mid_stream
+                && !expected[0].is_empty()
+                && (secret.is_none() || obfuscated);
+            Built { c2s, s2c, expected: exact.then_some(expected) }
+        }
+    }
+}
+
+/// The events of one feeding, split by direction, plus what was detected.
+#[derive(Debug, PartialEq, Eq, Default)]
+struct Deframed {
+    detected: Vec<crate::transport::TransportInfo>,
+    by_dir: [Vec<TransportEvent>; 2],
+}
+
+fn event_dir(e: &TransportEvent) -> Option<Direction> {
+    match e {
+        TransportEvent::Detected(_) => None,
+        TransportEvent::Frame(f) => Some(f.direction),
+        TransportEvent::QuickAck { direction, .. } | TransportEvent::TransportError { direction, .. } => {
+            Some(*direction)
+        }
+        TransportEvent::Problem(p) => Some(p.direction),
+    }
+}
+
+/// Feed `c2s` and `s2c` to a new connection, alternating chunks of the
+/// given sizes (cycled), with `gaps` (direction, after which chunk, length);
+/// checks the per-feed invariants and returns the events.
+fn deframe(
+    options: &TransportOptions,
+    mid_stream: bool,
+    c2s: &[u8],
+    s2c: &[u8],
+    chunks: &[usize],
+    gaps: &[(Direction, usize, u64)],
+) -> Deframed {
+    let mut conn = if mid_stream {
+        TransportConnection::mid_stream(options.clone())
+    } else {
+        TransportConnection::new(options.clone())
+    };
+    let mut out = Vec::new();
+    let mut at = [0usize; 2];
+    let mut fed = 0usize;
+    let mut stream_len = [0u64; 2];
+    let mut k = 0usize;
+    while at[0] < c2s.len() || at[1] < s2c.len() {
+        for (side, bytes) in [(0usize, c2s), (1, s2c)] {
+            if at[side] >= bytes.len() {
+                continue;
+            }
+            let dir = if side == 0 { Direction::ClientToServer } else { Direction::ServerToClient };
+            let n = chunks[k % chunks.len()].min(bytes.len() - at[side]);
+            conn.feed(dir, &bytes[at[side]..at[side] + n], &mut out);
+            at[side] += n;
+            fed += n;
+            stream_len[side] += n as u64;
+            for &(gdir, after, len) in gaps {
+                if gdir == dir && after == k {
+                    conn.gap(dir, len, &mut out);
+                    stream_len[side] += len;
+                }
+            }
+            let held = conn.buffered_bytes();
+            assert!(held <= 2 * fed + 128, "the transport holds {held} bytes of buffer after {fed} bytes fed");
+        }
+        k += 1;
+    }
+    let mut d = Deframed::default();
+    let mut next_offset = [0u64; 2];
+    for e in out {
+        let _ = format!("{e:?}");
+        match event_dir(&e) {
+            None => {
+                let TransportEvent::Detected(info) = e else { unreachable!("only Detected has no direction") };
+                let _ = info.to_string();
+                assert!(
+                    d.by_dir.iter().all(|v| v.iter().all(|e| !matches!(e, TransportEvent::Frame(_)))),
+                    "the transport was detected after a frame"
+                );
+                d.detected.push(info);
+            }
+            Some(dir) => {
+                let side = usize::from(dir == Direction::ServerToClient);
+                if let TransportEvent::Frame(f) = &e {
+                    assert!(f.stream_offset >= next_offset[side], "{dir}: frames out of stream order");
+                    let end = f.stream_offset + f.wire_len as u64;
+                    assert!(
+                        end <= stream_len[side],
+                        "{dir}: a frame ends at {end}, past the {} bytes",
+                        stream_len[side]
+                    );
+                    assert!(f.payload.len() + f.padding <= f.wire_len, "{dir}: payload larger than the frame");
+                    assert!(f.payload.len() <= MAX_FRAME_LEN, "{dir}: a frame over the limit");
+                    next_offset[side] = end;
+                }
+                if let TransportEvent::Problem(p) = &e {
+                    let line = p.to_string();
+                    assert!(!line.contains('\n'), "a transport problem is not one line: {line:?}");
+                }
+                d.by_dir[side].push(e);
+            }
+        }
+    }
+    assert!(d.detected.len() <= 1, "the transport was detected {} times", d.detected.len());
+    d
+}
+
+fn frames_of(events: &[TransportEvent]) -> Vec<&[u8]> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            TransportEvent::Frame(f) => Some(f.payload.as_slice()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The fuzz target `transport`: streams through every deframer, plain,
+/// obfuscated2 and MTProxy, detected or forced, from the start or from the
+/// middle, in arbitrary chunks, with and without gaps.
+///
+/// - No panic; buffers follow the bytes fed, not the lengths announced.
+/// - Frames come out in stream order, inside the bytes fed, with their
+///   payload inside their wire length; the transport is detected at most
+///   once and before any frame.
+/// - From the start of a connection, cutting the same bytes into other
+///   chunks (and interleaving the directions differently) gives the same
+///   events in each direction.
+/// - Frames our encoder built (every framing, obfuscated or not, MTProxy)
+///   come back as exactly the payloads put in.
+pub fn transport(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let Ok(sc) = TransportScenario::arbitrary(&mut u) else { return };
+    let secret = fixed_secret(sc.setup.mtproxy);
+    let options = TransportOptions {
+        forced: sc.setup.forced.map(|(f, o)| (f.framing(), o)),
+        mtproxy_secret: secret.clone(),
+        known_key_ids: vec![0x1122_3344_5566_7788],
+    };
+    let mid_stream = sc.setup.mid_stream;
+    let built = build_transport_streams(&sc.setup, sc.streams, secret.as_deref());
+    let whole_len = built.c2s.len().max(built.s2c.len()).max(1);
+    let whole = deframe(&options, mid_stream, &built.c2s, &built.s2c, &[whole_len], &[]);
+    let chunks: Vec<usize> =
+        if sc.chunks.is_empty() { vec![1] } else { sc.chunks.iter().map(|&c| 1 + usize::from(c) % 64).collect() };
+    let pieces = deframe(&options, mid_stream, &built.c2s, &built.s2c, &chunks, &[]);
+    if !mid_stream {
+        // A connection seen from the middle is recognised from what has
+        // arrived so far, so its result may depend on the chunking; one
+        // followed from its first byte may not.
+        assert_eq!(whole.detected, pieces.detected, "another transport detected in other chunks");
+        for side in 0..2 {
+            if whole.by_dir[side] != pieces.by_dir[side] {
+                panic!(
+                    "side {side}: the events differ between feeding whole and in chunks {chunks:?}\n  \
+                     whole: {:?}\n  chunks: {:?}",
+                    whole.by_dir[side], pieces.by_dir[side]
+                );
+            }
+        }
+    }
+    if let Some(expected) = &built.expected {
+        for (side, (events, expected)) in whole.by_dir.iter().zip(expected).enumerate() {
+            let got = frames_of(events);
+            let want: Vec<&[u8]> = expected.iter().map(Vec::as_slice).collect();
+            assert_eq!(got, want, "side {side}: the frames out are not the frames put in ({:?})", whole.detected);
+        }
+    }
+    let gaps: Vec<(Direction, usize, u64)> = sc
+        .gaps
+        .iter()
+        .take(8)
+        .map(|&(server, after, len)| {
+            let dir = if server { Direction::ServerToClient } else { Direction::ClientToServer };
+            (dir, usize::from(after) % 32, u64::from(len))
+        })
+        .collect();
+    if !gaps.is_empty() {
+        deframe(&options, mid_stream, &built.c2s, &built.s2c, &chunks, &gaps);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// envelope
+
+/// The fixed key of the envelope target: not secret, only fixed, so the
+/// fuzzer's inputs mean the same on every run.
+pub fn envelope_test_key() -> AuthKey {
+    let mut k = [0u8; 256];
+    for (i, b) in k.iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(151).wrapping_add(29);
+    }
+    AuthKey::new(k)
+}
+
+#[derive(Debug, Arbitrary)]
+struct RoundTrip {
+    salt: i64,
+    session_id: i64,
+    msg_id: i64,
+    seq_no: i32,
+    data: Vec<u8>,
+    /// Extra 16-byte blocks of padding beyond the least (reduced so the
+    /// padding stays within 12..=1024).
+    extra_blocks: u8,
+    seed: u8,
+    server: bool,
+    /// A byte to flip in the encrypted message (reduced modulo its length).
+    flip: u16,
+}
+
+/// The fuzz target `envelope`: arbitrary bytes as a frame payload, and a
+/// round trip through our own encryption.
+///
+/// - Opening arbitrary bytes (under the fixed key's id, or as they come)
+///   never panics, in either direction; what it accepts is consistent: an
+///   unencrypted message's body and trailing bytes add up to the payload,
+///   a decrypted body is inside the payload with 12..=1024 bytes of
+///   padding and a length that is a multiple of 4.
+/// - An arbitrary message encrypted with our code decrypts back to the
+///   same fields and body; decrypted as the other direction it is refused
+///   as a wrong direction; with any one byte changed it is refused (a
+///   decryption that did not check msg_key would accept it).
+/// - Key files: any bytes parse or are refused, never panic.
+pub fn envelope(data: &[u8]) {
+    let key = envelope_test_key();
+    let mut keys = KeyStore::new();
+    keys.insert(key.clone());
+    // As given, and with the key's id in front so the bytes reach
+    // decryption.
+    let with_id = [key.id().to_le_bytes().as_slice(), data].concat();
+    for payload in [data, with_id.as_slice()] {
+        for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+            check_open(payload, dir, &keys);
+        }
+    }
+    if let Ok(k) = parse_auth_key(data) {
+        assert_eq!(k.id(), crate::envelope::auth_key_id(k.bytes()), "a parsed key with another id");
+    }
+    let _ = parse_keylog(&String::from_utf8_lossy(data));
+
+    let mut u = Unstructured::new(data);
+    let Ok(rt) = RoundTrip::arbitrary(&mut u) else { return };
+    let mut body = rt.data;
+    body.truncate(body.len() / 4 * 4);
+    let least = MIN_PADDING + (16 - (32 + body.len() + MIN_PADDING) % 16) % 16;
+    let extra = usize::from(rt.extra_blocks) % ((MAX_PADDING - least) / 16 + 1);
+    let padding: Vec<u8> = (0..least + 16 * extra).map(|i| (i as u8).wrapping_mul(13) ^ rt.seed).collect();
+    let dir = if rt.server { Direction::ServerToClient } else { Direction::ClientToServer };
+    let message =
+        OutgoingMessage { salt: rt.salt, session_id: rt.session_id, msg_id: rt.msg_id, seq_no: rt.seq_no, data: &body };
+    let sealed = match encrypt_message(&key, dir, &message, &padding) {
+        Ok(sealed) => sealed,
+        Err(e) => {
+            panic!("encrypt_message refused {} bytes of padding for a {}-byte body: {e}", padding.len(), body.len())
+        }
+    };
+    let opened = match decrypt_message(&key, dir, &sealed) {
+        Ok(m) => m,
+        Err(e) => panic!("our own encryption does not decrypt: {e}"),
+    };
+    assert_eq!(
+        (opened.salt, opened.session_id, opened.msg_id, opened.seq_no, opened.padding_len),
+        (rt.salt, rt.session_id, rt.msg_id, rt.seq_no, padding.len()),
+        "decrypt(encrypt(message)) has other header fields"
+    );
+    assert!(opened.data == body, "decrypt(encrypt(message)) has another body");
+    assert!(
+        matches!(open_message(&sealed, dir, &keys), Ok(Envelope::Encrypted(ref m)) if *m == opened),
+        "open_message and decrypt_message disagree"
+    );
+    match decrypt_message(&key, dir.reverse(), &sealed) {
+        Err(EnvelopeError::MsgKeyMismatch { other_direction: true, .. }) => {}
+        other => panic!("decrypting as the other direction gave {other:?}, not a wrong-direction error"),
+    }
+    let mut tampered = sealed.clone();
+    let at = usize::from(rt.flip) % tampered.len();
+    tampered[at] ^= 0x01 | rt.seed;
+    match open_message(&tampered, dir, &keys) {
+        // The key id changed: another key, which the store does not hold.
+        Ok(Envelope::UnknownKey { .. }) if at < 8 => {}
+        Ok(e) => panic!("a message with byte {at} changed was accepted: {e:?}"),
+        Err(EnvelopeError::MsgKeyMismatch { .. }) => {}
+        Err(e) => panic!("a message with byte {at} changed failed for another reason than msg_key: {e}"),
+    }
+    let plain = plain_message(rt.msg_id, &body);
+    match open_message(&plain, dir, &keys) {
+        Ok(Envelope::Plain { msg_id, data, trailing: 0 }) => {
+            assert_eq!((msg_id, data), (rt.msg_id, body.as_slice()), "an unencrypted message does not read back");
+        }
+        other => panic!("an unencrypted message does not read back: {other:?}"),
+    }
+}
+
+fn check_open(payload: &[u8], dir: Direction, keys: &KeyStore) {
+    match open_message(payload, dir, keys) {
+        Ok(Envelope::Plain { data, trailing, .. }) => {
+            assert_eq!(20 + data.len() + trailing, payload.len(), "an unencrypted message does not add up");
+        }
+        Ok(Envelope::Encrypted(m)) => {
+            assert!(m.data.len() + 68 <= payload.len(), "a decrypted body larger than its message");
+            assert!((MIN_PADDING..=MAX_PADDING).contains(&m.padding_len), "padding of {} accepted", m.padding_len);
+            assert_eq!(m.data.len() % 4, 0, "a body that is not whole words accepted");
+        }
+        Ok(Envelope::UnknownKey { auth_key_id }) => {
+            assert!(keys.get(auth_key_id).is_none(), "a known key reported unknown");
+        }
+        Err(e) => {
+            let line = e.to_string();
+            assert!(!line.contains('\n'), "an envelope error is not one line: {line:?}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// service
+
+/// The fuzz target `service`: arbitrary bytes as a decrypted message body
+/// (as they are, inside `gzip_packed`, or inside `rpc_result(gzip_packed)`)
+/// through [`unwrap_message`], at the default depth budget and the largest
+/// one a user may ask for, with a gzip budget the fuzzer can exhaust.
+///
+/// - No panic and no stack overflow, at any depth budget up to the largest.
+/// - No wrapping chain is as deep as the budget.
+/// - Along any chain, the gzip_packed objects decompressed no more than the
+///   budget; the whole output stays within what the input and the budget
+///   can back.
+/// - Requests and answers start with their constructor id and are inside
+///   the bytes that held them; `req_msg_id` is the innermost rpc_result's.
+/// - Errors, summaries and JSON forms print.
+pub fn service(data: &[u8]) {
+    let (mode, rest) = match data.split_first() {
+        Some((m, rest)) => (*m, rest),
+        None => (0, data),
+    };
+    let cap_choice = rest.first().copied().unwrap_or(0);
+    let body = match mode % 4 {
+        0 | 1 => rest.to_vec(),
+        2 => gzip_packed(rest),
+        _ => {
+            let mut b = 0xf35c_6d01u32.to_le_bytes().to_vec();
+            b.extend_from_slice(&0x1234_5678_9abc_def0i64.to_le_bytes());
+            b.extend(gzip_packed(rest));
+            b
+        }
+    };
+    // A small cap (so the fuzzer meets it) and the default one.
+    let small_cap = 64 + usize::from(cap_choice) * 256;
+    for options in [
+        ServiceOptions { gzip_cap: small_cap, ..ServiceOptions::default() },
+        ServiceOptions { gzip_cap: small_cap, max_depth: crate::pcap_cmd::MAX_DEPTH_LIMIT },
+        ServiceOptions::default(),
+    ] {
+        check_unwrap(&body, options);
+    }
+    if let Ok(plain) = gunzip(rest, small_cap) {
+        assert!(plain.len() <= small_cap, "gunzip returned {} bytes with a cap of {small_cap}", plain.len());
+    }
+}
+
+fn gzip_packed(inner: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let _ = e.write_all(inner);
+    let packed = e.finish().unwrap_or_default();
+    let mut w = crate::tl::Writer::new();
+    w.u32(0x3072_cfa1);
+    w.bytes(&packed);
+    w.finish().unwrap_or_default()
+}
+
+fn check_unwrap(body: &[u8], options: ServiceOptions) {
+    // (An empty msg_container carries nothing, so no output is fine.)
+    let items = unwrap_message(body, 7, 1, options);
+    let bound = 1 + (body.len() + options.gzip_cap) / 4;
+    assert!(items.len() <= bound, "{} objects from {} bytes (gzip cap {})", items.len(), body.len(), options.gzip_cap);
+    for item in &items {
+        assert!(
+            item.wrapping.len() <= options.max_depth,
+            "a chain of {} wrappers with a budget of {}",
+            item.wrapping.len(),
+            options.max_depth
+        );
+        let unpacked: usize = item
+            .wrapping
+            .iter()
+            .map(|w| match w {
+                Wrapper::GzipPacked { unpacked, .. } => *unpacked,
+                _ => 0,
+            })
+            .sum();
+        assert!(unpacked <= options.gzip_cap, "{unpacked} bytes decompressed with a cap of {}", options.gzip_cap);
+        // The bytes that held this object: the innermost gzip_packed's
+        // output, or the body.
+        let holder = item
+            .wrapping
+            .iter()
+            .rev()
+            .find_map(|w| match w {
+                Wrapper::GzipPacked { unpacked, .. } => Some(*unpacked),
+                _ => None,
+            })
+            .unwrap_or(body.len());
+        let innermost_rpc = item.wrapping.iter().rev().find_map(|w| match w {
+            Wrapper::RpcResult { req_msg_id } => Some(*req_msg_id),
+            _ => None,
+        });
+        assert_eq!(item.req_msg_id, innermost_rpc, "req_msg_id is not the innermost rpc_result's");
+        let _ = chain_text(&item.wrapping);
+        for w in &item.wrapping {
+            let _ = w.to_json();
+        }
+        match &item.content {
+            Content::Request(b) => {
+                assert!(b.len() <= holder, "a request larger than the bytes that held it");
+                assert_eq!(b.get(..4), Some(&0xa455_de90u32.to_le_bytes()[..]), "a request without its id");
+            }
+            Content::Answer(b) => {
+                assert!(b.len() <= holder, "an answer larger than the bytes that held it");
+                let id = b.get(..4).map(|i| u32::from_le_bytes([i[0], i[1], i[2], i[3]]));
+                assert!(matches!(id, Some(0xa22c_bd96 | 0xed10_7ab7 | 0x2144_ca19)), "an answer with the id {id:x?}");
+            }
+            Content::Service(m) => {
+                let _ = m.summary();
+                let _ = m.to_json();
+            }
+            Content::Other { len, .. } => assert!(*len <= holder, "an object larger than the bytes that held it"),
+            Content::Malformed(e) => {
+                assert!(e.offset <= holder, "an error at {} in {holder} bytes", e.offset);
+                let line = e.to_string();
+                assert!(!line.contains('\n'), "a service error is not one line: {line:?}");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// pcap_pipeline
+
+/// The fuzz target `pcap_pipeline`: arbitrary bytes as a capture through
+/// the whole `inspector pcap` run, with the fixed test key and the key of
+/// the synthetic fixtures, in text and JSON, with `--all` and `--hexdump`,
+/// into memory.
+///
+/// - No panic; a file that is not a capture is `NotACapture`, never an I/O
+///   error (the sinks cannot fail).
+/// - The summary adds up: answers matched never exceed the requests or the
+///   answers, and every JSON line is one JSON value, warnings included.
+pub fn pcap_pipeline(data: &[u8]) {
+    let mut keys = KeyStore::new();
+    keys.insert(envelope_test_key());
+    keys.insert(fixture_key());
+    for (format, all) in [(ReportFormat::Json, true), (ReportFormat::Text, false)] {
+        let options = PcapOptions {
+            keys: keys.clone(),
+            format,
+            all,
+            hexdump: all,
+            color: !all,
+            service: ServiceOptions { gzip_cap: 1 << 20, ..ServiceOptions::default() },
+            ..PcapOptions::default()
+        };
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        match run_pcap(data, &options, &mut out, &mut err) {
+            Ok(s) => {
+                assert!(s.matched <= s.requests, "{} matched of {} requests", s.matched, s.requests);
+                assert!(
+                    s.matched + s.unmatched_answers <= s.answers,
+                    "{} matched and {} unmatched of {} answers",
+                    s.matched,
+                    s.unmatched_answers,
+                    s.answers
+                );
+                if format == ReportFormat::Json {
+                    let text = String::from_utf8(out).expect("the JSON report is UTF-8");
+                    let mut warnings = 0;
+                    for line in text.lines() {
+                        let v: serde_json::Value = serde_json::from_str(line)
+                            .unwrap_or_else(|e| panic!("a report line is not JSON ({e}): {line}"));
+                        if v.get("warning").is_some() {
+                            warnings += 1;
+                        }
+                    }
+                    assert_eq!(warnings, s.warnings, "warning lines and the summary's count differ");
+                }
+            }
+            Err(PcapRunError::NotACapture(m)) => assert!(!m.contains('\n'), "a multi-line error: {m:?}"),
+            Err(PcapRunError::Io(m)) => panic!("an I/O error from in-memory input and output: {m}"),
+        }
+    }
+}
+
+/// The key of the synthetic capture fixtures (tests/support/fixtures.rs,
+/// `auth_key(1)`), so seeds built from them decrypt.
+fn fixture_key() -> AuthKey {
+    let mut k = [0u8; 256];
+    let mut x = 1u32.wrapping_mul(2_654_435_761).wrapping_add(12345);
+    for b in k.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = x as u8;
+    }
+    AuthKey::new(k)
+}
