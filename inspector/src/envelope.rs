@@ -447,16 +447,14 @@ pub fn decrypt_message(key: &AuthKey, direction: Direction, payload: &[u8]) -> R
     if padding_len > MAX_PADDING {
         return Err(EnvelopeError::Padding { offset: PLAINTEXT_HEADER_LEN + len, padding: padding_len });
     }
-    Ok(DecryptedMessage {
-        auth_key_id,
-        msg_key,
-        salt: u64_at(&plaintext, 0) as i64,
-        session_id: u64_at(&plaintext, 8) as i64,
-        msg_id: u64_at(&plaintext, 16) as i64,
-        seq_no: u32_at(&plaintext, 24) as i32,
-        data: plaintext[PLAINTEXT_HEADER_LEN..PLAINTEXT_HEADER_LEN + len].to_vec(),
-        padding_len,
-    })
+    let (salt, session_id) = (u64_at(&plaintext, 0) as i64, u64_at(&plaintext, 8) as i64);
+    let (msg_id, seq_no) = (u64_at(&plaintext, 16) as i64, u32_at(&plaintext, 24) as i32);
+    // The body moves to the front of the buffer it was decrypted in: one
+    // allocation per message, not two (the capture benchmark decrypts
+    // hundreds of thousands).
+    plaintext.truncate(PLAINTEXT_HEADER_LEN + len);
+    plaintext.drain(..PLAINTEXT_HEADER_LEN);
+    Ok(DecryptedMessage { auth_key_id, msg_key, salt, session_id, msg_id, seq_no, data: plaintext, padding_len })
 }
 
 /// The fields of a message to encrypt.

@@ -139,6 +139,8 @@ struct ConnState {
     client: SocketAddr,
     server: SocketAddr,
     label: String,
+    /// FIN or RST seen, client then server.
+    closed: [bool; 2],
 }
 
 /// A request seen, for matching.
@@ -252,8 +254,16 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
                 } else {
                     TransportConnection::mid_stream(options)
                 };
-                self.conns
-                    .insert(conn, ConnState { transport: Some(transport), client, server, label: String::from("?") });
+                self.conns.insert(
+                    conn,
+                    ConnState {
+                        transport: Some(transport),
+                        client,
+                        server,
+                        label: String::from("?"),
+                        closed: [false; 2],
+                    },
+                );
                 if !from_start {
                     let how = if forced_plain {
                         "decoding with the forced transport from the first captured byte"
@@ -287,7 +297,22 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
                 }
                 self.transport_events = events;
             }
-            TcpEvent::Closed { .. } => {}
+            TcpEvent::Closed { conn, direction, .. } => {
+                // Once both sides have closed no more bytes can come, and
+                // the connection's state (the transport's buffers keep the
+                // capacity of its largest frame, its ciphers) is dropped:
+                // kept, it made peak RSS grow by kilobytes per connection
+                // in the capture benchmark.
+                let side = usize::from(direction == Direction::ServerToClient);
+                let done = self.conns.get_mut(&conn).is_some_and(|c| {
+                    c.closed[side] = true;
+                    c.closed == [true; 2]
+                });
+                if done {
+                    self.conns.remove(&conn);
+                    self.plain_requests.remove(&conn);
+                }
+            }
         }
     }
 
@@ -301,15 +326,20 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
             TransportEvent::Frame(frame) => {
                 self.summary.frames += 1;
                 let envelope = open_message(&frame.payload, frame.direction, &self.options.keys);
-                let where_ = self.conn_text(conn, frame.direction);
+                // Only for warnings: formatting it for every frame cost more
+                // than some stages.
+                let where_ = |p: &Self| p.conn_text(conn, frame.direction);
                 match envelope {
                     Err(e) => self.warn(format!(
-                        "{where_} {} frame at stream offset {}: {e}",
-                        frame.direction, frame.stream_offset
+                        "{} {} frame at stream offset {}: {e}",
+                        where_(self),
+                        frame.direction,
+                        frame.stream_offset
                     )),
                     Ok(Envelope::UnknownKey { auth_key_id }) => {
                         self.summary.unknown_key_messages += 1;
                         if self.warned_keys.insert(auth_key_id) {
+                            let where_ = where_(self);
                             self.warn(format!(
                                 "{where_} {}: messages encrypted with unknown auth key {} are skipped (give it with --auth-key)",
                                 frame.direction,
@@ -334,7 +364,8 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
                     Ok(Envelope::Plain { msg_id, data, trailing }) => {
                         if trailing > 0 {
                             self.warn(format!(
-                                "{where_} {} unencrypted message {msg_id}: {trailing} bytes after the length its header gives",
+                                "{} {} unencrypted message {msg_id}: {trailing} bytes after the length its header gives",
+                                where_(self),
                                 frame.direction
                             ));
                         }
@@ -444,13 +475,36 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
         }
     }
 
+    /// Whether the text report is written (else JSON Lines): text-only
+    /// work is skipped otherwise.
+    fn text_report(&self) -> bool {
+        self.options.format == ReportFormat::Text
+    }
+
     fn emit(&mut self, text: &str, json: Value) {
         match self.options.format {
             ReportFormat::Text => self.write_out(text),
-            ReportFormat::Json => {
-                let line = json.to_string() + "\n";
-                self.write_out(&line);
-            }
+            ReportFormat::Json => self.write_json_line(&json),
+        }
+    }
+
+    /// Serialise straight into the output, not into a string first: an
+    /// answer near the gzip cap (16 MiB of title) would otherwise be held
+    /// once more, which showed in the benchmark's peak RSS. A small buffer
+    /// gathers serde's many small writes, which a line-buffered stdout
+    /// would each scan for a newline.
+    fn write_json_line(&mut self, value: &Value) {
+        if self.io_error.is_some() {
+            return;
+        }
+        let mut w = std::io::BufWriter::new(&mut *self.out);
+        let written = serde_json::to_writer(&mut w, value)
+            .map_err(std::io::Error::from)
+            .and_then(|()| w.write_all(b"\n"))
+            .and_then(|()| w.flush());
+        drop(w);
+        if let Err(e) = written {
+            self.io_error = Some(e.to_string());
         }
     }
 
@@ -501,23 +555,23 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
     }
 
     /// Decode request or answer bytes with the TL core: its JSON, tree and
-    /// hex dump, or the error.
+    /// hex dump, or the error. The tree and hex dump are text-report only
+    /// (rendering them took a sixth of a JSON run's time, to be dropped).
     fn decode(&mut self, bytes: &[u8], what: &str) -> (Value, String) {
         let traced = decode_traced::<Frame>(bytes, DecodeOptions::strict());
-        let mut text = String::new();
         let body = match &traced.result {
-            Ok(frame) => {
-                text.push_str(&tree::render_tree(bytes, &traced.trace, self.options.color));
-                frame.to_json()
-            }
+            Ok(frame) => frame.to_json(),
             Err(e) => {
-                // Show what decoded, and say why the rest did not.
-                text.push_str(&tree::render_tree(bytes, &traced.trace, self.options.color));
                 let message = format!("{what}: {e}");
                 self.warn(message.clone());
                 json!({"error": message})
             }
         };
+        if !self.text_report() {
+            return (body, String::new());
+        }
+        // On an error too: show what decoded, the warning says why the rest did not.
+        let mut text = tree::render_tree(bytes, &traced.trace, self.options.color);
         if self.options.hexdump {
             if !text.ends_with('\n') {
                 text.push('\n');
@@ -553,9 +607,13 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
             self.plain_requests.entry(meta.conn).or_default().push_back(item.msg_id);
         }
         let (body, tree_text) = self.decode(bytes, &format!("request {}", item.msg_id));
-        let header = format!("\nrequest #{number} · {}\n", self.message_header(meta, item, seq));
+        let text = if self.text_report() {
+            format!("\nrequest #{number} · {}\n", self.message_header(meta, item, seq)) + &tree_text
+        } else {
+            String::new()
+        };
         let json = self.message_json(meta, item, seq, "request", body, &item.wrapping);
-        self.emit(&(header + &tree_text), json);
+        self.emit(&text, json);
     }
 
     fn answer(&mut self, meta: &Meta, item: &Unwrapped, bytes: &[u8], seq: Option<i32>) {
@@ -590,7 +648,11 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
             }
         };
         let (body, tree_text) = self.decode(bytes, &format!("answer in {}", item.msg_id));
-        let header = format!("\n{to} · {}\n", self.message_header(meta, item, seq));
+        let text = if self.text_report() {
+            format!("\n{to} · {}\n", self.message_header(meta, item, seq)) + &tree_text
+        } else {
+            String::new()
+        };
         // The answer's wrapping lists what was removed around the result
         // itself; rpc_result is given by req_msg_id. An unencrypted answer
         // says so, as the capture manifests do.
@@ -615,7 +677,7 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
         if let (Some(r), Some(o)) = (req, json.as_object_mut()) {
             o.insert("req_msg_id".into(), r.into());
         }
-        self.emit(&(header + &tree_text), json);
+        self.emit(&text, json);
     }
 
     fn write_summary(&mut self) {

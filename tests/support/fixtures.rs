@@ -657,8 +657,9 @@ pub fn endpoints(v6: bool, n: u16) -> (SocketAddr, SocketAddr) {
     }
 }
 
+/// One IPv4 or IPv6 packet carrying a TCP segment, checksums included.
 #[allow(clippy::too_many_arguments)]
-fn ip_tcp(
+pub fn ip_tcp(
     src: SocketAddr,
     dst: SocketAddr,
     seq: u32,
