@@ -110,12 +110,24 @@ pub fn read_capture<R: Read>(
     mut on_packet: impl FnMut(&Packet<'_>),
     mut on_warning: impl FnMut(CaptureWarning),
 ) -> Result<CaptureStats, CaptureError> {
-    let (mut reader, mut buffer_size) = open_reader(input)?;
+    let (mut reader, mut buffer_size, is_pcapng) = open_reader(input)?;
+    // The byte order of the current pcapng section, once its header is seen.
+    let mut ng_big_endian: Option<bool> = None;
     let mut stats = CaptureStats { buffer_peak: buffer_size, ..CaptureStats::default() };
     let mut legacy_link = Linktype::ETHERNET;
     let mut legacy_nanos = false;
     let mut interfaces: Vec<Interface> = Vec::new();
     loop {
+        if is_pcapng {
+            if let Some(problem) = pcapng_block_problem(reader.data(), &mut ng_big_endian) {
+                on_warning(CaptureWarning {
+                    file_offset: stats.bytes,
+                    message: format!("damaged record ({problem}); the rest of the file is skipped"),
+                });
+                stats.truncated = true;
+                break;
+            }
+        }
         match reader.next() {
             Ok((len, block)) => {
                 let file_offset = stats.bytes;
@@ -279,10 +291,39 @@ pub fn read_capture<R: Read>(
     Ok(stats)
 }
 
+/// A pcapng block whose length field cannot be right (below the 12 bytes of
+/// type and both lengths, or not a multiple of 4). Checked here because
+/// pcap-parser 0.17 subtracts 12 from lengths it only compared with smaller
+/// per-block minimums (4 for a process information block): that underflows,
+/// a panic in a build with overflow checks and a misread block without.
+/// `data` starts at the next block; `big_endian` follows the section headers.
+fn pcapng_block_problem(data: &[u8], big_endian: &mut Option<bool>) -> Option<String> {
+    let word = |at: usize| [data[at], data[at + 1], data[at + 2], data[at + 3]];
+    if data.len() < 12 {
+        return None;
+    }
+    if u32::from_le_bytes(word(0)) == 0x0a0d_0d0a {
+        match word(8) {
+            [0x4d, 0x3c, 0x2b, 0x1a] => *big_endian = Some(false),
+            [0x1a, 0x2b, 0x3c, 0x4d] => *big_endian = Some(true),
+            // pcap-parser reports an unknown byte-order magic itself.
+            _ => return None,
+        }
+    }
+    let len = match (*big_endian)? {
+        true => u32::from_be_bytes(word(4)),
+        false => u32::from_le_bytes(word(4)),
+    };
+    (len < 12 || len % 4 != 0).then(|| format!("a pcapng block claims a length of {len} bytes"))
+}
+
 /// Read the file header ourselves (a pipe may deliver it in pieces, and
 /// pcap-parser wants it whole in its first read), then hand the reader over
 /// with the size of its buffer.
-fn open_reader<'r, R: Read + 'r>(mut input: R) -> Result<(Box<dyn PcapReaderIterator + 'r>, usize), CaptureError> {
+/// The reader, the size of its buffer, and whether the file is pcapng.
+type Opened<'r> = (Box<dyn PcapReaderIterator + 'r>, usize, bool);
+
+fn open_reader<'r, R: Read + 'r>(mut input: R) -> Result<Opened<'r>, CaptureError> {
     let mut head = vec![0u8; 12];
     let got = read_full(&mut input, &mut head)?;
     if got == 0 {
@@ -334,7 +375,8 @@ fn open_reader<'r, R: Read + 'r>(mut input: R) -> Result<(Box<dyn PcapReaderIter
     } else {
         LegacyPcapReader::new(capacity, chained).map(|r| Box::new(r) as Box<dyn PcapReaderIterator>)
     };
-    reader.map(|r| (r, capacity)).map_err(|e| CaptureError::NotACapture(describe(&e)))
+    let is_pcapng = magic == 0x0a0d_0d0a;
+    reader.map(|r| (r, capacity, is_pcapng)).map_err(|e| CaptureError::NotACapture(describe(&e)))
 }
 
 /// Fill `buf` unless the input ends first; the count read.
