@@ -10,23 +10,13 @@ use std::collections::BTreeSet;
 use arbitrary::{Arbitrary, Unstructured};
 use inspector::tl::arbitrary::MAX_ARBITRARY_PEER_DEPTH;
 use inspector::tl::{ExportChatInvite, ExportedChatInvite, InputPeer, RpcError, TlString};
+use inspector_tests::rng::XorShift;
 
 /// xorshift64*: enough randomness for drawing inputs, and reproducible.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Between 16 and 527 random bytes: fuzz-input sized.
-    fn input(&mut self) -> Vec<u8> {
-        let len = 16 + (self.next() % 512) as usize;
-        (0..len).map(|_| self.next() as u8).collect()
-    }
+/// Between 16 and 527 random bytes: fuzz-input sized.
+fn input(rng: &mut XorShift) -> Vec<u8> {
+    let len = 16 + (rng.next_u64() % 512) as usize;
+    rng.bytes(len)
 }
 
 const DRAWS: usize = 20_000;
@@ -74,7 +64,7 @@ fn requests_reach_every_flag_combination_and_peer_kind() {
     let mut title_classes = BTreeSet::new();
     let mut multibyte_title = false;
     for _ in 0..DRAWS {
-        let data = rng.input();
+        let data = input(&mut rng);
         let Ok(r) = ExportChatInvite::arbitrary(&mut Unstructured::new(&data)) else {
             continue;
         };
@@ -109,7 +99,7 @@ fn answers_reach_every_optional_field_and_both_constructors() {
     let mut link_classes = BTreeSet::new();
     let mut error_classes = BTreeSet::new();
     for _ in 0..DRAWS {
-        let data = rng.input();
+        let data = input(&mut rng);
         let mut u = Unstructured::new(&data);
         match ExportedChatInvite::arbitrary(&mut u) {
             Ok(ExportedChatInvite::PublicJoinRequests) => public_join_requests = true,

@@ -22,6 +22,7 @@ use inspector::fuzzing;
 use inspector::tl::{
     ExportChatInvite, ExportedChatInvite, Frame, InputPeer, RpcError, StarsSubscriptionPricing, TlObject, TlString,
 };
+use inspector_tests::rng::XorShift;
 use inspector_tests::{fixtures, matrix};
 
 /// The differential target's reference codec, compiled from the fuzz crate's
@@ -309,29 +310,13 @@ fn nested_request(depth: usize) -> Vec<u8> {
     ExportChatInvite::new(peer).to_bytes().expect("encodable")
 }
 
-/// A small deterministic generator (xorshift64*), for drawing seed inputs.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next() as u8).collect()
-    }
-}
-
 /// Unstructured seeds for the value targets: the first random input that
 /// draws each key (flag combination, answer kind) of interest.
 fn value_seeds(key: impl Fn(&[u8]) -> Option<String>, wanted: usize, seed: u64) -> Vec<(String, Vec<u8>)> {
     let mut rng = XorShift(seed);
     let mut found: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for _ in 0..200_000 {
-        let len = 16 + (rng.next() % 240) as usize;
+        let len = 16 + (rng.next_u64() % 240) as usize;
         let data = rng.bytes(len);
         if let Some(k) = key(&data) {
             found.entry(k).or_insert(data);
@@ -489,7 +474,7 @@ fn random_seeds(
     let mut rng = XorShift(seed);
     let mut found: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for _ in 0..200_000 {
-        let len = 32 + (rng.next() % 480) as usize;
+        let len = 32 + (rng.next_u64() % 480) as usize;
         let data = rng.bytes(len);
         if let Some(k) = key(&data) {
             found.entry(k).or_insert(data);

@@ -4,6 +4,7 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use inspector::tl::{ExportChatInvite, ExportedChatInvite, RpcError, TlObject};
+use inspector_tests::rng::XorShift;
 use inspector_tests::{grammers, matrix};
 
 fn check_request(label: &str, value: &ExportChatInvite) {
@@ -47,29 +48,12 @@ fn every_answer_flag_combination_matches_grammers() {
     check_answer("chatInvitePublicJoinRequests", &ExportedChatInvite::PublicJoinRequests);
 }
 
-/// A small deterministic generator (xorshift64*), so that generated values
-/// are the same on every run and a failure can be reproduced by its index.
-struct Rng(u64);
-
-impl Rng {
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                self.0 ^= self.0 >> 12;
-                self.0 ^= self.0 << 25;
-                self.0 ^= self.0 >> 27;
-                (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8
-            })
-            .collect()
-    }
-}
-
 /// How many generated values of each type are compared.
 const GENERATED: usize = 3000;
 
 #[test]
 fn generated_values_match_grammers() {
-    let mut rng = Rng(0x5eed_1234_abcd_ef01);
+    let mut rng = XorShift(0x5eed_1234_abcd_ef01);
     let (mut requests, mut answers, mut errors) = (0, 0, 0);
     for i in 0..GENERATED {
         let data = rng.bytes(512);

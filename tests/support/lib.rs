@@ -6,3 +6,4 @@
 pub mod fixtures;
 pub mod grammers;
 pub mod matrix;
+pub mod rng;
