@@ -299,10 +299,17 @@ pub fn read_capture<R: Read>(
 /// `data` starts at the next block; `big_endian` follows the section headers.
 fn pcapng_block_problem(data: &[u8], big_endian: &mut Option<bool>) -> Option<String> {
     let word = |at: usize| [data[at], data[at + 1], data[at + 2], data[at + 3]];
-    if data.len() < 12 {
+    // pcap-parser reads the length as soon as 8 bytes are there (a pipe may
+    // deliver no more), so this must judge a block from 8 bytes too.
+    if data.len() < 8 {
         return None;
     }
     if u32::from_le_bytes(word(0)) == 0x0a0d_0d0a {
+        // A section header's byte order is in its bytes 8..12; without them
+        // pcap-parser waits for more (it needs 28 bytes) before reading it.
+        if data.len() < 12 {
+            return None;
+        }
         match word(8) {
             [0x4d, 0x3c, 0x2b, 0x1a] => *big_endian = Some(false),
             [0x1a, 0x2b, 0x3c, 0x4d] => *big_endian = Some(true),
