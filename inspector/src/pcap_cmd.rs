@@ -24,7 +24,7 @@ use crate::render::{hexdump, tree};
 use crate::service::{chain_text, unwrap_message, Content, ServiceOptions, Unwrapped, Wrapper};
 use crate::tcp::{ConnId, TcpEvent, TcpReassembler};
 use crate::tl::json::TlJson;
-use crate::tl::{decode_traced, DecodeOptions, Frame};
+use crate::tl::{decode_top, decode_traced_reusing, DecodeOptions, Frame, TraceEvent, Traced};
 use crate::transport::{parse_mtproxy_secret, Framing, TransportConnection, TransportEvent, TransportOptions};
 
 /// How to report.
@@ -99,6 +99,7 @@ pub fn run_pcap<R: Read, W: Write + ?Sized, E: Write + ?Sized>(
         tcp_events: Vec::new(),
         transport_events: Vec::new(),
         now_ns: 0,
+        trace: Vec::new(),
     });
     // Both callbacks drive the same pipeline, one call at a time.
     let stats = read_capture(input, |packet| p.borrow_mut().packet(packet), |w| p.borrow_mut().capture_warning(w));
@@ -165,6 +166,8 @@ struct Pipeline<'a, W: Write + ?Sized, E: Write + ?Sized> {
     tcp_events: Vec<TcpEvent>,
     transport_events: Vec<TransportEvent>,
     now_ns: i128,
+    /// The TL core's trace, one allocation reused for every frame.
+    trace: Vec<TraceEvent>,
 }
 
 /// Where a message was found.
@@ -558,7 +561,14 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
     /// hex dump, or the error. The tree and hex dump are text-report only
     /// (rendering them took a sixth of a JSON run's time, to be dropped).
     fn decode(&mut self, bytes: &[u8], what: &str) -> (Value, String) {
-        let traced = decode_traced::<Frame>(bytes, DecodeOptions::strict());
+        // JSON output needs no spans: skip the trace. The text report reuses
+        // one trace allocation for every frame of the capture.
+        let traced = if self.text_report() {
+            decode_traced_reusing::<Frame>(bytes, DecodeOptions::strict(), std::mem::take(&mut self.trace))
+        } else {
+            let result = decode_top::<Frame>(bytes, DecodeOptions::strict());
+            Traced { result, warnings: Vec::new(), trace: Vec::new() }
+        };
         let body = match &traced.result {
             Ok(frame) => frame.to_json(),
             Err(e) => {
@@ -581,6 +591,7 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
         if !text.ends_with('\n') {
             text.push('\n');
         }
+        self.trace = traced.trace;
         (body, text)
     }
 
