@@ -280,6 +280,23 @@ struct Half {
 }
 
 impl Half {
+    /// Jump `at` bytes to a frame a search found, taking up its full-transport
+    /// sequence number; skipped bytes are reported with `why(new offset)`.
+    fn skip_to(
+        &mut self,
+        dir: Direction,
+        at: usize,
+        full_seq: Option<u32>,
+        why: impl FnOnce(u64) -> String,
+    ) -> Option<TransportEvent> {
+        let from = self.offset;
+        self.consume(at);
+        if let Some(seq) = full_seq {
+            self.full_seq = seq;
+        }
+        (at > 0).then(|| problem(dir, from, "stream", why(self.offset), false))
+    }
+
     fn live(&self) -> &[u8] {
         &self.buf[self.start..]
     }
@@ -644,21 +661,10 @@ impl TransportConnection {
             if half.resync {
                 match find_frame(info.framing, dir, half.live(), &known) {
                     Search::Found { at, full_seq } => {
-                        let from = half.offset;
-                        half.consume(at);
                         half.resync = false;
-                        if let Some(seq) = full_seq {
-                            half.full_seq = seq;
-                        }
-                        if at > 0 {
-                            out.push(problem(
-                                dir,
-                                from,
-                                "stream",
-                                format!("{at} bytes skipped to the next frame at stream offset {}", half.offset),
-                                false,
-                            ));
-                        }
+                        out.extend(half.skip_to(dir, at, full_seq, |offset| {
+                            format!("{at} bytes skipped to the next frame at stream offset {offset}")
+                        }));
                     }
                     Search::Wait { discard } => {
                         half.consume(discard);
@@ -719,21 +725,9 @@ impl TransportConnection {
         };
         let info = plain_info(framing);
         self.ready(info, out);
-        let half = self.half(dir);
-        let from = half.offset;
-        half.consume(at);
-        if let Some(seq) = full_seq {
-            half.full_seq = seq;
-        }
-        if at > 0 {
-            out.push(problem(
-                dir,
-                from,
-                "stream",
-                format!("{at} bytes skipped to the first recognisable {} frame", framing.name()),
-                false,
-            ));
-        }
+        out.extend(self.half(dir).skip_to(dir, at, full_seq, |_| {
+            format!("{at} bytes skipped to the first recognisable {} frame", framing.name())
+        }));
         let other = dir.reverse();
         self.half(other).resync = true;
         self.deframe(dir, out);
