@@ -373,7 +373,8 @@ pub fn explain(bytes: &[u8], trace: &[crate::tl::TraceEvent], error: &DecodeErro
         out.push_str("\nnothing was decoded before the failure\n");
     } else {
         out.push_str("\ndecoded up to the failure:\n");
-        out.push_str(&tree::render_tree(bytes, trace, color));
+        let fields = crate::tl::with_flag_fields(trace, Some(error));
+        out.push_str(&tree::render_tree(bytes, &fields, color));
     }
     out.push_str(&format!("\nbytes around 0x{:x} (the bad ones in [brackets]):\n", error.offset));
     out.push_str(&crate::render::marked_window(

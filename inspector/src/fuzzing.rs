@@ -28,8 +28,9 @@ use crate::render::tree::render_tree;
 use crate::tl::json::TlJson;
 use crate::tl::writer::MAX_STRING_LEN;
 use crate::tl::{
-    decode_top, decode_traced, DecodeOptions, EncodeError, ExportChatInvite, ExportedChatInvite, Frame, InputPeer,
-    Problem, RpcError, StarsSubscriptionPricing, TlObject, TraceEvent, MAX_DEPTH_LIMIT,
+    decode_top, decode_traced, decode_with_sink, with_flag_fields, DecodeOptions, EncodeError, ExportChatInvite,
+    ExportedChatInvite, Frame, FullTrace, InputPeer, Problem, RpcError, StarsSubscriptionPricing, TlObject, TraceEvent,
+    Traced, MAX_DEPTH_LIMIT,
 };
 
 /// The fuzz target `roundtrip`: an arbitrary request survives encode, strict
@@ -76,6 +77,7 @@ where
         }
     };
     let traced = decode_traced::<T>(&bytes, DecodeOptions::strict());
+    check_flag_fields(&bytes, DecodeOptions::strict(), &traced);
     let decoded = match traced.result {
         Ok(decoded) => decoded,
         Err(e) => {
@@ -119,6 +121,21 @@ fn render_all(bytes: &[u8], trace: &[TraceEvent]) {
         assert!(trace.is_empty() || !tree.is_empty(), "render_tree drew nothing for a non-empty trace");
         let _ = render_hexdump(bytes, trace, color);
     }
+}
+
+/// The trace proper leaves out the fields without bytes; put back by
+/// [`with_flag_fields`], they must be exactly those the decoder met, as a
+/// [`FullTrace`] records them.
+fn check_flag_fields<T: TlObject>(data: &[u8], options: DecodeOptions, traced: &Traced<T>) {
+    let (_, full) = decode_with_sink::<T, _>(data, options, FullTrace::default());
+    let derived = with_flag_fields(&traced.trace, traced.result.as_ref().err());
+    assert!(
+        derived == full.0,
+        "the fields derived from the trace differ from those the decoder met\n  derived: {derived:?}\n  met: {:?}",
+        full.0
+    );
+    // A trace that already holds them comes back unchanged.
+    assert!(with_flag_fields(&derived, traced.result.as_ref().err()) == derived, "with_flag_fields is not idempotent");
 }
 
 /// A trace may only point inside the buffer, in order, and stay small: the
@@ -178,6 +195,7 @@ fn check_frame_decode(data: &[u8], strict: DecodeOptions) {
     let lenient = DecodeOptions { lenient: true, ..strict };
     let s = decode_traced::<Frame>(data, strict);
     check_trace(data, &s.trace);
+    check_flag_fields(data, strict, &s);
     assert!(s.warnings.is_empty(), "strict decoding produced warnings");
     match &s.result {
         Ok(frame) => {
@@ -207,6 +225,7 @@ fn check_frame_decode(data: &[u8], strict: DecodeOptions) {
 
     let l = decode_traced::<Frame>(data, lenient);
     check_trace(data, &l.trace);
+    check_flag_fields(data, lenient, &l);
     render_all(data, &l.trace);
     for w in &l.warnings {
         let _ = w.to_string();
@@ -264,6 +283,7 @@ where
 {
     let s = decode_traced::<T>(data, DecodeOptions::strict());
     check_trace(data, &s.trace);
+    check_flag_fields(data, DecodeOptions::strict(), &s);
     if let Ok(value) = &s.result {
         let bytes = value.to_bytes().expect("encoding a decoded value");
         assert!(
@@ -276,6 +296,7 @@ where
     }
     let l = decode_traced::<T>(data, DecodeOptions::lenient());
     check_trace(data, &l.trace);
+    check_flag_fields(data, DecodeOptions::lenient(), &l);
     if s.result.is_ok() {
         assert_eq!(s.result.as_ref().ok(), l.result.as_ref().ok(), "strict and lenient disagree on {}", T::TYPE_NAME);
     }

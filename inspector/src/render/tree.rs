@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::{hex_bytes, offset_width, quote_text, utc_date, Palette};
 use crate::tl::schema::CtorDef;
-use crate::tl::{TraceEvent, TraceValue};
+use crate::tl::{with_flag_fields, TraceEvent, TraceValue};
 
 /// Strings longer than this many characters are cut in the tree (the JSON
 /// form always holds them whole).
@@ -20,11 +20,12 @@ struct Line {
 }
 
 /// Render the tree of `trace` (as recorded while decoding `bytes`).
-/// A trace cut short by an error renders as far as it goes; objects left
-/// open show `..?` as their end.
+/// The fields without bytes are drawn too (see [`with_flag_fields`]). A
+/// trace cut short by an error renders as far as it goes; objects left open
+/// show `..?` as their end.
 pub fn render_tree(bytes: &[u8], trace: &[TraceEvent], color: bool) -> String {
     let p = Palette::new(color);
-    let lines = lines(bytes, trace, &p);
+    let lines = lines(bytes, &with_flag_fields(trace, None), &p);
     draw(&lines, offset_width(bytes.len()), &p)
 }
 

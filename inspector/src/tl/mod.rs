@@ -6,13 +6,15 @@ pub mod error;
 pub mod json;
 pub mod reader;
 pub mod schema;
+pub mod trace;
 pub mod types;
 pub mod writer;
 
 pub use error::{DecodeError, ErrorDetail, Problem, Warning};
-pub use reader::{DecodeOptions, Reader, TraceEvent, TraceValue, DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT};
+pub use reader::{DecodeOptions, Reader, DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT};
+pub use trace::{with_flag_fields, FullTrace, NoTrace, Recorder, TraceEvent, TraceSink, TraceValue};
 pub use types::{
-    decode_top, decode_traced, decode_traced_reusing, ChatInviteExported, ExportChatInvite, ExportedChatInvite, Frame,
-    InputPeer, RpcError, StarsSubscriptionPricing, TlObject, TlString, Traced,
+    decode_top, decode_traced, decode_traced_reusing, decode_with_sink, ChatInviteExported, ExportChatInvite,
+    ExportedChatInvite, Frame, InputPeer, RpcError, StarsSubscriptionPricing, TlObject, TlString, Traced,
 };
 pub use writer::{EncodeError, Writer};

@@ -2,16 +2,16 @@
 //!
 //! It owns the offset, the depth budget, strict-versus-lenient policy, the
 //! field path for error messages, and (when asked) a trace of every field
-//! with its byte span: the renderers draw trees and annotated dumps from that
-//! trace, so the decoder is the single source of truth for layout.
+//! with its byte span (see [`super::trace`]): the renderers draw trees and
+//! annotated dumps from that trace, so the decoder is the single source of
+//! truth for layout.
 //!
 //! Nothing here allocates in proportion to a length prefix: a length is
 //! checked against the bytes that remain before anything is copied.
 
-use std::ops::Range;
-
-use super::error::{DecodeError, Problem, Warning};
+use super::error::{DecodeError, Problem};
 use super::schema::{self, CtorDef};
+pub use super::trace::{NoTrace, Recorder, TraceEvent, TraceSink, TraceValue};
 use super::TlString;
 
 /// The nesting budget used when none is given.
@@ -27,7 +27,7 @@ pub const MAX_DEPTH_LIMIT: usize = 200;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeOptions {
     /// Forgive unknown flag bits, non-zero padding, long-form lengths,
-    /// invalid UTF-8 and trailing bytes, reporting each as a [`Warning`].
+    /// invalid UTF-8 and trailing bytes, reporting each as a [`Warning`](super::Warning).
     /// Wrong types and truncation stay errors.
     pub lenient: bool,
     /// Objects may nest this deep (the top-level object is level 1).
@@ -52,83 +52,55 @@ impl DecodeOptions {
     }
 }
 
-/// The value a traced field held.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TraceValue {
-    /// A boxed object (its constructor id and fields follow as children).
-    Object(&'static CtorDef),
-    /// The `flags` word as read from the wire.
-    Flags(u32),
-    Int(i32),
-    Long(i64),
-    /// A string: the range of its content bytes in the buffer, and whether
-    /// they are valid UTF-8 (only lenient decoding lets invalid text through).
-    Str {
-        data: Range<usize>,
-        utf8: bool,
-    },
-    /// A `flags.N?true` field, set or not. It occupies no bytes.
-    TrueFlag(bool),
-    /// An optional field whose flag bit is not set.
-    Absent,
-}
-
-/// One field as the decoder met it, in wire order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TraceEvent {
-    /// 0 for the top-level object, 1 for its fields, and so on.
-    pub depth: usize,
-    /// Field name; empty for the top-level object.
-    pub field: &'static str,
-    /// Byte span. `end == start` for fields without bytes; for an object
-    /// whose decoding failed inside it, `end` is [`TraceEvent::OPEN`].
-    pub start: usize,
-    pub end: usize,
-    pub value: TraceValue,
-}
-
-impl TraceEvent {
-    /// The `end` of an object that was never finished.
-    pub const OPEN: usize = usize::MAX;
-}
-
 /// A position in the trace where an object began, to be closed later.
 #[must_use]
 pub struct ObjectToken {
-    trace_index: Option<usize>,
+    trace_index: usize,
 }
 
-/// Reads TL primitives from a byte slice.
-pub struct Reader<'a> {
+/// Reads TL primitives from a byte slice, sending a [`TraceEvent`] for every
+/// field to its sink `S`.
+pub struct Reader<'a, S: TraceSink = NoTrace> {
     buf: &'a [u8],
-    pos: usize,
+    /// What is left of `buf`; the offset is `buf.len() - rest.len()`.
+    /// (Kept as a slice rather than an offset so that each read is one
+    /// length check.)
+    rest: &'a [u8],
     options: DecodeOptions,
     /// How many objects are open.
     depth: usize,
-    /// Names of the fields holding the objects currently open, kept only
-    /// when lenient, for the paths of warnings. (Errors gain their path as
-    /// they travel out: see [`DecodeError::within`].)
-    lenient_path: Vec<&'static str>,
-    warnings: Vec<Warning>,
-    trace: Option<Vec<TraceEvent>>,
+    /// Where the trace and the warnings go. (Errors gain their field path
+    /// as they travel out: see [`DecodeError::within`]; a warning's path is
+    /// made by the sink, which knows the open objects.) A reader holds
+    /// nothing to free, so that one without a trace costs nothing to make.
+    trace: S,
 }
 
 impl<'a> Reader<'a> {
+    /// A reader that records no trace.
     pub fn new(buf: &'a [u8], options: DecodeOptions) -> Self {
-        Reader { buf, pos: 0, options, depth: 0, lenient_path: Vec::new(), warnings: Vec::new(), trace: None }
+        Self::with_sink(buf, options, NoTrace)
     }
 
-    /// Also record a [`TraceEvent`] for every field.
-    pub fn with_trace(self) -> Self {
+    /// Also record the trace and the warnings.
+    pub fn with_trace(self) -> Reader<'a, Recorder> {
         self.with_trace_buffer(Vec::with_capacity(32))
     }
 
     /// Record the trace into `buffer` (cleared first), so that a caller
     /// decoding many frames reuses one allocation.
-    pub fn with_trace_buffer(mut self, mut buffer: Vec<TraceEvent>) -> Self {
+    pub fn with_trace_buffer(self, mut buffer: Vec<TraceEvent>) -> Reader<'a, Recorder> {
         buffer.clear();
-        self.trace = Some(buffer);
-        self
+        let Reader { buf, rest, options, depth, trace: NoTrace } = self;
+        Reader { buf, rest, options, depth, trace: Recorder { events: buffer, warnings: Vec::new() } }
+    }
+}
+
+impl<'a, S: TraceSink> Reader<'a, S> {
+    /// A reader sending its trace to `sink`.
+    #[inline]
+    pub fn with_sink(buf: &'a [u8], options: DecodeOptions, sink: S) -> Self {
+        Reader { buf, rest: buf, options, depth: 0, trace: sink }
     }
 
     pub fn options(&self) -> DecodeOptions {
@@ -137,87 +109,103 @@ impl<'a> Reader<'a> {
 
     #[inline]
     pub fn pos(&self) -> usize {
-        self.pos
+        self.buf.len() - self.rest.len()
     }
 
     #[inline]
     pub fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
+        self.rest.len()
     }
 
     pub fn buffer(&self) -> &'a [u8] {
         self.buf
     }
 
-    pub fn warnings(&self) -> &[Warning] {
-        &self.warnings
-    }
-
-    /// The warnings and the trace, once decoding is over (or has failed).
-    pub fn into_parts(self) -> (Vec<Warning>, Option<Vec<TraceEvent>>) {
-        (self.warnings, self.trace)
+    /// The sink, with the trace and the warnings, once decoding is over
+    /// (or has failed).
+    pub fn into_sink(self) -> S {
+        self.trace
     }
 
     /// An error at `offset` in `field` of the innermost open object (the
     /// enclosing fields are added as the error travels out).
+    #[cold]
+    #[inline(never)]
     pub fn error(&self, offset: usize, field: &str, problem: Problem) -> DecodeError {
         DecodeError::new(offset, field.to_string(), problem)
     }
 
+    /// The truncation error at the current offset.
+    #[cold]
+    #[inline(never)]
+    fn truncated(&self, field: &str, expected: &'static str) -> DecodeError {
+        self.error(self.pos(), field, Problem::Truncated { expected, available: self.remaining() })
+    }
+
     /// A forgivable problem: an error when strict, a warning when lenient.
+    #[cold]
+    #[inline(never)]
     pub fn forgivable(&mut self, offset: usize, field: &str, problem: Problem) -> Result<(), DecodeError> {
         if self.options.lenient {
-            let names = self.lenient_path.iter().copied().chain(std::iter::once(field));
-            let path = names.filter(|n| !n.is_empty()).collect::<Vec<_>>().join(".");
-            self.warnings.push(Warning { offset, path, problem });
+            self.trace.warning(offset, field, problem);
             Ok(())
         } else {
             Err(self.error(offset, field, problem))
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn record(&mut self, field: &'static str, start: usize, value: TraceValue) {
-        if let Some(trace) = &mut self.trace {
-            trace.push(TraceEvent { depth: self.depth, field, start, end: self.pos, value });
-        }
+        let (depth, end) = (self.depth, self.pos());
+        self.trace.record(TraceEvent { depth, field, start, end, value });
+    }
+
+    #[inline(always)]
+    fn record_flag_only(&mut self, field: &'static str, value: TraceValue) {
+        let (depth, pos) = (self.depth, self.pos());
+        self.trace.record_flag_only(TraceEvent { depth, field, start: pos, end: pos, value });
     }
 
     /// `n` bytes, or a truncation error naming `expected`.
     #[inline]
     pub fn take(&mut self, n: usize, field: &str, expected: &'static str) -> Result<&'a [u8], DecodeError> {
-        if self.remaining() < n {
-            return Err(self.error(self.pos, field, Problem::Truncated { expected, available: self.remaining() }));
+        if n > self.rest.len() {
+            return Err(self.truncated(field, expected));
         }
-        let bytes = &self.buf[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(bytes)
+        let (head, tail) = self.rest.split_at(n);
+        self.rest = tail;
+        Ok(head)
     }
 
-    #[inline]
-    fn take4(&mut self, field: &str, expected: &'static str) -> Result<[u8; 4], DecodeError> {
-        let b = self.take(4, field, expected)?;
-        Ok([b[0], b[1], b[2], b[3]])
+    /// The next `N` bytes, or a truncation error naming `expected`.
+    #[inline(always)]
+    fn array<const N: usize>(&mut self, field: &str, expected: &'static str) -> Result<[u8; N], DecodeError> {
+        match self.rest.split_first_chunk::<N>() {
+            Some((head, tail)) => {
+                self.rest = tail;
+                Ok(*head)
+            }
+            None => Err(self.truncated(field, expected)),
+        }
     }
 
     /// An untraced little-endian u32 (ids, counts, transport words).
     #[inline]
     pub fn u32_raw(&mut self, field: &str, expected: &'static str) -> Result<u32, DecodeError> {
-        Ok(u32::from_le_bytes(self.take4(field, expected)?))
+        self.array(field, expected).map(u32::from_le_bytes)
     }
 
     /// An untraced little-endian i64.
     #[inline]
     pub fn i64_raw(&mut self, field: &str) -> Result<i64, DecodeError> {
-        let b = self.take(8, field, "long (8 bytes)")?;
-        Ok(i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+        self.array(field, "long (8 bytes)").map(i64::from_le_bytes)
     }
 
     /// An `int` field.
     #[inline]
     pub fn int(&mut self, field: &'static str) -> Result<i32, DecodeError> {
-        let start = self.pos;
-        let v = i32::from_le_bytes(self.take4(field, "int (4 bytes)")?);
+        let start = self.pos();
+        let v = i32::from_le_bytes(self.array(field, "int (4 bytes)")?);
         self.record(field, start, TraceValue::Int(v));
         Ok(v)
     }
@@ -225,7 +213,7 @@ impl<'a> Reader<'a> {
     /// A `long` field.
     #[inline]
     pub fn long(&mut self, field: &'static str) -> Result<i64, DecodeError> {
-        let start = self.pos;
+        let start = self.pos();
         let v = self.i64_raw(field)?;
         self.record(field, start, TraceValue::Long(v));
         Ok(v)
@@ -235,7 +223,7 @@ impl<'a> Reader<'a> {
     /// error (strict) or a warning and cleared (lenient).
     #[inline]
     pub fn flags(&mut self, ctor: &'static CtorDef) -> Result<u32, DecodeError> {
-        let start = self.pos;
+        let start = self.pos();
         let flags = self.u32_raw("flags", "flags (4 bytes)")?;
         self.record("flags", start, TraceValue::Flags(flags));
         let undefined = flags & !ctor.flag_mask;
@@ -248,14 +236,14 @@ impl<'a> Reader<'a> {
     /// A `flags.N?true` field (no bytes; recorded for the trace).
     #[inline]
     pub fn true_flag(&mut self, field: &'static str, set: bool) -> bool {
-        self.record(field, self.pos, TraceValue::TrueFlag(set));
+        self.record_flag_only(field, TraceValue::TrueFlag(set));
         set
     }
 
     /// An optional field whose bit is clear (no bytes; recorded for the trace).
     #[inline]
     pub fn absent<T>(&mut self, field: &'static str) -> Option<T> {
-        self.record(field, self.pos, TraceValue::Absent);
+        self.record_flag_only(field, TraceValue::Absent);
         None
     }
 
@@ -266,13 +254,14 @@ impl<'a> Reader<'a> {
     }
 
     /// [`Reader::bytes_raw`], with the offset of the content's first byte.
+    #[inline]
     fn bytes_with_offset(&mut self, field: &str) -> Result<(usize, &'a [u8]), DecodeError> {
-        let start = self.pos;
-        let first = self.take(1, field, "string length (1 byte)")?[0];
+        let start = self.pos();
+        let [first] = self.array(field, "string length (1 byte)")?;
         let (len, header) = match first {
             0xff => return Err(self.error(start, field, Problem::StringPrefixFf)),
             0xfe => {
-                let b = self.take(3, field, "long string length (3 more bytes)")?;
+                let b = self.array::<3>(field, "long string length (3 more bytes)")?;
                 let len = usize::from(b[0]) | usize::from(b[1]) << 8 | usize::from(b[2]) << 16;
                 if len < 254 {
                     self.forgivable(start, field, Problem::NonCanonicalLength { len })?;
@@ -289,10 +278,10 @@ impl<'a> Reader<'a> {
                 Problem::LengthExceedsInput { what: "string", claimed: len, remaining },
             ));
         }
-        let data_start = self.pos;
+        let data_start = self.pos();
         let data = self.take(len, field, "string bytes")?;
         let pad = (4 - (header + len) % 4) % 4;
-        let pad_start = self.pos;
+        let pad_start = self.pos();
         let padding = self.take(pad, field, "string padding")?;
         if padding.iter().any(|&b| b != 0) {
             self.forgivable(pad_start, field, Problem::NonZeroPadding { padding: padding.to_vec() })?;
@@ -301,20 +290,14 @@ impl<'a> Reader<'a> {
     }
 
     /// A `string` field: UTF-8 text (lenient decoding keeps invalid text as raw bytes).
+    #[inline]
     pub fn string(&mut self, field: &'static str) -> Result<TlString, DecodeError> {
-        let start = self.pos;
+        let start = self.pos();
         let (data_start, data) = self.bytes_with_offset(field)?;
         let utf8 = match std::str::from_utf8(data) {
             Ok(_) => true,
             Err(e) => {
-                let valid_up_to = e.valid_up_to();
-                let bad_len = e.error_len().unwrap_or(data.len() - valid_up_to);
-                let problem = Problem::InvalidUtf8 {
-                    valid_up_to,
-                    bad: data[valid_up_to..valid_up_to + bad_len].to_vec(),
-                    incomplete: e.error_len().is_none(),
-                };
-                self.forgivable(data_start + valid_up_to, field, problem)?;
+                self.invalid_utf8(field, data_start, data, e)?;
                 false
             }
         };
@@ -322,51 +305,78 @@ impl<'a> Reader<'a> {
         Ok(TlString::from_bytes(data.to_vec()))
     }
 
+    #[cold]
+    #[inline(never)]
+    fn invalid_utf8(
+        &mut self,
+        field: &str,
+        data_start: usize,
+        data: &[u8],
+        e: std::str::Utf8Error,
+    ) -> Result<(), DecodeError> {
+        let valid_up_to = e.valid_up_to();
+        let bad_len = e.error_len().unwrap_or(data.len() - valid_up_to);
+        let problem = Problem::InvalidUtf8 {
+            valid_up_to,
+            bad: data[valid_up_to..valid_up_to + bad_len].to_vec(),
+            incomplete: e.error_len().is_none(),
+        };
+        self.forgivable(data_start + valid_up_to, field, problem)
+    }
+
     /// The next constructor id, without consuming it.
     #[inline]
     pub fn peek_id(&self, field: &str) -> Result<u32, DecodeError> {
-        match self.buf.get(self.pos..self.pos + 4) {
-            Some(b) => Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-            None => Err(self.error(
-                self.pos,
-                field,
-                Problem::Truncated { expected: "constructor id (4 bytes)", available: self.remaining() },
-            )),
+        match self.rest.first_chunk::<4>() {
+            Some(b) => Ok(u32::from_le_bytes(*b)),
+            None => Err(self.truncated(field, "constructor id (4 bytes)")),
         }
+    }
+
+    /// Consume the next constructor id.
+    #[inline]
+    pub fn read_id(&mut self, field: &str) -> Result<u32, DecodeError> {
+        self.u32_raw(field, "constructor id (4 bytes)")
     }
 
     /// The error for constructor `id` at the current offset, where a value of
     /// type `expected` should stand.
     pub fn unexpected_constructor(&self, field: &str, expected: &'static str, id: u32) -> DecodeError {
+        self.unexpected_constructor_at(self.pos(), field, expected, id)
+    }
+
+    /// The error for constructor `id` read at `offset`.
+    #[cold]
+    #[inline(never)]
+    pub fn unexpected_constructor_at(
+        &self,
+        offset: usize,
+        field: &str,
+        expected: &'static str,
+        id: u32,
+    ) -> DecodeError {
         let problem = match schema::describe_id(id) {
             Some((found, found_type)) => Problem::WrongType { expected, found, found_type, id },
             None => Problem::UnknownConstructor { expected, id },
         };
-        self.error(self.pos, field, problem)
+        self.error(offset, field, problem)
     }
 
-    /// Consume `ctor`'s id and enter it, within the depth budget.
+    /// Enter `ctor`, whose id was read at `start`, within the depth budget.
     #[inline]
-    pub fn begin_object(&mut self, field: &'static str, ctor: &'static CtorDef) -> Result<ObjectToken, DecodeError> {
+    pub fn begin_object(
+        &mut self,
+        start: usize,
+        field: &'static str,
+        ctor: &'static CtorDef,
+    ) -> Result<ObjectToken, DecodeError> {
         if self.depth >= self.options.max_depth {
-            return Err(self.error(self.pos, field, Problem::TooDeep { max_depth: self.options.max_depth }));
+            return Err(self.error(start, field, Problem::TooDeep { max_depth: self.options.max_depth }));
         }
-        let start = self.pos;
-        self.take(4, field, "constructor id (4 bytes)")?;
-        let trace_index = self.trace.as_mut().map(|trace| {
-            trace.push(TraceEvent {
-                depth: self.depth,
-                field,
-                start,
-                end: TraceEvent::OPEN,
-                value: TraceValue::Object(ctor),
-            });
-            trace.len() - 1
-        });
+        let event =
+            TraceEvent { depth: self.depth, field, start, end: TraceEvent::OPEN, value: TraceValue::Object(ctor) };
+        let trace_index = self.trace.open(event);
         self.depth += 1;
-        if self.options.lenient {
-            self.lenient_path.push(field);
-        }
         Ok(ObjectToken { trace_index })
     }
 
@@ -374,12 +384,8 @@ impl<'a> Reader<'a> {
     #[inline]
     pub fn end_object(&mut self, token: ObjectToken) {
         self.depth -= 1;
-        if self.options.lenient {
-            self.lenient_path.pop();
-        }
-        if let (Some(trace), Some(i)) = (&mut self.trace, token.trace_index) {
-            trace[i].end = self.pos;
-        }
+        let end = self.pos();
+        self.trace.close(token.trace_index, end);
     }
 
     /// After the top-level object: anything left is an error (strict) or a
@@ -388,7 +394,7 @@ impl<'a> Reader<'a> {
     pub fn finish(&mut self, ctor: &'static CtorDef) -> Result<(), DecodeError> {
         let count = self.remaining();
         if count > 0 {
-            self.forgivable(self.pos, "", Problem::TrailingBytes { count, ctor: ctor.name })?;
+            self.forgivable(self.pos(), "", Problem::TrailingBytes { count, ctor: ctor.name })?;
         }
         Ok(())
     }

@@ -230,6 +230,21 @@ pub static INPUT_PEERS: [&CtorDef; 7] = [
     &INPUT_PEER_CHANNEL_FROM_MESSAGE,
 ];
 
+/// The `InputPeer` constructor with id `id`.
+#[inline]
+pub fn input_peer(id: u32) -> Option<&'static CtorDef> {
+    Some(match id {
+        0x7f3b18ea => &INPUT_PEER_EMPTY,
+        0x7da07ec9 => &INPUT_PEER_SELF,
+        0x35a95cb9 => &INPUT_PEER_CHAT,
+        0xdde8a54c => &INPUT_PEER_USER,
+        0x27bcbbfc => &INPUT_PEER_CHANNEL,
+        0xa87b0a1c => &INPUT_PEER_USER_FROM_MESSAGE,
+        0xbd2a0840 => &INPUT_PEER_CHANNEL_FROM_MESSAGE,
+        _ => return None,
+    })
+}
+
 /// Every constructor of the closure.
 pub static CLOSURE: [&CtorDef; 12] = [
     &EXPORT_CHAT_INVITE,
@@ -351,5 +366,16 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), CLOSURE.len() + FOREIGN.len());
+    }
+
+    #[test]
+    fn the_input_peer_lookup_finds_exactly_the_input_peers() {
+        for c in CLOSURE {
+            let expected = INPUT_PEERS.iter().any(|p| p.id == c.id).then_some(c.name);
+            assert_eq!(input_peer(c.id).map(|p| p.name), expected, "{}", c.name);
+        }
+        for &(_, id, _) in FOREIGN.iter() {
+            assert!(input_peer(id).is_none(), "{id:08x}");
+        }
     }
 }

@@ -9,7 +9,7 @@ use std::fmt;
 
 use super::error::DecodeError;
 use super::error::Warning;
-use super::reader::{DecodeOptions, Reader, TraceEvent};
+use super::reader::{DecodeOptions, Reader, Recorder, TraceEvent, TraceSink};
 use super::schema::{self, CtorDef};
 use super::writer::{EncodeError, Writer};
 
@@ -92,7 +92,7 @@ pub trait TlObject: Sized {
 
     /// Decode one value, constructor id first, as the field `field` of the
     /// object being decoded (empty at the top level).
-    fn decode_boxed(r: &mut Reader<'_>, field: &'static str) -> Result<Self, DecodeError>;
+    fn decode_boxed<S: TraceSink>(r: &mut Reader<'_, S>, field: &'static str) -> Result<Self, DecodeError>;
 
     /// Append the value, constructor id first.
     fn encode(&self, w: &mut Writer);
@@ -115,15 +115,13 @@ pub trait TlObject: Sized {
 
 /// Decode a whole buffer as one top-level `T`, without a trace.
 pub fn decode_top<T: TlObject>(bytes: &[u8], options: DecodeOptions) -> Result<T, DecodeError> {
-    let mut r = Reader::new(bytes, options);
-    let value = T::decode_boxed(&mut r, "")?;
-    r.finish(value.ctor())?;
-    Ok(value)
+    decode_in(&mut Reader::new(bytes, options))
 }
 
 /// The outcome of a traced decode: the value or the error, and in both cases
 /// the warnings and the trace of everything decoded up to the end or the
-/// failure (what `--explain` shows).
+/// failure (what `--explain` shows). The trace holds the fields that occupy
+/// bytes; [`with_flag_fields`](super::with_flag_fields) adds the others.
 #[derive(Debug)]
 pub struct Traced<T> {
     pub result: Result<T, DecodeError>,
@@ -138,34 +136,64 @@ pub fn decode_traced<T: TlObject>(bytes: &[u8], options: DecodeOptions) -> Trace
 
 /// [`decode_traced`] into the allocation of an earlier trace (`trace` is
 /// cleared first): what a caller decoding a stream of frames should use.
-pub fn decode_traced_reusing<T: TlObject>(bytes: &[u8], options: DecodeOptions, trace: Vec<TraceEvent>) -> Traced<T> {
-    let mut r = Reader::new(bytes, options).with_trace_buffer(trace);
-    let result = T::decode_boxed(&mut r, "").and_then(|value| {
-        r.finish(value.ctor())?;
-        Ok(value)
-    });
-    let (warnings, trace) = r.into_parts();
-    Traced { result, warnings, trace: trace.unwrap_or_default() }
+pub fn decode_traced_reusing<T: TlObject>(
+    bytes: &[u8],
+    options: DecodeOptions,
+    mut trace: Vec<TraceEvent>,
+) -> Traced<T> {
+    trace.clear();
+    let mut r = Reader::with_sink(bytes, options, Recorder { events: trace, warnings: Vec::new() });
+    let result = decode_in(&mut r);
+    let Recorder { events, warnings } = r.into_sink();
+    Traced { result, warnings, trace: events }
 }
 
-/// Read the constructor id of a field of type `T`, check that it is one of
-/// `ctors`, and decode the object's body with `body` inside the depth budget.
-#[inline]
-fn boxed<T>(
-    r: &mut Reader<'_>,
+/// Decode a whole buffer as one top-level `T`, sending the trace (and the
+/// warnings) to `sink`; the result and the sink come back.
+pub fn decode_with_sink<T: TlObject, S: TraceSink>(
+    bytes: &[u8],
+    options: DecodeOptions,
+    sink: S,
+) -> (Result<T, DecodeError>, S) {
+    let mut r = Reader::with_sink(bytes, options, sink);
+    let result = decode_in(&mut r);
+    (result, r.into_sink())
+}
+
+/// One top-level `T` and nothing after it.
+#[inline(always)]
+fn decode_in<T: TlObject, S: TraceSink>(r: &mut Reader<'_, S>) -> Result<T, DecodeError> {
+    let value = T::decode_boxed(r, "")?;
+    r.finish(value.ctor())?;
+    Ok(value)
+}
+
+/// Read the constructor id of a field of type `T`, look it up with `lookup`
+/// (`expected` names the type in the error if that fails), and decode the
+/// object's body with `body` inside the depth budget.
+#[inline(always)]
+fn boxed<'a, S: TraceSink, T>(
+    r: &mut Reader<'a, S>,
     field: &'static str,
     expected: &'static str,
-    ctors: &[&'static CtorDef],
-    body: impl FnOnce(&mut Reader<'_>, &'static CtorDef) -> Result<T, DecodeError>,
+    lookup: impl FnOnce(u32) -> Option<&'static CtorDef>,
+    body: impl FnOnce(&mut Reader<'a, S>, &'static CtorDef) -> Result<T, DecodeError>,
 ) -> Result<T, DecodeError> {
-    let id = r.peek_id(field)?;
-    let Some(&ctor) = ctors.iter().find(|c| c.id == id) else {
-        return Err(r.unexpected_constructor(field, expected, id));
+    let start = r.pos();
+    let id = r.read_id(field)?;
+    let Some(ctor) = lookup(id) else {
+        return Err(r.unexpected_constructor_at(start, field, expected, id));
     };
-    let token = r.begin_object(field, ctor)?;
+    let token = r.begin_object(start, field, ctor)?;
     let value = body(r, ctor).map_err(|e| e.within(field))?;
     r.end_object(token);
     Ok(value)
+}
+
+/// The lookup of a type with the one constructor `ctor`.
+#[inline(always)]
+fn only(ctor: &'static CtorDef) -> impl FnOnce(u32) -> Option<&'static CtorDef> {
+    move |id| (id == ctor.id).then_some(ctor)
 }
 
 #[inline]
@@ -174,7 +202,12 @@ fn bit(flags: u32, n: u8) -> bool {
 }
 
 #[inline]
-fn opt_int(r: &mut Reader<'_>, flags: u32, n: u8, field: &'static str) -> Result<Option<i32>, DecodeError> {
+fn opt_int<S: TraceSink>(
+    r: &mut Reader<'_, S>,
+    flags: u32,
+    n: u8,
+    field: &'static str,
+) -> Result<Option<i32>, DecodeError> {
     if bit(flags, n) {
         r.int(field).map(Some)
     } else {
@@ -183,7 +216,12 @@ fn opt_int(r: &mut Reader<'_>, flags: u32, n: u8, field: &'static str) -> Result
 }
 
 #[inline]
-fn opt_string(r: &mut Reader<'_>, flags: u32, n: u8, field: &'static str) -> Result<Option<TlString>, DecodeError> {
+fn opt_string<S: TraceSink>(
+    r: &mut Reader<'_, S>,
+    flags: u32,
+    n: u8,
+    field: &'static str,
+) -> Result<Option<TlString>, DecodeError> {
     if bit(flags, n) {
         r.string(field).map(Some)
     } else {
@@ -192,8 +230,8 @@ fn opt_string(r: &mut Reader<'_>, flags: u32, n: u8, field: &'static str) -> Res
 }
 
 #[inline]
-fn opt_pricing(
-    r: &mut Reader<'_>,
+fn opt_pricing<S: TraceSink>(
+    r: &mut Reader<'_, S>,
     flags: u32,
     n: u8,
     field: &'static str,
@@ -257,7 +295,8 @@ impl ExportChatInvite {
         f
     }
 
-    fn decode_body(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    #[inline]
+    fn decode_body<S: TraceSink>(r: &mut Reader<'_, S>) -> Result<Self, DecodeError> {
         let flags = r.flags(&schema::EXPORT_CHAT_INVITE)?;
         Ok(ExportChatInvite {
             legacy_revoke_permanent: r.true_flag("legacy_revoke_permanent", bit(flags, 2)),
@@ -291,8 +330,8 @@ impl ExportChatInvite {
 impl TlObject for ExportChatInvite {
     const TYPE_NAME: &'static str = "messages.exportChatInvite";
 
-    fn decode_boxed(r: &mut Reader<'_>, field: &'static str) -> Result<Self, DecodeError> {
-        boxed(r, field, Self::TYPE_NAME, &[&schema::EXPORT_CHAT_INVITE], |r, _| Self::decode_body(r))
+    fn decode_boxed<S: TraceSink>(r: &mut Reader<'_, S>, field: &'static str) -> Result<Self, DecodeError> {
+        boxed(r, field, Self::TYPE_NAME, only(&schema::EXPORT_CHAT_INVITE), |r, _| Self::decode_body(r))
     }
 
     fn encode(&self, w: &mut Writer) {
@@ -343,8 +382,8 @@ impl InputPeer {
 impl TlObject for InputPeer {
     const TYPE_NAME: &'static str = "InputPeer";
 
-    fn decode_boxed(r: &mut Reader<'_>, field: &'static str) -> Result<Self, DecodeError> {
-        boxed(r, field, Self::TYPE_NAME, &schema::INPUT_PEERS, |r, ctor| {
+    fn decode_boxed<S: TraceSink>(r: &mut Reader<'_, S>, field: &'static str) -> Result<Self, DecodeError> {
+        boxed(r, field, Self::TYPE_NAME, schema::input_peer, |r, ctor| {
             Ok(match ctor.id {
                 0x7f3b18ea => InputPeer::Empty,
                 0x7da07ec9 => InputPeer::PeerSelf,
@@ -411,8 +450,8 @@ pub struct StarsSubscriptionPricing {
 impl TlObject for StarsSubscriptionPricing {
     const TYPE_NAME: &'static str = "StarsSubscriptionPricing";
 
-    fn decode_boxed(r: &mut Reader<'_>, field: &'static str) -> Result<Self, DecodeError> {
-        boxed(r, field, Self::TYPE_NAME, &[&schema::STARS_SUBSCRIPTION_PRICING], |r, _| {
+    fn decode_boxed<S: TraceSink>(r: &mut Reader<'_, S>, field: &'static str) -> Result<Self, DecodeError> {
+        boxed(r, field, Self::TYPE_NAME, only(&schema::STARS_SUBSCRIPTION_PRICING), |r, _| {
             Ok(StarsSubscriptionPricing { period: r.int("period")?, amount: r.long("amount")? })
         })
     }
@@ -508,7 +547,8 @@ impl ChatInviteExported {
         f
     }
 
-    fn decode_body(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    #[inline]
+    fn decode_body<S: TraceSink>(r: &mut Reader<'_, S>) -> Result<Self, DecodeError> {
         let flags = r.flags(&schema::CHAT_INVITE_EXPORTED)?;
         Ok(ChatInviteExported {
             revoked: r.true_flag("revoked", bit(flags, 0)),
@@ -552,12 +592,16 @@ impl ChatInviteExported {
 impl TlObject for ExportedChatInvite {
     const TYPE_NAME: &'static str = "ExportedChatInvite";
 
-    fn decode_boxed(r: &mut Reader<'_>, field: &'static str) -> Result<Self, DecodeError> {
+    fn decode_boxed<S: TraceSink>(r: &mut Reader<'_, S>, field: &'static str) -> Result<Self, DecodeError> {
         boxed(
             r,
             field,
             Self::TYPE_NAME,
-            &[&schema::CHAT_INVITE_EXPORTED, &schema::CHAT_INVITE_PUBLIC_JOIN_REQUESTS],
+            |id| match id {
+                0xa22cbd96 => Some(&schema::CHAT_INVITE_EXPORTED),
+                0xed107ab7 => Some(&schema::CHAT_INVITE_PUBLIC_JOIN_REQUESTS),
+                _ => None,
+            },
             |r, ctor| {
                 if ctor.id == schema::CHAT_INVITE_EXPORTED.id {
                     ChatInviteExported::decode_body(r).map(ExportedChatInvite::Exported)
@@ -595,8 +639,8 @@ pub struct RpcError {
 impl TlObject for RpcError {
     const TYPE_NAME: &'static str = "RpcError";
 
-    fn decode_boxed(r: &mut Reader<'_>, field: &'static str) -> Result<Self, DecodeError> {
-        boxed(r, field, Self::TYPE_NAME, &[&schema::RPC_ERROR], |r, _| {
+    fn decode_boxed<S: TraceSink>(r: &mut Reader<'_, S>, field: &'static str) -> Result<Self, DecodeError> {
+        boxed(r, field, Self::TYPE_NAME, only(&schema::RPC_ERROR), |r, _| {
             Ok(RpcError { error_code: r.int("error_code")?, error_message: r.string("error_message")? })
         })
     }
@@ -627,7 +671,7 @@ use super::error::FRAME as FRAME_EXPECTED;
 impl TlObject for Frame {
     const TYPE_NAME: &'static str = FRAME_EXPECTED;
 
-    fn decode_boxed(r: &mut Reader<'_>, field: &'static str) -> Result<Self, DecodeError> {
+    fn decode_boxed<S: TraceSink>(r: &mut Reader<'_, S>, field: &'static str) -> Result<Self, DecodeError> {
         let id = r.peek_id(field)?;
         match id {
             0xa455de90 => ExportChatInvite::decode_boxed(r, field).map(Frame::Request),

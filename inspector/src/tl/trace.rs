@@ -1,0 +1,267 @@
+//! What a traced decode records: one [`TraceEvent`] per field, in wire
+//! order, with its byte span, sent to a [`TraceSink`].
+//!
+//! The trace proper holds the fields that occupy bytes. The fields that do
+//! not (`flags.N?true` fields, and optional fields whose bit is clear) follow
+//! from the `flags` word and the schema, so the decoder does not spend time
+//! recording them: [`with_flag_fields`] puts them back for the renderers.
+
+use std::ops::Range;
+
+use super::error::{DecodeError, Problem, Warning};
+use super::schema::CtorDef;
+
+/// The value a traced field held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TraceValue {
+    /// A boxed object (its constructor id and fields follow as children).
+    Object(&'static CtorDef),
+    /// The `flags` word as read from the wire.
+    Flags(u32),
+    Int(i32),
+    Long(i64),
+    /// A string: the range of its content bytes in the buffer, and whether
+    /// they are valid UTF-8 (only lenient decoding lets invalid text through).
+    Str {
+        data: Range<usize>,
+        utf8: bool,
+    },
+    /// A `flags.N?true` field, set or not. It occupies no bytes.
+    TrueFlag(bool),
+    /// An optional field whose flag bit is not set.
+    Absent,
+}
+
+/// One field as the decoder met it, in wire order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceEvent {
+    /// 0 for the top-level object, 1 for its fields, and so on.
+    pub depth: usize,
+    /// Field name; empty for the top-level object.
+    pub field: &'static str,
+    /// Byte span. `end == start` for fields without bytes; for an object
+    /// whose decoding failed inside it, `end` is [`TraceEvent::OPEN`].
+    pub start: usize,
+    pub end: usize,
+    pub value: TraceValue,
+}
+
+impl TraceEvent {
+    /// The `end` of an object that was never finished.
+    pub const OPEN: usize = usize::MAX;
+}
+
+/// Where a [`Reader`](super::Reader) sends the [`TraceEvent`]s of the fields it reads.
+///
+/// The reader is generic over its sink so that a decode without a trace
+/// ([`NoTrace`]) compiles to code with no trace hooks at all, and a traced
+/// one (a `Vec<TraceEvent>`) pays only for the events it stores.
+pub trait TraceSink {
+    /// Record a finished field.
+    fn record(&mut self, event: TraceEvent);
+    /// Record an object whose end is not known yet; the value returned is
+    /// given back to [`TraceSink::close`].
+    fn open(&mut self, event: TraceEvent) -> usize;
+    /// Set the end of the object [`TraceSink::open`] returned `index` for.
+    fn close(&mut self, index: usize, end: usize);
+    /// A field that occupies no bytes: a `flags.N?true` field, or an
+    /// optional field whose bit is clear. The trace proper leaves these
+    /// out, since [`with_flag_fields`] derives them from the `flags` word;
+    /// [`FullTrace`] keeps them, to check that derivation.
+    #[inline(always)]
+    fn record_flag_only(&mut self, _event: TraceEvent) {}
+    /// A problem lenient decoding forgave, at `offset` in `field` of the
+    /// innermost open object. Sinks that keep warnings give them their path.
+    #[inline(always)]
+    fn warning(&mut self, _offset: usize, _field: &str, _problem: Problem) {}
+}
+
+/// The sink of a decode that records no trace.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoTrace;
+
+impl TraceSink for NoTrace {
+    #[inline(always)]
+    fn record(&mut self, _: TraceEvent) {}
+
+    #[inline(always)]
+    fn open(&mut self, _: TraceEvent) -> usize {
+        0
+    }
+
+    #[inline(always)]
+    fn close(&mut self, _: usize, _: usize) {}
+}
+
+/// The trace proper: every field that occupies bytes, in wire order.
+/// (Warnings are dropped; [`Recorder`] keeps them.)
+impl TraceSink for Vec<TraceEvent> {
+    #[inline]
+    fn record(&mut self, event: TraceEvent) {
+        self.push(event);
+    }
+
+    #[inline]
+    fn open(&mut self, event: TraceEvent) -> usize {
+        self.push(event);
+        self.len() - 1
+    }
+
+    #[inline]
+    fn close(&mut self, index: usize, end: usize) {
+        if let Some(event) = self.get_mut(index) {
+            event.end = end;
+        }
+    }
+}
+
+/// What a traced decode keeps: the trace proper and the warnings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorder {
+    pub events: Vec<TraceEvent>,
+    pub warnings: Vec<Warning>,
+}
+
+impl TraceSink for Recorder {
+    #[inline]
+    fn record(&mut self, event: TraceEvent) {
+        self.events.record(event);
+    }
+
+    #[inline]
+    fn open(&mut self, event: TraceEvent) -> usize {
+        self.events.open(event)
+    }
+
+    #[inline]
+    fn close(&mut self, index: usize, end: usize) {
+        self.events.close(index, end);
+    }
+
+    #[cold]
+    fn warning(&mut self, offset: usize, field: &str, problem: Problem) {
+        // The open objects are those whose end is not yet set; the fields
+        // holding them, and then `field`, make the path.
+        let open =
+            self.events.iter().filter(|ev| ev.end == TraceEvent::OPEN && matches!(ev.value, TraceValue::Object(_)));
+        let names = open.map(|ev| ev.field).chain(std::iter::once(field));
+        let path = names.filter(|n| !n.is_empty()).collect::<Vec<_>>().join(".");
+        self.warnings.push(Warning { offset, path, problem });
+    }
+}
+
+/// A trace that also keeps the fields without bytes as the decoder meets
+/// them: what [`with_flag_fields`] must reconstruct from the trace proper.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FullTrace(pub Vec<TraceEvent>);
+
+impl TraceSink for FullTrace {
+    fn record(&mut self, event: TraceEvent) {
+        self.0.record(event);
+    }
+
+    fn open(&mut self, event: TraceEvent) -> usize {
+        self.0.open(event)
+    }
+
+    fn close(&mut self, index: usize, end: usize) {
+        self.0.close(index, end);
+    }
+
+    fn record_flag_only(&mut self, event: TraceEvent) {
+        self.0.push(event);
+    }
+}
+
+/// An object of the trace whose fields are being walked.
+struct OpenObject {
+    ctor: &'static CtorDef,
+    depth: usize,
+    /// The next field of `ctor.fields` not yet accounted for.
+    next: usize,
+    /// The object's `flags` word, once read.
+    flags: u32,
+    /// Where the next field starts: the end of the previous one.
+    pos: usize,
+    /// The field at which decoding stopped inside this object, when it failed there.
+    stopped_at: Option<String>,
+}
+
+impl OpenObject {
+    /// Emit the fields without bytes that come before the field `until` (to
+    /// the end of the object when `None`), stopping early at a field with
+    /// bytes that the trace does not hold.
+    fn emit_flag_fields(&mut self, until: Option<&str>, out: &mut Vec<TraceEvent>) {
+        while let Some(field) = self.ctor.fields.get(self.next) {
+            if Some(field.name) == until {
+                self.next += 1;
+                return;
+            }
+            let value = match field.flag {
+                Some(bit) if field.is_true_flag() => TraceValue::TrueFlag(self.flags & (1 << bit) != 0),
+                Some(bit) if self.flags & (1 << bit) == 0 => TraceValue::Absent,
+                _ => return,
+            };
+            out.push(TraceEvent { depth: self.depth + 1, field: field.name, start: self.pos, end: self.pos, value });
+            self.next += 1;
+        }
+    }
+
+    /// The object's last event has been seen: emit its remaining fields
+    /// without bytes, those the decoder passed. In an object where decoding
+    /// stopped, those are the ones before the field where it stopped, and
+    /// none if the trace already reached that field (a nested object that
+    /// failed, or a `flags` word with undefined bits).
+    fn finish(mut self, out: &mut Vec<TraceEvent>) {
+        match self.stopped_at.take() {
+            Some(stop) if self.ctor.fields[self.next.min(self.ctor.fields.len())..].iter().any(|f| f.name == stop) => {
+                self.emit_flag_fields(Some(&stop), out)
+            }
+            Some(_) => {}
+            None => self.emit_flag_fields(None, out),
+        }
+    }
+}
+
+/// The trace with the fields that occupy no bytes put back in their wire
+/// places: each `flags.N?true` field as [`TraceValue::TrueFlag`], each
+/// optional field whose bit is clear as [`TraceValue::Absent`], both derived
+/// from the object's `flags` word and the schema's field order.
+///
+/// For a decode that failed, pass its error: its field path says where
+/// decoding stopped in each unfinished object, so that only the fields the
+/// decoder passed are shown. Without it, an unfinished object shows the
+/// fields without bytes up to its next field with bytes. A trace that
+/// already holds them comes back unchanged.
+pub fn with_flag_fields(trace: &[TraceEvent], error: Option<&DecodeError>) -> Vec<TraceEvent> {
+    let stops: Vec<&str> = error.map(|e| e.path.split('.').collect()).unwrap_or_default();
+    let mut out = Vec::with_capacity(trace.len() + 16);
+    let mut open: Vec<OpenObject> = Vec::new();
+    for ev in trace {
+        while open.last().is_some_and(|o| o.depth >= ev.depth) {
+            open.pop().into_iter().for_each(|o| o.finish(&mut out));
+        }
+        if let Some(parent) = open.last_mut() {
+            parent.emit_flag_fields(Some(ev.field), &mut out);
+            if ev.end != TraceEvent::OPEN {
+                parent.pos = ev.end;
+            }
+            if let TraceValue::Flags(flags) = ev.value {
+                parent.flags = flags;
+            }
+        }
+        out.push(ev.clone());
+        if let TraceValue::Object(ctor) = ev.value {
+            let stopped_at = match (ev.end, stops.get(ev.depth)) {
+                (TraceEvent::OPEN, Some(field)) => Some(field.to_string()),
+                _ => None,
+            };
+            let pos = ev.start.saturating_add(4);
+            open.push(OpenObject { ctor, depth: ev.depth, next: 0, flags: 0, pos, stopped_at });
+        }
+    }
+    while let Some(o) = open.pop() {
+        o.finish(&mut out);
+    }
+    out
+}
