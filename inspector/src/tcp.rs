@@ -12,8 +12,16 @@
 //!
 //! Sequence numbers are unwrapped to 64-bit stream offsets (0 = the first
 //! payload byte after SYN), so a connection may carry more than 4 GiB.
+//!
+//! Memory does not grow with the number of connections a capture held
+//! over time: a connection closed on both sides is kept only among the
+//! [`CLOSED_KEPT`] most recently closed, long enough to recognise its last
+//! segments (the final ACK, a retransmitted FIN), and then forgotten. A new
+//! SYN on the endpoints of a connection closed on both sides opens a new
+//! connection.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 
 use crate::capture::TcpSegment;
@@ -23,7 +31,15 @@ use crate::envelope::Direction;
 /// is declared lost. Real bytes only: this bounds memory on hostile input.
 pub const MAX_PENDING: usize = 4 << 20;
 
-/// A connection's number, in order of first appearance.
+/// Connections closed on both sides whose state is still kept (the most
+/// recently closed ones), so that segments arriving after both FINs (the
+/// last ACK, a retransmission) find their connection instead of opening one
+/// seen from the middle. A closed connection holds no buffer: this costs
+/// about 200 bytes each.
+pub const CLOSED_KEPT: usize = 1024;
+
+/// A connection's number, in order of first appearance. A connection opened
+/// again on the same endpoints after closing gets a new number.
 pub type ConnId = usize;
 
 /// What reassembly found.
@@ -85,8 +101,8 @@ impl HalfStream {
 }
 
 struct Connection {
+    id: ConnId,
     client: SocketAddr,
-    server: SocketAddr,
     c2s: HalfStream,
     s2c: HalfStream,
 }
@@ -98,12 +114,39 @@ impl Connection {
             Direction::ServerToClient => &mut self.s2c,
         }
     }
+
+    /// Both sides sent FIN or RST.
+    fn is_closed(&self) -> bool {
+        self.c2s.closed && self.s2c.closed
+    }
+
+    /// Deliver everything still pending in both directions.
+    fn flush(&mut self, stats: &mut TcpStats, out: &mut Vec<TcpEvent>) {
+        flush(&mut self.c2s, self.id, Direction::ClientToServer, stats, out);
+        flush(&mut self.s2c, self.id, Direction::ServerToClient, stats, out);
+    }
+}
+
+/// The endpoints of a connection, the same whichever way a segment goes.
+type Endpoints = (SocketAddr, SocketAddr);
+
+fn endpoints_key(a: SocketAddr, b: SocketAddr) -> Endpoints {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
 }
 
 /// Reassembles every TCP connection of a capture.
 pub struct TcpReassembler {
-    by_addr: HashMap<(SocketAddr, SocketAddr), ConnId>,
-    conns: Vec<Connection>,
+    /// The open connections and the [`CLOSED_KEPT`] most recently closed.
+    conns: HashMap<Endpoints, Connection>,
+    /// Connections closed on both sides, oldest first. An entry whose
+    /// endpoints hold a newer connection by now is skipped.
+    closed: VecDeque<(Endpoints, ConnId)>,
+    /// Connections seen so far: the next one's [`ConnId`].
+    seen: usize,
     stats: TcpStats,
     /// Out-of-order bytes one direction may hold ([`MAX_PENDING`] unless
     /// set otherwise, which the fuzz target does to reach the limit with
@@ -114,8 +157,9 @@ pub struct TcpReassembler {
 impl Default for TcpReassembler {
     fn default() -> Self {
         TcpReassembler {
-            by_addr: HashMap::new(),
-            conns: Vec::new(),
+            conns: HashMap::new(),
+            closed: VecDeque::new(),
+            seen: 0,
             stats: TcpStats::default(),
             max_pending: MAX_PENDING,
         }
@@ -141,27 +185,30 @@ impl TcpReassembler {
     /// Out-of-order bytes held, over every connection: what reassembly
     /// costs in memory beyond its bookkeeping.
     pub fn buffered_bytes(&self) -> usize {
-        self.conns.iter().map(|c| c.c2s.pending_bytes + c.s2c.pending_bytes).sum()
+        self.conns.values().map(|c| c.c2s.pending_bytes + c.s2c.pending_bytes).sum()
     }
 
     pub fn stats(&self) -> &TcpStats {
         &self.stats
     }
 
+    /// Connections seen so far, closed and forgotten ones included.
     pub fn connection_count(&self) -> usize {
-        self.conns.len()
+        self.seen
     }
 
-    /// The endpoints of a connection.
-    pub fn endpoints(&self, conn: ConnId) -> Option<(SocketAddr, SocketAddr)> {
-        self.conns.get(conn).map(|c| (c.client, c.server))
+    /// Connections whose state is held: the open ones, and at most
+    /// [`CLOSED_KEPT`] closed ones.
+    pub fn tracked_connections(&self) -> usize {
+        self.conns.len()
     }
 
     /// One captured segment.
     pub fn segment(&mut self, seg: &TcpSegment<'_>, out: &mut Vec<TcpEvent>) {
         self.stats.segments += 1;
-        let (conn, dir) = self.lookup(seg, out);
-        let c = &mut self.conns[conn];
+        let key = endpoints_key(seg.src, seg.dst);
+        let (c, dir) = lookup(&mut self.conns, &mut self.seen, &mut self.stats, key, seg, out);
+        let conn = c.id;
 
         // What the sender acknowledges tells us what the other side sent.
         if let Some(ack) = seg.ack {
@@ -204,44 +251,86 @@ impl TcpReassembler {
             half.closed = true;
             flush(half, conn, dir, &mut self.stats, out);
             out.push(TcpEvent::Closed { conn, direction: dir, reset: seg.rst });
+            if c.is_closed() {
+                self.closed.push_back((key, conn));
+                if self.closed.len() > CLOSED_KEPT {
+                    self.forget_oldest_closed(out);
+                }
+            }
         }
     }
 
     /// The capture ended: anything still waiting behind a hole is delivered
-    /// after a gap.
+    /// after a gap, connection by connection in order of appearance.
     pub fn finish(&mut self, out: &mut Vec<TcpEvent>) {
-        for (conn, c) in self.conns.iter_mut().enumerate() {
-            flush(&mut c.c2s, conn, Direction::ClientToServer, &mut self.stats, out);
-            flush(&mut c.s2c, conn, Direction::ServerToClient, &mut self.stats, out);
+        let mut conns: Vec<&mut Connection> = self.conns.values_mut().collect();
+        conns.sort_unstable_by_key(|c| c.id);
+        for c in conns {
+            c.flush(&mut self.stats, out);
         }
     }
 
-    fn lookup(&mut self, seg: &TcpSegment<'_>, out: &mut Vec<TcpEvent>) -> (ConnId, Direction) {
-        if let Some(&id) = self.by_addr.get(&(seg.src, seg.dst)) {
-            let c = &self.conns[id];
-            let dir = if c.client == seg.src { Direction::ClientToServer } else { Direction::ServerToClient };
-            return (id, dir);
+    /// Drop the connection closed longest ago, unless its endpoints hold a
+    /// newer one. Bytes that came after both FINs and still wait behind a
+    /// hole are delivered first.
+    fn forget_oldest_closed(&mut self, out: &mut Vec<TcpEvent>) {
+        let Some((key, id)) = self.closed.pop_front() else { return };
+        if let Entry::Occupied(e) = self.conns.entry(key) {
+            if e.get().id == id {
+                e.remove().flush(&mut self.stats, out);
+            }
         }
-        // A new connection. SYN alone comes from the client, SYN+ACK from
-        // the server; otherwise guess by well-known port, then by who spoke
-        // first.
-        let from_start = seg.syn;
-        let src_is_client = if seg.syn {
-            seg.ack.is_none()
-        } else if is_service_port(seg.dst.port()) != is_service_port(seg.src.port()) {
-            is_service_port(seg.dst.port())
-        } else {
-            true
-        };
-        let (client, server) = if src_is_client { (seg.src, seg.dst) } else { (seg.dst, seg.src) };
-        let id = self.conns.len();
-        self.conns.push(Connection { client, server, c2s: HalfStream::default(), s2c: HalfStream::default() });
-        self.by_addr.insert((client, server), id);
-        self.by_addr.insert((server, client), id);
-        out.push(TcpEvent::Opened { conn: id, client, server, from_start });
-        let dir = if src_is_client { Direction::ClientToServer } else { Direction::ServerToClient };
-        (id, dir)
     }
+}
+
+/// The connection `seg` belongs to (its endpoints are `key`), opened if
+/// new, and the segment's direction in it.
+fn lookup<'c>(
+    conns: &'c mut HashMap<Endpoints, Connection>,
+    seen: &mut usize,
+    stats: &mut TcpStats,
+    key: Endpoints,
+    seg: &TcpSegment<'_>,
+    out: &mut Vec<TcpEvent>,
+) -> (&'c mut Connection, Direction) {
+    if seg.syn {
+        // A SYN on a connection closed on both sides, other than its own
+        // SYN again, starts a new connection on the same endpoints.
+        if let Entry::Occupied(e) = conns.entry(key) {
+            let c = e.get();
+            let half = if c.client == seg.src { &c.c2s } else { &c.s2c };
+            if c.is_closed() && half.base != Some(seg.seq.wrapping_add(1)) {
+                e.remove().flush(stats, out);
+            }
+        }
+    }
+    let c = match conns.entry(key) {
+        Entry::Occupied(e) => e.into_mut(),
+        Entry::Vacant(e) => {
+            let c = new_connection(*seen, seg, out);
+            *seen += 1;
+            e.insert(c)
+        }
+    };
+    let dir = if c.client == seg.src { Direction::ClientToServer } else { Direction::ServerToClient };
+    (c, dir)
+}
+
+/// A connection seen for the first time, announced in `out`.
+fn new_connection(id: ConnId, seg: &TcpSegment<'_>, out: &mut Vec<TcpEvent>) -> Connection {
+    // SYN alone comes from the client, SYN+ACK from the server; otherwise
+    // guess by well-known port, then by who spoke first.
+    let from_start = seg.syn;
+    let src_is_client = if seg.syn {
+        seg.ack.is_none()
+    } else if is_service_port(seg.dst.port()) != is_service_port(seg.src.port()) {
+        is_service_port(seg.dst.port())
+    } else {
+        true
+    };
+    let (client, server) = if src_is_client { (seg.src, seg.dst) } else { (seg.dst, seg.src) };
+    out.push(TcpEvent::Opened { conn: id, client, server, from_start });
+    Connection { id, client, c2s: HalfStream::default(), s2c: HalfStream::default() }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -469,5 +558,77 @@ mod tests {
         fin.fin = true;
         r.segment(&fin, &mut out);
         assert_eq!(out.last(), Some(&TcpEvent::Closed { conn: 0, direction: Direction::ClientToServer, reset: false }));
+    }
+
+    /// A connection's life: handshake, `data` from the client, FIN from
+    /// both sides and the client's last ACK.
+    fn conversation(r: &mut TcpReassembler, client: SocketAddr, isn: u32, data: &[u8], out: &mut Vec<TcpEvent>) {
+        let server: SocketAddr = S.parse().unwrap();
+        let mk = |from_client: bool, seq: u32, ack: Option<u32>, syn: bool, fin: bool, payload: &'static [u8]| {
+            let (src, dst) = if from_client { (client, server) } else { (server, client) };
+            TcpSegment { src, dst, seq, ack, syn, fin, rst: false, payload }
+        };
+        let end = isn.wrapping_add(1).wrapping_add(data.len() as u32);
+        r.segment(&mk(true, isn, None, true, false, b""), out);
+        r.segment(&mk(false, 500, Some(isn.wrapping_add(1)), true, false, b""), out);
+        let mut d = mk(true, isn.wrapping_add(1), Some(501), false, false, b"");
+        d.payload = data;
+        r.segment(&d, out);
+        r.segment(&mk(true, end, Some(501), false, true, b""), out);
+        r.segment(&mk(false, 501, Some(end.wrapping_add(1)), false, true, b""), out);
+        r.segment(&mk(true, end.wrapping_add(1), Some(502), false, false, b""), out);
+    }
+
+    #[test]
+    fn closed_connections_are_forgotten() {
+        let mut r = TcpReassembler::new();
+        let mut out = Vec::new();
+        let n = CLOSED_KEPT + 500;
+        for i in 0..n {
+            let client = SocketAddr::from(([10, 0, (i >> 8) as u8, i as u8], 40000));
+            conversation(&mut r, client, i as u32, b"hello", &mut out);
+            assert!(r.tracked_connections() <= CLOSED_KEPT, "{} connections held", r.tracked_connections());
+        }
+        r.finish(&mut out);
+        assert_eq!(r.connection_count(), n);
+        assert_eq!(r.tracked_connections(), CLOSED_KEPT);
+        let opened = out.iter().filter(|e| matches!(e, TcpEvent::Opened { .. })).count();
+        assert_eq!(opened, n, "a segment after both FINs opened a connection");
+        assert!(out.iter().all(|e| !matches!(e, TcpEvent::Opened { from_start: false, .. })));
+        let data = out.iter().filter(|e| matches!(e, TcpEvent::Data { bytes, .. } if bytes == b"hello")).count();
+        assert_eq!(data, n);
+    }
+
+    #[test]
+    fn the_endpoints_of_a_closed_connection_can_be_reused() {
+        let client: SocketAddr = C.parse().unwrap();
+        let mut r = TcpReassembler::new();
+        let mut out = Vec::new();
+        conversation(&mut r, client, 1000, b"first", &mut out);
+        // The client's SYN again (a retransmission) changes nothing.
+        r.segment(&seg(true, 1000, None, true, b""), &mut out);
+        assert_eq!(r.connection_count(), 1);
+        // A new SYN on the same endpoints: a new connection.
+        let mut reused = Vec::new();
+        conversation(&mut r, client, 77_000, b"second", &mut reused);
+        assert_eq!(r.connection_count(), 2);
+        assert_eq!(
+            reused[0],
+            TcpEvent::Opened { conn: 1, client, server: S.parse().unwrap(), from_start: true }
+        );
+        assert_eq!(stream(&reused, Direction::ClientToServer), b"second");
+        assert!(reused.iter().all(|e| match e {
+            TcpEvent::Opened { conn, .. } | TcpEvent::Data { conn, .. } | TcpEvent::Closed { conn, .. } => *conn == 1,
+            TcpEvent::Gap { .. } => false,
+        }));
+        // And once more after the connection was forgotten.
+        for i in 0..CLOSED_KEPT {
+            let other = SocketAddr::from(([10, 9, (i >> 8) as u8, i as u8], 40000));
+            conversation(&mut r, other, 5, b"x", &mut Vec::new());
+        }
+        let mut third = Vec::new();
+        conversation(&mut r, client, 9_000_000, b"third", &mut third);
+        assert!(matches!(third[0], TcpEvent::Opened { conn, from_start: true, .. } if conn == CLOSED_KEPT + 2));
+        assert_eq!(stream(&third, Direction::ClientToServer), b"third");
     }
 }
