@@ -22,7 +22,7 @@ use crate::capture::{decode_packet, read_capture, CaptureError, CaptureWarning, 
 use crate::envelope::{format_key_id, open_message, parse_auth_key, parse_keylog, Direction, Envelope, KeyStore};
 use crate::render::{hexdump, tree};
 use crate::service::{chain_text, unwrap_message, Content, ServiceOptions, Unwrapped, Wrapper};
-use crate::tcp::{ConnId, TcpEvent, TcpReassembler};
+use crate::tcp::{ConnId, TcpEvent, TcpReassembler, TcpSink};
 use crate::tl::json::TlJson;
 use crate::tl::{decode_top, decode_traced_reusing, DecodeOptions, Frame, TraceEvent, Traced};
 use crate::transport::{parse_mtproxy_secret, Framing, TransportConnection, TransportEvent, TransportOptions};
@@ -90,28 +90,30 @@ pub fn run_pcap<R: Read, W: Write + ?Sized, E: Write + ?Sized>(
         out,
         err,
         io_error: None,
-        tcp: TcpReassembler::new(),
         conns: HashMap::new(),
         requests: HashMap::new(),
         plain_requests: HashMap::new(),
         warned_keys: HashSet::new(),
         summary: PcapSummary::default(),
-        tcp_events: Vec::new(),
         transport_events: Vec::new(),
         now_ns: 0,
         trace: Vec::new(),
     });
+    // The reassembler lends each segment's bytes to the pipeline, which
+    // is therefore not its owner.
+    let mut tcp = TcpReassembler::new();
     // Both callbacks drive the same pipeline, one call at a time.
-    let stats = read_capture(input, |packet| p.borrow_mut().packet(packet), |w| p.borrow_mut().capture_warning(w));
+    let stats =
+        read_capture(input, |packet| p.borrow_mut().packet(&mut tcp, packet), |w| p.borrow_mut().capture_warning(w));
     let mut p = p.into_inner();
     let stats = match stats {
         Ok(s) => s,
         Err(CaptureError::NotACapture(m)) => return Err(PcapRunError::NotACapture(m)),
         Err(CaptureError::Io(m)) => return Err(PcapRunError::Io(m)),
     };
-    p.finish();
+    tcp.finish(&mut p);
     p.summary.packets = stats.packets;
-    p.summary.connections = p.tcp.connection_count();
+    p.summary.connections = tcp.connection_count();
     p.write_summary();
     match p.io_error {
         Some(e) => Err(PcapRunError::Io(e)),
@@ -155,7 +157,6 @@ struct Pipeline<'a, W: Write + ?Sized, E: Write + ?Sized> {
     out: &'a mut W,
     err: &'a mut E,
     io_error: Option<String>,
-    tcp: TcpReassembler,
     conns: HashMap<ConnId, ConnState>,
     /// Requests by msg_id.
     requests: HashMap<i64, RequestSeen>,
@@ -163,11 +164,16 @@ struct Pipeline<'a, W: Write + ?Sized, E: Write + ?Sized> {
     plain_requests: HashMap<ConnId, VecDeque<i64>>,
     warned_keys: HashSet<u64>,
     summary: PcapSummary,
-    tcp_events: Vec<TcpEvent>,
     transport_events: Vec<TransportEvent>,
     now_ns: i128,
     /// The TL core's trace, one allocation reused for every frame.
     trace: Vec<TraceEvent>,
+}
+
+impl<W: Write + ?Sized, E: Write + ?Sized> TcpSink for Pipeline<'_, W, E> {
+    fn event(&mut self, event: TcpEvent<'_>) {
+        self.tcp_event(event);
+    }
 }
 
 /// Where a message was found.
@@ -210,7 +216,7 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
         self.warn(w.to_string());
     }
 
-    fn packet(&mut self, packet: &Packet<'_>) {
+    fn packet(&mut self, tcp: &mut TcpReassembler, packet: &Packet<'_>) {
         self.now_ns = packet.time_ns;
         let segment = match decode_packet(packet.linktype, packet.data) {
             Ok(s) => s,
@@ -220,20 +226,7 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
                 return;
             }
         };
-        let mut events = std::mem::take(&mut self.tcp_events);
-        self.tcp.segment(&segment, &mut events);
-        for e in events.drain(..) {
-            self.tcp_event(e);
-        }
-        self.tcp_events = events;
-    }
-
-    fn finish(&mut self) {
-        let mut events = std::mem::take(&mut self.tcp_events);
-        self.tcp.finish(&mut events);
-        for e in events.drain(..) {
-            self.tcp_event(e);
-        }
+        tcp.segment(&segment, self);
     }
 
     fn conn_text(&self, conn: ConnId, direction: Direction) -> String {
@@ -246,7 +239,7 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
         }
     }
 
-    fn tcp_event(&mut self, event: TcpEvent) {
+    fn tcp_event(&mut self, event: TcpEvent<'_>) {
         match event {
             TcpEvent::Opened { conn, client, server, from_start } => {
                 let forced_plain = matches!(self.options.transport.forced, Some((_, false)));

@@ -1,8 +1,8 @@
 //! TCP reassembly: from captured segments to each connection's two ordered
 //! byte streams.
 //!
-//! [`TcpReassembler`] takes segments in capture order and pushes
-//! [`TcpEvent`]s: a connection opened (saying whether its start was seen),
+//! [`TcpReassembler`] takes segments in capture order and gives a
+//! [`TcpSink`] [`TcpEvent`]s as they happen: a connection opened (saying whether its start was seen),
 //! bytes in stream order per direction, gaps where segments were lost (with
 //! their stream offset and length), and the close. Out-of-order segments
 //! wait until the hole before them fills; retransmissions and overlaps are
@@ -20,6 +20,7 @@
 //! SYN on the endpoints of a connection closed on both sides opens a new
 //! connection.
 
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -44,7 +45,7 @@ pub type ConnId = usize;
 
 /// What reassembly found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TcpEvent {
+pub enum TcpEvent<'a> {
     /// A connection seen for the first time.
     Opened {
         conn: ConnId,
@@ -56,11 +57,43 @@ pub enum TcpEvent {
         from_start: bool,
     },
     /// Bytes at `offset` of the direction's stream; offsets only grow.
-    Data { conn: ConnId, direction: Direction, offset: u64, bytes: Vec<u8> },
+    /// Borrowed from the segment (or from the reassembler, for bytes that
+    /// waited behind a hole): a [`TcpSink`] copies what it keeps.
+    Data { conn: ConnId, direction: Direction, offset: u64, bytes: Cow<'a, [u8]> },
     /// `len` bytes at `offset` are missing from the capture.
     Gap { conn: ConnId, direction: Direction, offset: u64, len: u64 },
     /// FIN or RST seen from `direction`.
     Closed { conn: ConnId, direction: Direction, reset: bool },
+}
+
+impl TcpEvent<'_> {
+    /// The same event, owning its bytes.
+    pub fn into_owned(self) -> TcpEvent<'static> {
+        match self {
+            TcpEvent::Opened { conn, client, server, from_start } => {
+                TcpEvent::Opened { conn, client, server, from_start }
+            }
+            TcpEvent::Data { conn, direction, offset, bytes } => {
+                TcpEvent::Data { conn, direction, offset, bytes: Cow::Owned(bytes.into_owned()) }
+            }
+            TcpEvent::Gap { conn, direction, offset, len } => TcpEvent::Gap { conn, direction, offset, len },
+            TcpEvent::Closed { conn, direction, reset } => TcpEvent::Closed { conn, direction, reset },
+        }
+    }
+}
+
+/// What takes reassembly's events, as they happen. Bytes are lent, so
+/// that a segment that continues its stream (the usual case) reaches the
+/// next stage without a copy.
+pub trait TcpSink {
+    fn event(&mut self, event: TcpEvent<'_>);
+}
+
+/// Collects owned copies of the events.
+impl TcpSink for Vec<TcpEvent<'static>> {
+    fn event(&mut self, event: TcpEvent<'_>) {
+        self.push(event.into_owned());
+    }
 }
 
 /// Counters for the summary.
@@ -121,7 +154,7 @@ impl Connection {
     }
 
     /// Deliver everything still pending in both directions.
-    fn flush(&mut self, stats: &mut TcpStats, out: &mut Vec<TcpEvent>) {
+    fn flush<S: TcpSink + ?Sized>(&mut self, stats: &mut TcpStats, out: &mut S) {
         flush(&mut self.c2s, self.id, Direction::ClientToServer, stats, out);
         flush(&mut self.s2c, self.id, Direction::ServerToClient, stats, out);
     }
@@ -204,7 +237,7 @@ impl TcpReassembler {
     }
 
     /// One captured segment.
-    pub fn segment(&mut self, seg: &TcpSegment<'_>, out: &mut Vec<TcpEvent>) {
+    pub fn segment<S: TcpSink + ?Sized>(&mut self, seg: &TcpSegment<'_>, out: &mut S) {
         self.stats.segments += 1;
         let key = endpoints_key(seg.src, seg.dst);
         let (c, dir) = lookup(&mut self.conns, &mut self.seen, &mut self.stats, key, seg, out);
@@ -250,7 +283,7 @@ impl TcpReassembler {
         if (seg.fin || seg.rst) && !half.closed {
             half.closed = true;
             flush(half, conn, dir, &mut self.stats, out);
-            out.push(TcpEvent::Closed { conn, direction: dir, reset: seg.rst });
+            out.event(TcpEvent::Closed { conn, direction: dir, reset: seg.rst });
             if c.is_closed() {
                 self.closed.push_back((key, conn));
                 if self.closed.len() > CLOSED_KEPT {
@@ -262,7 +295,7 @@ impl TcpReassembler {
 
     /// The capture ended: anything still waiting behind a hole is delivered
     /// after a gap, connection by connection in order of appearance.
-    pub fn finish(&mut self, out: &mut Vec<TcpEvent>) {
+    pub fn finish<S: TcpSink + ?Sized>(&mut self, out: &mut S) {
         let mut conns: Vec<&mut Connection> = self.conns.values_mut().collect();
         conns.sort_unstable_by_key(|c| c.id);
         for c in conns {
@@ -273,7 +306,7 @@ impl TcpReassembler {
     /// Drop the connection closed longest ago, unless its endpoints hold a
     /// newer one. Bytes that came after both FINs and still wait behind a
     /// hole are delivered first.
-    fn forget_oldest_closed(&mut self, out: &mut Vec<TcpEvent>) {
+    fn forget_oldest_closed<S: TcpSink + ?Sized>(&mut self, out: &mut S) {
         let Some((key, id)) = self.closed.pop_front() else { return };
         if let Entry::Occupied(e) = self.conns.entry(key) {
             if e.get().id == id {
@@ -285,13 +318,13 @@ impl TcpReassembler {
 
 /// The connection `seg` belongs to (its endpoints are `key`), opened if
 /// new, and the segment's direction in it.
-fn lookup<'c>(
+fn lookup<'c, S: TcpSink + ?Sized>(
     conns: &'c mut HashMap<Endpoints, Connection>,
     seen: &mut usize,
     stats: &mut TcpStats,
     key: Endpoints,
     seg: &TcpSegment<'_>,
-    out: &mut Vec<TcpEvent>,
+    out: &mut S,
 ) -> (&'c mut Connection, Direction) {
     if seg.syn {
         // A SYN on a connection closed on both sides, other than its own
@@ -317,7 +350,7 @@ fn lookup<'c>(
 }
 
 /// A connection seen for the first time, announced in `out`.
-fn new_connection(id: ConnId, seg: &TcpSegment<'_>, out: &mut Vec<TcpEvent>) -> Connection {
+fn new_connection<S: TcpSink + ?Sized>(id: ConnId, seg: &TcpSegment<'_>, out: &mut S) -> Connection {
     // SYN alone comes from the client, SYN+ACK from the server; otherwise
     // guess by well-known port, then by who spoke first.
     let from_start = seg.syn;
@@ -329,12 +362,12 @@ fn new_connection(id: ConnId, seg: &TcpSegment<'_>, out: &mut Vec<TcpEvent>) -> 
         true
     };
     let (client, server) = if src_is_client { (seg.src, seg.dst) } else { (seg.dst, seg.src) };
-    out.push(TcpEvent::Opened { conn: id, client, server, from_start });
+    out.event(TcpEvent::Opened { conn: id, client, server, from_start });
     Connection { id, client, c2s: HalfStream::default(), s2c: HalfStream::default() }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn insert(
+fn insert<S: TcpSink + ?Sized>(
     half: &mut HalfStream,
     offset: u64,
     payload: &[u8],
@@ -342,7 +375,7 @@ fn insert(
     dir: Direction,
     max_pending: usize,
     stats: &mut TcpStats,
-    out: &mut Vec<TcpEvent>,
+    out: &mut S,
 ) {
     let end = offset + payload.len() as u64;
     if end <= half.next {
@@ -355,7 +388,7 @@ fn insert(
     let (offset, payload) = (offset + skip as u64, &payload[skip..]);
     if offset == half.next {
         half.next += payload.len() as u64;
-        out.push(TcpEvent::Data { conn, direction: dir, offset, bytes: payload.to_vec() });
+        out.event(TcpEvent::Data { conn, direction: dir, offset, bytes: Cow::Borrowed(payload) });
         drain_pending(half, conn, dir, stats, out);
     } else {
         stats.out_of_order_segments += 1;
@@ -375,7 +408,13 @@ fn insert(
 }
 
 /// Deliver pending segments that now continue the stream.
-fn drain_pending(half: &mut HalfStream, conn: ConnId, dir: Direction, stats: &mut TcpStats, out: &mut Vec<TcpEvent>) {
+fn drain_pending<S: TcpSink + ?Sized>(
+    half: &mut HalfStream,
+    conn: ConnId,
+    dir: Direction,
+    stats: &mut TcpStats,
+    out: &mut S,
+) {
     while let Some((&off, _)) = half.pending.first_key_value() {
         if off > half.next {
             break;
@@ -391,24 +430,30 @@ fn drain_pending(half: &mut HalfStream, conn: ConnId, dir: Direction, stats: &mu
         stats.retransmitted_bytes += skip as u64;
         let offset = half.next;
         half.next = end;
-        out.push(TcpEvent::Data { conn, direction: dir, offset, bytes: bytes[skip..].to_vec() });
+        out.event(TcpEvent::Data { conn, direction: dir, offset, bytes: Cow::Borrowed(&bytes[skip..]) });
     }
 }
 
 /// Report the hole before the first pending segment, and continue after it.
-fn flush_one_gap(half: &mut HalfStream, conn: ConnId, dir: Direction, stats: &mut TcpStats, out: &mut Vec<TcpEvent>) {
+fn flush_one_gap<S: TcpSink + ?Sized>(
+    half: &mut HalfStream,
+    conn: ConnId,
+    dir: Direction,
+    stats: &mut TcpStats,
+    out: &mut S,
+) {
     if let Some((&off, _)) = half.pending.first_key_value() {
         let len = off - half.next;
         stats.gaps += 1;
         stats.lost_bytes += len;
-        out.push(TcpEvent::Gap { conn, direction: dir, offset: half.next, len });
+        out.event(TcpEvent::Gap { conn, direction: dir, offset: half.next, len });
         half.next = off;
         drain_pending(half, conn, dir, stats, out);
     }
 }
 
 /// Deliver everything pending, reporting each hole.
-fn flush(half: &mut HalfStream, conn: ConnId, dir: Direction, stats: &mut TcpStats, out: &mut Vec<TcpEvent>) {
+fn flush<S: TcpSink + ?Sized>(half: &mut HalfStream, conn: ConnId, dir: Direction, stats: &mut TcpStats, out: &mut S) {
     while !half.pending.is_empty() {
         flush_one_gap(half, conn, dir, stats, out);
     }
@@ -416,13 +461,13 @@ fn flush(half: &mut HalfStream, conn: ConnId, dir: Direction, stats: &mut TcpSta
 
 /// The receiver acknowledged up to `acked`: holes before that were
 /// received by the peer but not captured.
-fn declare_lost_before(
+fn declare_lost_before<S: TcpSink + ?Sized>(
     half: &mut HalfStream,
     acked: u64,
     conn: ConnId,
     dir: Direction,
     stats: &mut TcpStats,
-    out: &mut Vec<TcpEvent>,
+    out: &mut S,
 ) {
     while let Some((&off, _)) = half.pending.first_key_value() {
         if off >= acked || off <= half.next {
@@ -445,7 +490,7 @@ mod tests {
         TcpSegment { src, dst, seq, ack, syn, fin: false, rst: false, payload }
     }
 
-    fn stream(events: &[TcpEvent], dir: Direction) -> Vec<u8> {
+    fn stream(events: &[TcpEvent<'_>], dir: Direction) -> Vec<u8> {
         let mut out = Vec::new();
         for e in events {
             if let TcpEvent::Data { direction, offset, bytes, .. } = e {
@@ -458,7 +503,7 @@ mod tests {
         out
     }
 
-    fn handshake(r: &mut TcpReassembler, isn_c: u32, isn_s: u32, out: &mut Vec<TcpEvent>) {
+    fn handshake(r: &mut TcpReassembler, isn_c: u32, isn_s: u32, out: &mut Vec<TcpEvent<'static>>) {
         r.segment(&seg(true, isn_c, None, true, b""), out);
         r.segment(&seg(false, isn_s, Some(isn_c.wrapping_add(1)), true, b""), out);
     }
@@ -498,7 +543,7 @@ mod tests {
         let data: Vec<_> = out
             .iter()
             .filter_map(|e| match e {
-                TcpEvent::Data { offset, bytes, .. } => Some((*offset, bytes.clone())),
+                TcpEvent::Data { offset, bytes, .. } => Some((*offset, bytes.to_vec())),
                 _ => None,
             })
             .collect();
@@ -517,7 +562,7 @@ mod tests {
             conn: 0,
             direction: Direction::ServerToClient,
             offset: 10,
-            bytes: b"xy".to_vec()
+            bytes: b"xy".to_vec().into()
         }));
     }
 
@@ -562,7 +607,13 @@ mod tests {
 
     /// A connection's life: handshake, `data` from the client, FIN from
     /// both sides and the client's last ACK.
-    fn conversation(r: &mut TcpReassembler, client: SocketAddr, isn: u32, data: &[u8], out: &mut Vec<TcpEvent>) {
+    fn conversation(
+        r: &mut TcpReassembler,
+        client: SocketAddr,
+        isn: u32,
+        data: &[u8],
+        out: &mut Vec<TcpEvent<'static>>,
+    ) {
         let server: SocketAddr = S.parse().unwrap();
         let mk = |from_client: bool, seq: u32, ack: Option<u32>, syn: bool, fin: bool, payload: &'static [u8]| {
             let (src, dst) = if from_client { (client, server) } else { (server, client) };
@@ -595,7 +646,7 @@ mod tests {
         let opened = out.iter().filter(|e| matches!(e, TcpEvent::Opened { .. })).count();
         assert_eq!(opened, n, "a segment after both FINs opened a connection");
         assert!(out.iter().all(|e| !matches!(e, TcpEvent::Opened { from_start: false, .. })));
-        let data = out.iter().filter(|e| matches!(e, TcpEvent::Data { bytes, .. } if bytes == b"hello")).count();
+        let data = out.iter().filter(|e| matches!(e, TcpEvent::Data { bytes, .. } if &**bytes == b"hello")).count();
         assert_eq!(data, n);
     }
 
@@ -612,10 +663,7 @@ mod tests {
         let mut reused = Vec::new();
         conversation(&mut r, client, 77_000, b"second", &mut reused);
         assert_eq!(r.connection_count(), 2);
-        assert_eq!(
-            reused[0],
-            TcpEvent::Opened { conn: 1, client, server: S.parse().unwrap(), from_start: true }
-        );
+        assert_eq!(reused[0], TcpEvent::Opened { conn: 1, client, server: S.parse().unwrap(), from_start: true });
         assert_eq!(stream(&reused, Direction::ClientToServer), b"second");
         assert!(reused.iter().all(|e| match e {
             TcpEvent::Opened { conn, .. } | TcpEvent::Data { conn, .. } | TcpEvent::Closed { conn, .. } => *conn == 1,

@@ -239,7 +239,7 @@ pub fn tcp_reassembly(data: &[u8]) {
     let mut largest_segment = 0usize;
 
     let send = |r: &mut TcpReassembler,
-                events: &mut Vec<TcpEvent>,
+                events: &mut Vec<TcpEvent<'static>>,
                 origin: &mut [Option<u64>; 2],
                 side: usize,
                 start: u64,
