@@ -677,3 +677,33 @@ fn max_depth_bounds_unwrapping_and_the_rest_decodes() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// A second answer to a request is named as such while the request is
+/// among the last 16,384 answered; an older one has been forgotten (so that
+/// memory stays flat over a long capture), and its second answer says so.
+#[test]
+fn a_second_answer_is_named_until_its_request_is_forgotten() {
+    const KEPT: u32 = 16_384;
+    let pairs = KEPT + 2;
+    let mut spec = one(Transport::plain(Framing::Intermediate));
+    spec.conversation = Conversation::many_answered(pairs, &[1, pairs]);
+    let fixture = build(&CaptureSpec::single(spec));
+    let options = PcapOptions { format: ReportFormat::Text, ..options_for(&fixture) };
+    let mut out = Vec::new();
+    let summary = run_pcap(&fixture.bytes[..], &options, &mut out, &mut Vec::new()).expect("the capture is read");
+    let text = String::from_utf8(out).expect("UTF-8 report");
+    assert_eq!((summary.requests, summary.answers, summary.matched), (u64::from(pairs), u64::from(pairs) + 2, 16_386));
+    let again: Vec<&str> =
+        text.lines().filter(|l| l.contains("another answer") || l.contains("not in the capture")).collect();
+    assert_eq!(again.len(), 2, "{again:#?}");
+    assert!(
+        again[0].starts_with(&format!(
+            "answer to msg_id {}, a request not in the capture or answered more than 16384 answers ago",
+            msg_id(1, false)
+        )),
+        "{}",
+        again[0]
+    );
+    assert!(again[1].starts_with(&format!("another answer to request #{pairs} ")), "{}", again[1]);
+    assert_eq!(summary.unmatched_answers, 1);
+}

@@ -92,6 +92,8 @@ pub fn run_pcap<R: Read, W: Write + ?Sized, E: Write + ?Sized>(
         io_error: None,
         conns: HashMap::new(),
         requests: HashMap::new(),
+        answered: VecDeque::new(),
+        forgotten_up_to: None,
         plain_requests: HashMap::new(),
         warned_keys: HashSet::new(),
         summary: PcapSummary::default(),
@@ -153,14 +155,27 @@ struct RequestSeen {
     answered: bool,
 }
 
+/// Answered requests whose msg_id is still remembered, to name a second
+/// answer to one of them ("another answer to request #n"). Older answered
+/// requests are forgotten, so that memory does not grow with the number of
+/// requests a capture holds (a request still waiting for its answer is
+/// kept to the end). A server repeats an answer within moments, not after
+/// this many others.
+const ANSWERED_KEPT: usize = 16_384;
+
 struct Pipeline<'a, W: Write + ?Sized, E: Write + ?Sized> {
     options: &'a PcapOptions,
     out: &'a mut W,
     err: &'a mut E,
     io_error: Option<String>,
     conns: HashMap<ConnId, ConnState>,
-    /// Requests by msg_id.
+    /// Requests by msg_id: every unanswered one, and the last
+    /// [`ANSWERED_KEPT`] answered ones.
     requests: HashMap<i64, RequestSeen>,
+    /// The answered requests still in `requests`, oldest answer first.
+    answered: VecDeque<i64>,
+    /// The largest msg_id of an answered request forgotten so far.
+    forgotten_up_to: Option<i64>,
     /// Unencrypted requests waiting for an answer, per connection.
     plain_requests: HashMap<ConnId, VecDeque<i64>>,
     warned_keys: HashSet<u64>,
@@ -644,12 +659,19 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
         let to = match matched {
             Some((n, true)) => {
                 self.summary.matched += 1;
+                if let Some(r) = req {
+                    self.remember_answered(r);
+                }
                 format!("answer to request #{n}")
             }
             Some((n, false)) => format!("another answer to request #{n}"),
             None => {
                 self.summary.unmatched_answers += 1;
                 match req {
+                    Some(r) if self.forgotten_up_to.is_some_and(|f| r <= f) => format!(
+                        "answer to msg_id {r}, a request not in the capture or answered more than \
+                         {ANSWERED_KEPT} answers ago"
+                    ),
                     Some(r) => format!("answer to msg_id {r}, a request not in the capture"),
                     None => String::from("answer without a request"),
                 }
@@ -686,6 +708,18 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
             o.insert("req_msg_id".into(), r.into());
         }
         self.emit(&text, json);
+    }
+
+    /// Note that request `msg_id` has its answer, forgetting the request
+    /// answered longest ago beyond [`ANSWERED_KEPT`].
+    fn remember_answered(&mut self, msg_id: i64) {
+        self.answered.push_back(msg_id);
+        if self.answered.len() > ANSWERED_KEPT {
+            if let Some(old) = self.answered.pop_front() {
+                self.requests.remove(&old);
+                self.forgotten_up_to = self.forgotten_up_to.max(Some(old));
+            }
+        }
     }
 
     fn write_summary(&mut self) {

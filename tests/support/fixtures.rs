@@ -361,6 +361,23 @@ impl Conversation {
         c
     }
 
+    /// `pairs` small encrypted requests, each answered in an rpc_result,
+    /// then a second answer to each request numbered in `repeat` (from 1).
+    pub fn many_answered(pairs: u32, repeat: &[u32]) -> Conversation {
+        let mut c = Conversation::default();
+        let request = encode(&ExportChatInvite::new(InputPeer::PeerSelf));
+        let answer = encode(&ExportedChatInvite::PublicJoinRequests);
+        for n in 1..=pairs {
+            c.push(Direction::ClientToServer, msg_id(n, false), 1, request.clone(), true);
+            c.push(Direction::ServerToClient, msg_id(n, true), 1, rpc_result(msg_id(n, false), &answer), true);
+        }
+        for &n in repeat {
+            let again = msg_id(pairs + n, true);
+            c.push(Direction::ServerToClient, again, 1, rpc_result(msg_id(n, false), &answer), true);
+        }
+        c
+    }
+
     /// Append a client message that is a gzip bomb (`body`), then one more
     /// request and its answer, to show decoding goes on after it.
     pub fn with_bomb(mut self, body: Vec<u8>) -> Conversation {
