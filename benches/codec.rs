@@ -10,8 +10,8 @@ use std::path::Path;
 
 use criterion::Criterion;
 use inspector::tl::{
-    decode_traced_reusing, DecodeOptions, ExportChatInvite, ExportedChatInvite, InputPeer, StarsSubscriptionPricing,
-    TlObject, TlString,
+    decode_traced_into, DecodeOptions, ExportChatInvite, ExportedChatInvite, InputPeer, Recorder,
+    StarsSubscriptionPricing, TlObject, TlString,
 };
 use inspector_tests::{grammers, matrix};
 
@@ -86,15 +86,11 @@ fn bench_requests(c: &mut Criterion) {
     }
 }
 
-/// The span-recording decode as a stream decoder runs it: the trace's
-/// allocation is reused from one frame to the next.
+/// The span-recording decode as a stream decoder runs it: one recorder's
+/// allocations serve every frame.
 fn traced_bench<T: TlObject>(b: &mut criterion::Bencher<'_>, bytes: &[u8]) {
-    let mut buffer = Vec::new();
-    b.iter(|| {
-        let traced = decode_traced_reusing::<T>(black_box(bytes), DecodeOptions::strict(), std::mem::take(&mut buffer));
-        buffer = traced.trace;
-        traced.result.is_ok()
-    })
+    let mut recorder = Recorder::default();
+    b.iter(|| decode_traced_into::<T>(black_box(bytes), DecodeOptions::strict(), &mut recorder).is_ok())
 }
 
 fn bench_answer(c: &mut Criterion) {

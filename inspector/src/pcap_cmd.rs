@@ -24,7 +24,7 @@ use crate::render::{hexdump, tree};
 use crate::service::{chain_text, unwrap_message_with, Content, Inflater, ServiceOptions, Unwrapped, Wrapper};
 use crate::tcp::{ConnId, TcpEvent, TcpReassembler, TcpSink};
 use crate::tl::json::TlJson;
-use crate::tl::{decode_top, decode_traced_reusing, DecodeOptions, Frame, TraceEvent, Traced};
+use crate::tl::{decode_top, decode_traced_into, with_flag_fields, DecodeOptions, Frame, Recorder};
 use crate::transport::{parse_mtproxy_secret, Framing, TransportConnection, TransportEvent, TransportOptions};
 
 /// How to report.
@@ -99,7 +99,7 @@ pub fn run_pcap<R: Read, W: Write + ?Sized, E: Write + ?Sized>(
         summary: PcapSummary::default(),
         transport_events: Vec::new(),
         now_ns: 0,
-        trace: Vec::new(),
+        recorder: Recorder::default(),
         inflater: Inflater::new(),
     });
     // The reassembler lends each segment's bytes to the pipeline, which
@@ -182,8 +182,8 @@ struct Pipeline<'a, W: Write + ?Sized, E: Write + ?Sized> {
     summary: PcapSummary,
     transport_events: Vec<TransportEvent>,
     now_ns: i128,
-    /// The TL core's trace, one allocation reused for every frame.
-    trace: Vec<TraceEvent>,
+    /// The TL core's trace and warnings, one allocation reused for every frame.
+    recorder: Recorder,
     /// One gzip decoder for every gzip_packed of the capture.
     inflater: Inflater,
 }
@@ -574,14 +574,13 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
     /// (rendering them took a sixth of a JSON run's time, to be dropped).
     fn decode(&mut self, bytes: &[u8], what: &str) -> (Value, String) {
         // JSON output needs no spans: skip the trace. The text report reuses
-        // one trace allocation for every frame of the capture.
-        let traced = if self.text_report() {
-            decode_traced_reusing::<Frame>(bytes, DecodeOptions::strict(), std::mem::take(&mut self.trace))
+        // one recorder for every frame of the capture.
+        let result = if self.text_report() {
+            decode_traced_into::<Frame>(bytes, DecodeOptions::strict(), &mut self.recorder)
         } else {
-            let result = decode_top::<Frame>(bytes, DecodeOptions::strict());
-            Traced { result, warnings: Vec::new(), trace: Vec::new() }
+            decode_top::<Frame>(bytes, DecodeOptions::strict())
         };
-        let body = match &traced.result {
+        let body = match &result {
             Ok(frame) => frame.to_json(),
             Err(e) => {
                 let message = format!("{what}: {e}");
@@ -593,17 +592,17 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
             return (body, String::new());
         }
         // On an error too: show what decoded, the warning says why the rest did not.
-        let mut text = tree::render_tree(bytes, &traced.trace, self.options.color);
+        let fields = with_flag_fields(&self.recorder.events, result.as_ref().err());
+        let mut text = tree::render_tree(bytes, &fields, self.options.color);
         if self.options.hexdump {
             if !text.ends_with('\n') {
                 text.push('\n');
             }
-            text.push_str(&hexdump::render_hexdump(bytes, &traced.trace, self.options.color));
+            text.push_str(&hexdump::render_hexdump(bytes, &self.recorder.events, self.options.color));
         }
         if !text.ends_with('\n') {
             text.push('\n');
         }
-        self.trace = traced.trace;
         (body, text)
     }
 

@@ -14,7 +14,7 @@ pub use error::{DecodeError, ErrorDetail, Problem, Warning};
 pub use reader::{DecodeOptions, Reader, DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT};
 pub use trace::{with_flag_fields, FullTrace, NoTrace, Recorder, TraceEvent, TraceSink, TraceValue};
 pub use types::{
-    decode_top, decode_traced, decode_traced_reusing, decode_with_sink, ChatInviteExported, ExportChatInvite,
+    decode_top, decode_traced, decode_traced_into, decode_with_sink, ChatInviteExported, ExportChatInvite,
     ExportedChatInvite, Frame, InputPeer, RpcError, StarsSubscriptionPricing, TlObject, TlString, Traced,
 };
 pub use writer::{EncodeError, Writer};

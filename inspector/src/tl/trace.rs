@@ -115,11 +115,47 @@ impl TraceSink for Vec<TraceEvent> {
     }
 }
 
+/// A sink lent to a reader, so that its allocations outlive the decode.
+impl<S: TraceSink + ?Sized> TraceSink for &mut S {
+    #[inline(always)]
+    fn record(&mut self, event: TraceEvent) {
+        (**self).record(event);
+    }
+
+    #[inline(always)]
+    fn open(&mut self, event: TraceEvent) -> usize {
+        (**self).open(event)
+    }
+
+    #[inline(always)]
+    fn close(&mut self, index: usize, end: usize) {
+        (**self).close(index, end);
+    }
+
+    #[inline(always)]
+    fn record_flag_only(&mut self, event: TraceEvent) {
+        (**self).record_flag_only(event);
+    }
+
+    #[inline(always)]
+    fn warning(&mut self, offset: usize, field: &str, problem: Problem) {
+        (**self).warning(offset, field, problem);
+    }
+}
+
 /// What a traced decode keeps: the trace proper and the warnings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Recorder {
     pub events: Vec<TraceEvent>,
     pub warnings: Vec<Warning>,
+}
+
+impl Recorder {
+    /// Empty, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.events.clear();
+        self.warnings.clear();
+    }
 }
 
 impl TraceSink for Recorder {

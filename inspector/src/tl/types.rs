@@ -131,21 +131,21 @@ pub struct Traced<T> {
 
 /// Decode a whole buffer as one top-level `T`, recording a trace.
 pub fn decode_traced<T: TlObject>(bytes: &[u8], options: DecodeOptions) -> Traced<T> {
-    decode_traced_reusing(bytes, options, Vec::with_capacity(32))
+    let mut recorder = Recorder { events: Vec::with_capacity(32), warnings: Vec::new() };
+    let result = decode_traced_into(bytes, options, &mut recorder);
+    Traced { result, warnings: recorder.warnings, trace: recorder.events }
 }
 
-/// [`decode_traced`] into the allocation of an earlier trace (`trace` is
-/// cleared first): what a caller decoding a stream of frames should use.
-pub fn decode_traced_reusing<T: TlObject>(
+/// [`decode_traced`] into `recorder` (cleared first), which keeps the trace
+/// and the warnings: what a caller decoding a stream of frames should use,
+/// since one recorder's allocations serve every frame.
+pub fn decode_traced_into<T: TlObject>(
     bytes: &[u8],
     options: DecodeOptions,
-    mut trace: Vec<TraceEvent>,
-) -> Traced<T> {
-    trace.clear();
-    let mut r = Reader::with_sink(bytes, options, Recorder { events: trace, warnings: Vec::new() });
-    let result = decode_in(&mut r);
-    let Recorder { events, warnings } = r.into_sink();
-    Traced { result, warnings, trace: events }
+    recorder: &mut Recorder,
+) -> Result<T, DecodeError> {
+    recorder.clear();
+    decode_in(&mut Reader::with_sink(bytes, options, recorder))
 }
 
 /// Decode a whole buffer as one top-level `T`, sending the trace (and the
@@ -379,9 +379,18 @@ impl InputPeer {
     }
 }
 
+/// The `peer` inside a `*FromMessage` peer.
+#[inline(never)]
+fn nested_peer<S: TraceSink>(r: &mut Reader<'_, S>) -> Result<Box<InputPeer>, DecodeError> {
+    InputPeer::decode_boxed(r, "peer").map(Box::new)
+}
+
 impl TlObject for InputPeer {
     const TYPE_NAME: &'static str = "InputPeer";
 
+    // Inlined where a peer field is decoded; only the nested peer of the
+    // two `*FromMessage` constructors is a call (the recursion).
+    #[inline(always)]
     fn decode_boxed<S: TraceSink>(r: &mut Reader<'_, S>, field: &'static str) -> Result<Self, DecodeError> {
         boxed(r, field, Self::TYPE_NAME, schema::input_peer, |r, ctor| {
             Ok(match ctor.id {
@@ -393,12 +402,12 @@ impl TlObject for InputPeer {
                     InputPeer::Channel { channel_id: r.long("channel_id")?, access_hash: r.long("access_hash")? }
                 }
                 0xa87b0a1c => InputPeer::UserFromMessage {
-                    peer: Box::new(InputPeer::decode_boxed(r, "peer")?),
+                    peer: nested_peer(r)?,
                     msg_id: r.int("msg_id")?,
                     user_id: r.long("user_id")?,
                 },
                 _ => InputPeer::ChannelFromMessage {
-                    peer: Box::new(InputPeer::decode_boxed(r, "peer")?),
+                    peer: nested_peer(r)?,
                     msg_id: r.int("msg_id")?,
                     channel_id: r.long("channel_id")?,
                 },
