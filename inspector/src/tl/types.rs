@@ -163,7 +163,23 @@ pub fn decode_with_sink<T: TlObject, S: TraceSink>(
 /// One top-level `T` and nothing after it.
 #[inline(always)]
 fn decode_in<T: TlObject, S: TraceSink>(r: &mut Reader<'_, S>) -> Result<T, DecodeError> {
-    let value = T::decode_boxed(r, "")?;
+    let result = T::decode_boxed(r, "");
+    if r.remaining() != 0 {
+        return trailing(r, result);
+    }
+    // Returned as it came: unwrapping and rewrapping it would move the value.
+    result
+}
+
+/// [`decode_in`] when bytes are left: an error (strict) or a warning
+/// (lenient) after a decoded value.
+#[cold]
+#[inline(never)]
+fn trailing<T: TlObject, S: TraceSink>(
+    r: &mut Reader<'_, S>,
+    result: Result<T, DecodeError>,
+) -> Result<T, DecodeError> {
+    let value = result?;
     r.finish(value.ctor())?;
     Ok(value)
 }
