@@ -7,7 +7,10 @@
 //! `req_msg_id` (across containers and connections; an unencrypted answer,
 //! which has no rpc_result, answers the oldest unanswered unencrypted
 //! request of its connection). `--format json` writes JSON Lines instead.
-//! Warnings never stop the run; a summary closes the report.
+//! Warnings never stop the run; a summary closes the report. Memory does
+//! not grow with the capture: a connection's state goes when it closes, and
+//! only requests still waiting for an answer and the last [`ANSWERED_KEPT`]
+//! answered ones are remembered.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
@@ -804,6 +807,11 @@ Examples:
   inspector pcap capture.pcap --keylog keys.txt --all
   tcpdump -i any -U -w - port 443 | inspector pcap - --auth-key @key.hex
 
+Answers are matched to their requests by req_msg_id, across connections.
+Memory stays flat however long the capture: a connection is forgotten once
+closed, and of the answered requests only the last 16384 are remembered
+(to name a repeated answer).
+
 Exit status: 0 the capture was read (even with warnings), 1 not a capture, 2 usage or I/O error.";
 
 /// The arguments of `inspector pcap`.
@@ -976,6 +984,11 @@ mod tests {
     use super::*;
 
     const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/captures/");
+
+    #[test]
+    fn the_help_gives_the_number_of_answered_requests_remembered() {
+        assert!(PCAP_EXAMPLES.contains(&format!(" the last {ANSWERED_KEPT} are remembered")), "{PCAP_EXAMPLES}");
+    }
 
     fn shared(name: &str) -> Option<Vec<u8>> {
         std::fs::read(format!("{DIR}{name}")).ok()
