@@ -65,7 +65,7 @@ pub fn roundtrip_result(data: &[u8]) {
 /// Encode, strictly decode, compare; encode again; render; go through JSON.
 fn check_value<T>(value: &T)
 where
-    T: TlObject + TlJson + PartialEq + Debug,
+    T: TlObject + TlJson + PartialEq + Debug + Clone,
 {
     let bytes = match value.to_bytes() {
         Ok(bytes) => bytes,
@@ -97,9 +97,10 @@ where
 /// it), must read back as the same value and encode to the same bytes.
 fn check_json<T>(value: &T, bytes: &[u8])
 where
-    T: TlObject + TlJson + PartialEq + Debug,
+    T: TlObject + TlJson + PartialEq + Debug + Clone,
 {
     let json = value.to_json();
+    assert_eq!(value.clone().into_json(), json, "into_json and to_json differ for {value:?}");
     let text = serde_json::to_string(&json).expect("serializing a JSON value");
     let parsed: serde_json::Value = match serde_json::from_str(&text) {
         Ok(parsed) => parsed,
@@ -279,7 +280,7 @@ fn check_canonical(frame: &Frame, strict: DecodeOptions) {
 /// Decode `data` as one top-level `T`, strictly and leniently.
 fn check_decode_as<T>(data: &[u8])
 where
-    T: TlObject + TlJson + PartialEq + Debug,
+    T: TlObject + TlJson + PartialEq + Debug + Clone,
 {
     let s = decode_traced::<T>(data, DecodeOptions::strict());
     check_trace(data, &s.trace);

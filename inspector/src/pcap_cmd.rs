@@ -583,19 +583,20 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
         } else {
             decode_top::<Frame>(bytes, DecodeOptions::strict())
         };
-        let body = match &result {
-            Ok(frame) => frame.to_json(),
+        let (body, error) = match result {
+            // Moved into the JSON rather than copied: a large answer is held once less.
+            Ok(frame) => (frame.into_json(), None),
             Err(e) => {
                 let message = format!("{what}: {e}");
                 self.warn(message.clone());
-                json!({"error": message})
+                (json!({"error": message}), Some(e))
             }
         };
         if !self.text_report() {
             return (body, String::new());
         }
         // On an error too: show what decoded, the warning says why the rest did not.
-        let fields = with_flag_fields(&self.recorder.events, result.as_ref().err());
+        let fields = with_flag_fields(&self.recorder.events, error.as_ref());
         let mut text = tree::render_tree(bytes, &fields, self.options.color);
         if self.options.hexdump {
             if !text.ends_with('\n') {

@@ -50,6 +50,13 @@ pub trait TlJson: Sized {
     fn from_json(v: &Value) -> Result<Self, JsonError> {
         Self::from_json_at(v, "")
     }
+
+    /// [`TlJson::to_json`], taking the value apart: where it can, the text
+    /// moves into the JSON instead of being copied (for a large answer, one
+    /// copy less held while it is reported). The same JSON either way.
+    fn into_json(self) -> Value {
+        self.to_json()
+    }
 }
 
 fn join(path: &str, name: &str) -> String {
@@ -81,6 +88,22 @@ fn string_json(s: &TlString) -> Value {
             let hex: String = s.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
             serde_json::json!({"_": "bytes", "hex": hex})
         }
+    }
+}
+
+/// [`string_json`], moving valid text instead of copying it.
+fn string_into_json(s: TlString) -> Value {
+    match String::from_utf8(s.into_bytes()) {
+        Ok(text) => Value::String(text),
+        Err(e) => string_json(&TlString::from_bytes(e.into_bytes())),
+    }
+}
+
+/// Put `s`, as JSON, under `key` of `json`, which [`TlJson::to_json`] made
+/// with that string empty.
+fn move_text(json: &mut Value, key: &str, s: TlString) {
+    if let Some(slot) = json.get_mut(key) {
+        *slot = string_into_json(s);
     }
 }
 
@@ -414,6 +437,27 @@ impl TlJson for Frame {
             Frame::Answer(v) => v.to_json(),
             Frame::Error(v) => v.to_json(),
         }
+    }
+
+    fn into_json(mut self) -> Value {
+        // The strings are taken out (an optional one stays present, empty,
+        // so that the flags come out the same), the rest is rendered, and
+        // the strings are moved into their places.
+        let mut texts: Vec<(&str, TlString)> = Vec::new();
+        match &mut self {
+            Frame::Request(r) => texts.extend(r.title.as_mut().map(|t| ("title", std::mem::take(t)))),
+            Frame::Answer(ExportedChatInvite::Exported(e)) => {
+                texts.push(("link", std::mem::take(&mut e.link)));
+                texts.extend(e.title.as_mut().map(|t| ("title", std::mem::take(t))));
+            }
+            Frame::Answer(ExportedChatInvite::PublicJoinRequests) => {}
+            Frame::Error(e) => texts.push(("error_message", std::mem::take(&mut e.error_message))),
+        }
+        let mut json = self.to_json();
+        for (key, text) in texts {
+            move_text(&mut json, key, text);
+        }
+        json
     }
 
     fn from_json_at(v: &Value, path: &str) -> Result<Self, JsonError> {
