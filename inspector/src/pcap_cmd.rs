@@ -164,7 +164,7 @@ struct RequestSeen {
 /// requests a capture holds (a request still waiting for its answer is
 /// kept to the end). A server repeats an answer within moments, not after
 /// this many others.
-const ANSWERED_KEPT: usize = 16_384;
+pub const ANSWERED_KEPT: usize = 16_384;
 
 struct Pipeline<'a, W: Write + ?Sized, E: Write + ?Sized> {
     options: &'a PcapOptions,
