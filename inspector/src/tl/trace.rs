@@ -152,6 +152,7 @@ pub struct Recorder {
 
 impl Recorder {
     /// Empty, keeping the allocations.
+    #[inline]
     pub fn clear(&mut self) {
         self.events.clear();
         self.warnings.clear();
