@@ -26,9 +26,10 @@ pub enum TraceValue {
         data: Range<usize>,
         utf8: bool,
     },
-    /// A `flags.N?true` field, set or not. It occupies no bytes.
+    /// A `flags.N?true` field, set or not. It occupies no bytes, so the
+    /// trace proper leaves it out and [`with_flag_fields`] adds it.
     TrueFlag(bool),
-    /// An optional field whose flag bit is not set.
+    /// An optional field whose flag bit is not set (no bytes either).
     Absent,
 }
 
@@ -55,7 +56,7 @@ impl TraceEvent {
 ///
 /// The reader is generic over its sink so that a decode without a trace
 /// ([`NoTrace`]) compiles to code with no trace hooks at all, and a traced
-/// one (a `Vec<TraceEvent>`) pays only for the events it stores.
+/// one (a [`Recorder`]) pays only for the events it stores.
 pub trait TraceSink {
     /// Record a finished field.
     fn record(&mut self, event: TraceEvent);
