@@ -707,3 +707,34 @@ fn a_second_answer_is_named_until_its_request_is_forgotten() {
     assert!(again[1].starts_with(&format!("another answer to request #{pairs} ")), "{}", again[1]);
     assert_eq!(summary.unmatched_answers, 1);
 }
+
+/// A capture of more connections left open than the pipeline holds (a
+/// scan: SYNs only) is read in bounded memory: past the limit the least
+/// recently active are forgotten, which one warning says when it starts and
+/// another counts at the end.
+#[test]
+fn a_scan_of_many_open_connections_is_held_in_bounded_memory() {
+    use inspector::tcp::MAX_CONNECTIONS;
+    use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+    let n = MAX_CONNECTIONS + 232;
+    let header = PcapHeader { datalink: pcap_file::DataLink::RAW, ..Default::default() };
+    let mut w = PcapWriter::with_header(Vec::new(), header).unwrap();
+    let server: std::net::SocketAddr = "149.154.167.50:443".parse().unwrap();
+    for i in 0..n {
+        let client = std::net::SocketAddr::from(([10, (i >> 16) as u8, (i >> 8) as u8, i as u8], 50000));
+        let ip = ip_tcp(client, server, i as u32, None, true, false, b"");
+        let ts = std::time::Duration::from_millis(i as u64);
+        w.write_packet(&PcapPacket::new(ts, ip.len() as u32, &ip)).unwrap();
+    }
+    let bytes = w.into_writer();
+    let options = PcapOptions { format: ReportFormat::Json, ..Default::default() };
+    let report = run_with(&bytes, &options);
+    assert_eq!(report.summary.connections, n);
+    let warnings = report.warnings();
+    assert_eq!(warnings.len(), 2, "{warnings:#?}");
+    assert!(warnings[0].starts_with("connection 10.0.0.0:50000 → 149.154.167.50:443 forgotten: more than 32768"));
+    assert_eq!(
+        warnings[1],
+        format!("{} open connections were forgotten in all, to stay within 32768 held at once", MAX_CONNECTIONS / 8)
+    );
+}

@@ -25,7 +25,7 @@ use crate::capture::{decode_packet, read_capture, CaptureError, CaptureWarning, 
 use crate::envelope::{format_key_id, open_message, parse_auth_key, parse_keylog, Direction, Envelope, KeyStore};
 use crate::render::{hexdump, tree};
 use crate::service::{chain_text, unwrap_message_with, Content, Inflater, ServiceOptions, Unwrapped, Wrapper};
-use crate::tcp::{ConnId, TcpEvent, TcpReassembler, TcpSink};
+use crate::tcp::{ConnId, TcpEvent, TcpReassembler, TcpSink, MAX_CONNECTIONS};
 use crate::tl::json::TlJson;
 use crate::tl::{decode_top, decode_traced_into, with_flag_fields, DecodeOptions, Frame, Recorder};
 use crate::transport::{parse_mtproxy_secret, Framing, TransportConnection, TransportEvent, TransportOptions};
@@ -104,6 +104,7 @@ pub fn run_pcap<R: Read, W: Write + ?Sized, E: Write + ?Sized>(
         now_ns: 0,
         recorder: Recorder::default(),
         inflater: Inflater::new(),
+        forgotten: 0,
     });
     // The reassembler lends each segment's bytes to the pipeline, which
     // is therefore not its owner.
@@ -118,6 +119,10 @@ pub fn run_pcap<R: Read, W: Write + ?Sized, E: Write + ?Sized>(
         Err(CaptureError::Io(m)) => return Err(PcapRunError::Io(m)),
     };
     tcp.finish(&mut p);
+    if p.forgotten > 1 {
+        let n = p.forgotten;
+        p.warn(format!("{n} open connections were forgotten in all, to stay within {MAX_CONNECTIONS} held at once"));
+    }
     p.summary.packets = stats.packets;
     p.summary.connections = tcp.connection_count();
     p.write_summary();
@@ -144,12 +149,31 @@ impl std::fmt::Display for PcapRunError {
 }
 
 struct ConnState {
-    transport: Option<TransportConnection>,
+    /// Made when the first bytes (or the first gap) arrive, and boxed: a
+    /// capture of many connections that carry nothing (a port scan) then
+    /// costs a few dozen bytes per connection, not the transport's ciphers
+    /// and buffers.
+    transport: Option<Box<TransportConnection>>,
+    /// Whether the connection's start was captured (how its transport
+    /// must begin).
+    from_start: bool,
     client: SocketAddr,
     server: SocketAddr,
+    /// The transport, once recognised (empty before).
     label: String,
     /// FIN or RST seen, client then server.
     closed: [bool; 2],
+}
+
+impl ConnState {
+    /// The transport's name, `?` until it is recognised.
+    fn label(&self) -> &str {
+        if self.label.is_empty() {
+            "?"
+        } else {
+            &self.label
+        }
+    }
 }
 
 /// A request seen, for matching.
@@ -189,6 +213,8 @@ struct Pipeline<'a, W: Write + ?Sized, E: Write + ?Sized> {
     recorder: Recorder,
     /// One gzip decoder for every gzip_packed of the capture.
     inflater: Inflater,
+    /// Open connections the reassembler forgot (see [`MAX_CONNECTIONS`]).
+    forgotten: u64,
 }
 
 impl<W: Write + ?Sized, E: Write + ?Sized> TcpSink for Pipeline<'_, W, E> {
@@ -264,22 +290,9 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
         match event {
             TcpEvent::Opened { conn, client, server, from_start } => {
                 let forced_plain = matches!(self.options.transport.forced, Some((_, false)));
-                let mut options = self.options.transport.clone();
-                options.known_key_ids = self.options.keys.ids();
-                let transport = if from_start {
-                    TransportConnection::new(options)
-                } else {
-                    TransportConnection::mid_stream(options)
-                };
                 self.conns.insert(
                     conn,
-                    ConnState {
-                        transport: Some(transport),
-                        client,
-                        server,
-                        label: String::from("?"),
-                        closed: [false; 2],
-                    },
+                    ConnState { transport: None, from_start, client, server, label: String::new(), closed: [false; 2] },
                 );
                 if !from_start {
                     let how = if forced_plain {
@@ -292,7 +305,7 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
             }
             TcpEvent::Data { conn, direction, bytes, .. } => {
                 let mut events = std::mem::take(&mut self.transport_events);
-                if let Some(t) = self.conns.get_mut(&conn).and_then(|c| c.transport.as_mut()) {
+                if let Some(t) = self.transport(conn) {
                     t.feed(direction, &bytes, &mut events);
                 }
                 for e in events.drain(..) {
@@ -306,13 +319,26 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
                     "{where_} {direction}: {len} bytes missing from the capture at stream offset {offset}"
                 ));
                 let mut events = std::mem::take(&mut self.transport_events);
-                if let Some(t) = self.conns.get_mut(&conn).and_then(|c| c.transport.as_mut()) {
+                if let Some(t) = self.transport(conn) {
                     t.gap(direction, len, &mut events);
                 }
                 for e in events.drain(..) {
                     self.transport_event(conn, e);
                 }
                 self.transport_events = events;
+            }
+            TcpEvent::Forgotten { conn } => {
+                if self.forgotten == 0 {
+                    let what = self.conn_text(conn, Direction::ClientToServer);
+                    self.warn(format!(
+                        "connection {what} forgotten: more than {MAX_CONNECTIONS} connections were held at once, \
+                         so the least recently active are forgotten from now on (one that speaks again is then \
+                         seen from the middle; a count follows at the end)"
+                    ));
+                }
+                self.forgotten += 1;
+                self.conns.remove(&conn);
+                self.plain_requests.remove(&conn);
             }
             TcpEvent::Closed { conn, direction, .. } => {
                 // Once both sides have closed no more bytes can come, and
@@ -331,6 +357,21 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
                 }
             }
         }
+    }
+
+    /// The transport of connection `conn`, made on first use.
+    fn transport(&mut self, conn: ConnId) -> Option<&mut TransportConnection> {
+        let c = self.conns.get_mut(&conn)?;
+        if c.transport.is_none() {
+            let mut options = self.options.transport.clone();
+            options.known_key_ids = self.options.keys.ids();
+            c.transport = Some(Box::new(if c.from_start {
+                TransportConnection::new(options)
+            } else {
+                TransportConnection::mid_stream(options)
+            }));
+        }
+        c.transport.as_deref_mut()
     }
 
     fn transport_event(&mut self, conn: ConnId, event: TransportEvent) {
@@ -438,7 +479,7 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
     }
 
     fn line_header(&self, conn: ConnId, direction: Direction) -> String {
-        let label = self.conns.get(&conn).map_or("?", |c| c.label.as_str());
+        let label = self.conns.get(&conn).map_or("?", ConnState::label);
         format!("{} · {} · {direction} · {label}", format_time(self.now_ns), self.conn_text(conn, direction))
     }
 
@@ -552,7 +593,7 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
         body: Value,
         wrapping: &[Wrapper],
     ) -> Value {
-        let label = self.conns.get(&meta.conn).map_or("?", |c| c.label.as_str());
+        let label = self.conns.get(&meta.conn).map_or("?", ConnState::label);
         let mut o = Map::new();
         o.insert("time".into(), format_time(self.now_ns).into());
         o.insert("connection".into(), self.conn_text(meta.conn, meta.direction).into());

@@ -39,6 +39,13 @@ pub const MAX_PENDING: usize = 4 << 20;
 /// about 200 bytes each.
 pub const CLOSED_KEPT: usize = 1024;
 
+/// Connections whose state is held at most (open, and recently closed).
+/// Past it, the least recently active are forgotten ([`TcpEvent::Forgotten`]),
+/// so that a capture of very many connections left open (a port scan, a
+/// flood of SYNs) does not take memory in proportion. A connection that
+/// speaks again after that is seen from the middle.
+pub const MAX_CONNECTIONS: usize = 32_768;
+
 /// A connection's number, in order of first appearance. A connection opened
 /// again on the same endpoints after closing gets a new number.
 pub type ConnId = usize;
@@ -64,6 +71,9 @@ pub enum TcpEvent<'a> {
     Gap { conn: ConnId, direction: Direction, offset: u64, len: u64 },
     /// FIN or RST seen from `direction`.
     Closed { conn: ConnId, direction: Direction, reset: bool },
+    /// The connection was forgotten while open: it was among the least
+    /// recently active when more than [`MAX_CONNECTIONS`] were held.
+    Forgotten { conn: ConnId },
 }
 
 impl TcpEvent<'_> {
@@ -78,6 +88,7 @@ impl TcpEvent<'_> {
             }
             TcpEvent::Gap { conn, direction, offset, len } => TcpEvent::Gap { conn, direction, offset, len },
             TcpEvent::Closed { conn, direction, reset } => TcpEvent::Closed { conn, direction, reset },
+            TcpEvent::Forgotten { conn } => TcpEvent::Forgotten { conn },
         }
     }
 }
@@ -104,6 +115,8 @@ pub struct TcpStats {
     pub out_of_order_segments: u64,
     pub gaps: u64,
     pub lost_bytes: u64,
+    /// Open connections forgotten to stay within [`MAX_CONNECTIONS`].
+    pub forgotten_connections: u64,
 }
 
 #[derive(Default)]
@@ -135,6 +148,8 @@ impl HalfStream {
 
 struct Connection {
     id: ConnId,
+    /// The segment count when it last had a segment: its last activity.
+    last_active: u64,
     client: SocketAddr,
     c2s: HalfStream,
     s2c: HalfStream,
@@ -240,7 +255,11 @@ impl TcpReassembler {
     pub fn segment<S: TcpSink + ?Sized>(&mut self, seg: &TcpSegment<'_>, out: &mut S) {
         self.stats.segments += 1;
         let key = endpoints_key(seg.src, seg.dst);
+        if self.conns.len() >= MAX_CONNECTIONS && !self.conns.contains_key(&key) {
+            self.forget_least_active(out);
+        }
         let (c, dir) = lookup(&mut self.conns, &mut self.seen, &mut self.stats, key, seg, out);
+        c.last_active = self.stats.segments;
         let conn = c.id;
 
         // What the sender acknowledges tells us what the other side sent.
@@ -300,6 +319,25 @@ impl TcpReassembler {
         conns.sort_unstable_by_key(|c| c.id);
         for c in conns {
             c.flush(&mut self.stats, out);
+        }
+    }
+
+    /// Forget the eighth of the connections held that were active longest
+    /// ago (one scan pays for the next few thousand new connections),
+    /// delivering what they still had pending.
+    fn forget_least_active<S: TcpSink + ?Sized>(&mut self, out: &mut S) {
+        let mut by_age: Vec<(u64, ConnId, Endpoints)> =
+            self.conns.iter().map(|(key, c)| (c.last_active, c.id, *key)).collect();
+        let n = (by_age.len() / 8).max(1);
+        by_age.select_nth_unstable(n - 1);
+        by_age.truncate(n);
+        by_age.sort_unstable();
+        for (_, id, key) in by_age {
+            if let Some(mut c) = self.conns.remove(&key) {
+                c.flush(&mut self.stats, out);
+                self.stats.forgotten_connections += 1;
+                out.event(TcpEvent::Forgotten { conn: id });
+            }
         }
     }
 
@@ -363,7 +401,7 @@ fn new_connection<S: TcpSink + ?Sized>(id: ConnId, seg: &TcpSegment<'_>, out: &m
     };
     let (client, server) = if src_is_client { (seg.src, seg.dst) } else { (seg.dst, seg.src) };
     out.event(TcpEvent::Opened { conn: id, client, server, from_start });
-    Connection { id, client, c2s: HalfStream::default(), s2c: HalfStream::default() }
+    Connection { id, last_active: 0, client, c2s: HalfStream::default(), s2c: HalfStream::default() }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -667,7 +705,7 @@ mod tests {
         assert_eq!(stream(&reused, Direction::ClientToServer), b"second");
         assert!(reused.iter().all(|e| match e {
             TcpEvent::Opened { conn, .. } | TcpEvent::Data { conn, .. } | TcpEvent::Closed { conn, .. } => *conn == 1,
-            TcpEvent::Gap { .. } => false,
+            TcpEvent::Gap { .. } | TcpEvent::Forgotten { .. } => false,
         }));
         // And once more after the connection was forgotten.
         for i in 0..CLOSED_KEPT {
@@ -678,5 +716,62 @@ mod tests {
         conversation(&mut r, client, 9_000_000, b"third", &mut third);
         assert!(matches!(third[0], TcpEvent::Opened { conn, from_start: true, .. } if conn == CLOSED_KEPT + 2));
         assert_eq!(stream(&third, Direction::ClientToServer), b"third");
+    }
+
+    #[test]
+    fn past_the_limit_the_least_recently_active_connections_are_forgotten() {
+        let server: SocketAddr = S.parse().unwrap();
+        let client = |i: usize| SocketAddr::from(([10, 1, (i >> 8) as u8, i as u8], 40000 + (i >> 16) as u16));
+        let syn = |i: usize| TcpSegment {
+            src: client(i),
+            dst: server,
+            seq: i as u32,
+            ack: None,
+            syn: true,
+            fin: false,
+            rst: false,
+            payload: b"",
+        };
+        let mut r = TcpReassembler::new();
+        let mut out = Vec::new();
+        // Connection 0 has bytes waiting behind a hole; connection 1 stays busy.
+        r.segment(&syn(0), &mut out);
+        let mut late = syn(0);
+        (late.syn, late.seq, late.payload) = (false, 11, b"late");
+        r.segment(&late, &mut out);
+        for i in 1..MAX_CONNECTIONS {
+            r.segment(&syn(i), &mut out);
+        }
+        let mut busy = syn(1);
+        (busy.syn, busy.seq, busy.payload) = (false, 2, b"busy");
+        r.segment(&busy, &mut out);
+        assert_eq!(r.tracked_connections(), MAX_CONNECTIONS);
+        assert!(!out.iter().any(|e| matches!(e, TcpEvent::Forgotten { .. })));
+
+        // One more: the eighth active longest ago goes, its pending bytes
+        // delivered after a gap first; the busy one stays.
+        out.clear();
+        r.segment(&syn(MAX_CONNECTIONS), &mut out);
+        let forgotten: Vec<ConnId> =
+            out.iter().filter_map(|e| if let TcpEvent::Forgotten { conn } = e { Some(*conn) } else { None }).collect();
+        assert_eq!(forgotten.len(), MAX_CONNECTIONS / 8);
+        assert_eq!(forgotten[0], 0);
+        assert!(!forgotten.contains(&1));
+        assert!(forgotten.iter().all(|&c| c < MAX_CONNECTIONS / 8 + 1));
+        let gap = out.iter().position(|e| matches!(e, TcpEvent::Gap { conn: 0, offset: 0, len: 10, .. }));
+        let data = out
+            .iter()
+            .position(|e| matches!(e, TcpEvent::Data { conn: 0, offset: 10, bytes, .. } if &**bytes == b"late"));
+        let gone = out.iter().position(|e| matches!(e, TcpEvent::Forgotten { conn: 0 }));
+        assert!(gap < data && data < gone && gap.is_some(), "{:?}", &out[..4]);
+        assert_eq!(r.tracked_connections(), MAX_CONNECTIONS - MAX_CONNECTIONS / 8 + 1);
+        assert_eq!(r.stats().forgotten_connections, (MAX_CONNECTIONS / 8) as u64);
+
+        // A forgotten connection that speaks again is new, seen from the middle.
+        out.clear();
+        let mut again = syn(0);
+        (again.syn, again.seq, again.payload) = (false, 15, b"again");
+        r.segment(&again, &mut out);
+        assert!(matches!(out[0], TcpEvent::Opened { conn, from_start: false, .. } if conn == MAX_CONNECTIONS + 1));
     }
 }

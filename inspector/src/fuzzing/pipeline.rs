@@ -345,7 +345,7 @@ pub fn tcp_reassembly(data: &[u8]) {
                 assert!(*len > 0, "an empty gap");
                 t.end += len;
             }
-            TcpEvent::Opened { .. } | TcpEvent::Closed { .. } => {}
+            TcpEvent::Opened { .. } | TcpEvent::Closed { .. } | TcpEvent::Forgotten { .. } => {}
         }
     }
     assert!(delivered <= given, "{delivered} bytes delivered from {given} bytes given");
