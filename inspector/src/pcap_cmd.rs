@@ -8,8 +8,9 @@
 //! which has no rpc_result, answers the oldest unanswered unencrypted
 //! request of its connection). `--format json` writes JSON Lines instead.
 //! Warnings never stop the run; a summary closes the report. Memory does
-//! not grow with the capture: a connection's state goes when it closes, and
-//! only requests still waiting for an answer and the last [`ANSWERED_KEPT`]
+//! not grow with the capture: a connection's state goes when it closes (or
+//! when the reassembler forgets it, past [`MAX_CONNECTIONS`]), and only
+//! requests still waiting for an answer and the last [`ANSWERED_KEPT`]
 //! answered ones are remembered.
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -851,8 +852,9 @@ Examples:
 
 Answers are matched to their requests by req_msg_id, across connections.
 Memory stays flat however long the capture: a connection is forgotten once
-closed, and of the answered requests only the last 16384 are remembered
-(to name a repeated answer).
+closed, at most 32768 are held (past that the least recently active are
+forgotten, with a warning), and of the answered requests only the last
+16384 are remembered (to name a repeated answer).
 
 Exit status: 0 the capture was read (even with warnings), 1 not a capture, 2 usage or I/O error.";
 
@@ -1028,8 +1030,10 @@ mod tests {
     const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/captures/");
 
     #[test]
-    fn the_help_gives_the_number_of_answered_requests_remembered() {
-        assert!(PCAP_EXAMPLES.contains(&format!(" the last {ANSWERED_KEPT} are remembered")), "{PCAP_EXAMPLES}");
+    fn the_help_gives_the_limits_it_keeps_memory_within() {
+        let help = PCAP_EXAMPLES.replace('\n', " ");
+        assert!(help.contains(&format!(" the last {ANSWERED_KEPT} are remembered")), "{help}");
+        assert!(help.contains(&format!("at most {MAX_CONNECTIONS} are held")), "{help}");
     }
 
     fn shared(name: &str) -> Option<Vec<u8>> {
