@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! capture_gen generate OUT [--size 500M] [--seed N] [--large-frames] [--never-close]
+//! capture_gen scan OUT [--connections N]
 //! capture_gen ige-limit BYTES [--chunk N]
 //! ```
 //!
@@ -28,6 +29,10 @@
 //! 16 MiB cap; `--never-close` adds a connection that carries traffic from
 //! the first packet to the last and is never closed: both are the cases
 //! where an inspector's memory could grow with one connection.
+//!
+//! `scan` writes a port scan: N connections (200,000 unless told) that
+//! each send one SYN and nothing else, so none closes: the case where an
+//! inspector's memory could grow with the number of open connections.
 //!
 //! `ige-limit` decrypts BYTES with the crates and cipher mode the envelope
 //! stage uses, in pieces of `--chunk` bytes (the capture's mean encrypted
@@ -464,7 +469,28 @@ fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 const USAGE: &str = "usage: capture_gen generate OUT [--size 500M] [--seed N] [--large-frames] [--never-close]
+       capture_gen scan OUT [--connections N]
        capture_gen ige-limit BYTES [--chunk N]";
+
+/// `scan`: `connections` SYNs from distinct clients to one server, raw IP,
+/// a millisecond apart. Returns the file's size.
+fn scan(out: &PathBuf, connections: u32) -> std::io::Result<u64> {
+    let header = PcapHeader { datalink: DataLink::RAW, ..Default::default() };
+    let file = BufWriter::with_capacity(1 << 20, File::create(out)?);
+    let mut writer = PcapWriter::with_header(file, header).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let server = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(149, 154, 167, 50), 443));
+    let mut bytes = 24;
+    for i in 0..connections {
+        let [_, a, b, c] = i.to_be_bytes();
+        let client = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(10, a, b, c), 40_000 + (i % 20_000) as u16));
+        let ip = ip_tcp(client, server, i.wrapping_mul(7919), None, true, false, b"");
+        let packet = PcapPacket::new(Duration::from_millis(u64::from(i)), ip.len() as u32, &ip);
+        writer.write_packet(&packet).map_err(|e| std::io::Error::other(e.to_string()))?;
+        bytes += 16 + ip.len() as u64;
+    }
+    writer.into_writer().flush()?;
+    Ok(bytes)
+}
 
 fn run(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
@@ -510,6 +536,39 @@ fn run(args: &[String]) -> Result<(), String> {
                 counts.encrypted_bytes
             );
             std::fs::write(with_suffix(".stats"), &stats).map_err(|e| e.to_string())?;
+            print!("{stats}");
+            Ok(())
+        }
+        Some("scan") => {
+            let mut out = PathBuf::new();
+            let mut connections = 200_000u32;
+            let mut rest = args[1..].iter();
+            while let Some(a) = rest.next() {
+                match a.as_str() {
+                    "--connections" => {
+                        connections = rest.next().and_then(|s| s.parse().ok()).ok_or("--connections needs a number")?;
+                    }
+                    other if !other.starts_with("--") && out.as_os_str().is_empty() => out = other.into(),
+                    other => return Err(format!("unexpected argument {other}")),
+                }
+            }
+            if out.as_os_str().is_empty() {
+                return Err("scan needs an output file".into());
+            }
+            let start = Instant::now();
+            let file_bytes = scan(&out, connections).map_err(|e| format!("{}: {e}", out.display()))?;
+            let seconds = start.elapsed().as_secs_f64();
+            let key_hex: String = fixture_key().bytes().iter().map(|b| format!("{b:02x}")).collect();
+            let mut key_path = out.clone().into_os_string();
+            key_path.push(".key");
+            std::fs::write(key_path, key_hex + "\n").map_err(|e| e.to_string())?;
+            let stats = format!(
+                "file_bytes={file_bytes}\npackets={connections}\nconnections={connections}\nmessages=0\n\
+                 encrypted_messages=0\nencrypted_bytes=0\ngenerate_seconds={seconds:.3}\n"
+            );
+            let mut stats_path = out.into_os_string();
+            stats_path.push(".stats");
+            std::fs::write(stats_path, &stats).map_err(|e| e.to_string())?;
             print!("{stats}");
             Ok(())
         }
