@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::capture::{decode_packet, read_capture, CaptureError, CaptureWarning, NotTcp, Packet};
 use crate::envelope::{format_key_id, open_message, parse_auth_key, parse_keylog, Direction, Envelope, KeyStore};
 use crate::render::{hexdump, tree};
-use crate::service::{chain_text, unwrap_message_with, Content, Inflater, ServiceOptions, Unwrapped, Wrapper};
+use crate::service::{chain_text, unwrap_message, Content, ServiceOptions, Unwrapped, Wrapper};
 use crate::tcp::{ConnId, TcpEvent, TcpReassembler, TcpSink, MAX_CONNECTIONS};
 use crate::tl::json::TlJson;
 use crate::tl::{decode_top, decode_traced_into, with_flag_fields, DecodeOptions, Frame, Recorder};
@@ -104,7 +104,6 @@ pub fn run_pcap<R: Read, W: Write + ?Sized, E: Write + ?Sized>(
         transport_events: Vec::new(),
         now_ns: 0,
         recorder: Recorder::default(),
-        inflater: Inflater::new(),
         forgotten: 0,
     });
     // The reassembler lends each segment's bytes to the pipeline, which
@@ -212,8 +211,6 @@ struct Pipeline<'a, W: Write + ?Sized, E: Write + ?Sized> {
     now_ns: i128,
     /// The TL core's trace and warnings, one allocation reused for every frame.
     recorder: Recorder,
-    /// One gzip decoder for every gzip_packed of the capture.
-    inflater: Inflater,
     /// Open connections the reassembler forgot (see [`MAX_CONNECTIONS`]).
     forgotten: u64,
 }
@@ -436,7 +433,7 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
                             auth_key_id: 0,
                             stream_offset: frame.stream_offset,
                         };
-                        let items = unwrap_message_with(&mut self.inflater, data, msg_id, 0, self.options.service);
+                        let items = unwrap_message(data, msg_id, 0, self.options.service);
                         self.items(&meta, items, None);
                     }
                     Ok(Envelope::Encrypted(m)) => {
@@ -448,8 +445,7 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
                             auth_key_id: m.auth_key_id,
                             stream_offset: frame.stream_offset,
                         };
-                        let items =
-                            unwrap_message_with(&mut self.inflater, &m.data, m.msg_id, m.seq_no, self.options.service);
+                        let items = unwrap_message(&m.data, m.msg_id, m.seq_no, self.options.service);
                         self.items(&meta, items, Some(m.seq_no));
                     }
                 }
