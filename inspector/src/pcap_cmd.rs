@@ -104,7 +104,7 @@ pub fn run_pcap<R: Read, W: Write + ?Sized, E: Write + ?Sized>(
         transport_events: Vec::new(),
         now_ns: 0,
         recorder: Recorder::default(),
-        forgotten: 0,
+        warned_forgotten: false,
     });
     // The reassembler lends each segment's bytes to the pipeline, which
     // is therefore not its owner.
@@ -119,8 +119,8 @@ pub fn run_pcap<R: Read, W: Write + ?Sized, E: Write + ?Sized>(
         Err(CaptureError::Io(m)) => return Err(PcapRunError::Io(m)),
     };
     tcp.finish(&mut p);
-    if p.forgotten > 1 {
-        let n = p.forgotten;
+    let n = tcp.stats().forgotten_connections;
+    if n > 1 {
         p.warn(format!("{n} open connections were forgotten in all, to stay within {MAX_CONNECTIONS} held at once"));
     }
     p.summary.packets = stats.packets;
@@ -211,8 +211,9 @@ struct Pipeline<'a, W: Write + ?Sized, E: Write + ?Sized> {
     now_ns: i128,
     /// The TL core's trace and warnings, one allocation reused for every frame.
     recorder: Recorder,
-    /// Open connections the reassembler forgot (see [`MAX_CONNECTIONS`]).
-    forgotten: u64,
+    /// Whether the reassembler's forgetting of open connections (past
+    /// [`MAX_CONNECTIONS`]) was announced; its count comes at the end.
+    warned_forgotten: bool,
 }
 
 impl<W: Write + ?Sized, E: Write + ?Sized> TcpSink for Pipeline<'_, W, E> {
@@ -326,7 +327,8 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
                 self.transport_events = events;
             }
             TcpEvent::Forgotten { conn } => {
-                if self.forgotten == 0 {
+                if !self.warned_forgotten {
+                    self.warned_forgotten = true;
                     let what = self.conn_text(conn, Direction::ClientToServer);
                     self.warn(format!(
                         "connection {what} forgotten: more than {MAX_CONNECTIONS} connections were held at once, \
@@ -334,7 +336,6 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
                          seen from the middle; a count follows at the end)"
                     ));
                 }
-                self.forgotten += 1;
                 self.conns.remove(&conn);
                 self.plain_requests.remove(&conn);
             }
