@@ -81,19 +81,6 @@ impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8], options: DecodeOptions) -> Self {
         Self::with_sink(buf, options, NoTrace)
     }
-
-    /// Also record the trace and the warnings.
-    pub fn with_trace(self) -> Reader<'a, Recorder> {
-        self.with_trace_buffer(Vec::with_capacity(32))
-    }
-
-    /// Record the trace into `buffer` (cleared first), so that a caller
-    /// decoding many frames reuses one allocation.
-    pub fn with_trace_buffer(self, mut buffer: Vec<TraceEvent>) -> Reader<'a, Recorder> {
-        buffer.clear();
-        let Reader { buf, rest, options, depth, trace: NoTrace } = self;
-        Reader { buf, rest, options, depth, trace: Recorder { events: buffer, warnings: Vec::new() } }
-    }
 }
 
 impl<'a, S: TraceSink> Reader<'a, S> {
