@@ -217,43 +217,18 @@ fn bit(flags: u32, n: u8) -> bool {
     flags & (1 << n) != 0
 }
 
-#[inline]
-fn opt_int<S: TraceSink>(
-    r: &mut Reader<'_, S>,
+/// A `flags.N?T` field: read with `read` when bit `n` of `flags` is set,
+/// else recorded as absent.
+#[inline(always)]
+fn optional<'a, S: TraceSink, T>(
+    r: &mut Reader<'a, S>,
     flags: u32,
     n: u8,
     field: &'static str,
-) -> Result<Option<i32>, DecodeError> {
+    read: impl FnOnce(&mut Reader<'a, S>, &'static str) -> Result<T, DecodeError>,
+) -> Result<Option<T>, DecodeError> {
     if bit(flags, n) {
-        r.int(field).map(Some)
-    } else {
-        Ok(r.absent(field))
-    }
-}
-
-#[inline]
-fn opt_string<S: TraceSink>(
-    r: &mut Reader<'_, S>,
-    flags: u32,
-    n: u8,
-    field: &'static str,
-) -> Result<Option<TlString>, DecodeError> {
-    if bit(flags, n) {
-        r.string(field).map(Some)
-    } else {
-        Ok(r.absent(field))
-    }
-}
-
-#[inline]
-fn opt_pricing<S: TraceSink>(
-    r: &mut Reader<'_, S>,
-    flags: u32,
-    n: u8,
-    field: &'static str,
-) -> Result<Option<StarsSubscriptionPricing>, DecodeError> {
-    if bit(flags, n) {
-        StarsSubscriptionPricing::decode_boxed(r, field).map(Some)
+        read(r, field).map(Some)
     } else {
         Ok(r.absent(field))
     }
@@ -318,10 +293,16 @@ impl ExportChatInvite {
             legacy_revoke_permanent: r.true_flag("legacy_revoke_permanent", bit(flags, 2)),
             request_needed: r.true_flag("request_needed", bit(flags, 3)),
             peer: InputPeer::decode_boxed(r, "peer")?,
-            expire_date: opt_int(r, flags, 0, "expire_date")?,
-            usage_limit: opt_int(r, flags, 1, "usage_limit")?,
-            title: opt_string(r, flags, 4, "title")?,
-            subscription_pricing: opt_pricing(r, flags, 5, "subscription_pricing")?,
+            expire_date: optional(r, flags, 0, "expire_date", Reader::int)?,
+            usage_limit: optional(r, flags, 1, "usage_limit", Reader::int)?,
+            title: optional(r, flags, 4, "title", Reader::string)?,
+            subscription_pricing: optional(
+                r,
+                flags,
+                5,
+                "subscription_pricing",
+                StarsSubscriptionPricing::decode_boxed,
+            )?,
         })
     }
 
@@ -582,14 +563,20 @@ impl ChatInviteExported {
             link: r.string("link")?,
             admin_id: r.long("admin_id")?,
             date: r.int("date")?,
-            start_date: opt_int(r, flags, 4, "start_date")?,
-            expire_date: opt_int(r, flags, 1, "expire_date")?,
-            usage_limit: opt_int(r, flags, 2, "usage_limit")?,
-            usage: opt_int(r, flags, 3, "usage")?,
-            requested: opt_int(r, flags, 7, "requested")?,
-            subscription_expired: opt_int(r, flags, 10, "subscription_expired")?,
-            title: opt_string(r, flags, 8, "title")?,
-            subscription_pricing: opt_pricing(r, flags, 9, "subscription_pricing")?,
+            start_date: optional(r, flags, 4, "start_date", Reader::int)?,
+            expire_date: optional(r, flags, 1, "expire_date", Reader::int)?,
+            usage_limit: optional(r, flags, 2, "usage_limit", Reader::int)?,
+            usage: optional(r, flags, 3, "usage", Reader::int)?,
+            requested: optional(r, flags, 7, "requested", Reader::int)?,
+            subscription_expired: optional(r, flags, 10, "subscription_expired", Reader::int)?,
+            title: optional(r, flags, 8, "title", Reader::string)?,
+            subscription_pricing: optional(
+                r,
+                flags,
+                9,
+                "subscription_pricing",
+                StarsSubscriptionPricing::decode_boxed,
+            )?,
         })
     }
 
