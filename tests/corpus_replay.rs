@@ -32,19 +32,36 @@ mod reference;
 
 type Target = fn(&[u8]);
 
-fn targets() -> Vec<(&'static str, Target)> {
-    vec![
-        ("roundtrip", fuzzing::roundtrip),
-        ("roundtrip_result", fuzzing::roundtrip_result),
-        ("decode_bytes", fuzzing::decode_bytes),
-        ("differential", fuzzing::differential::<reference::Grammers>),
-        ("capture_file", fuzzing::capture_file),
-        ("tcp_reassembly", fuzzing::tcp_reassembly),
-        ("transport", fuzzing::transport),
-        ("envelope", fuzzing::envelope),
-        ("service", fuzzing::service),
-        ("pcap_pipeline", fuzzing::pcap_pipeline),
-    ]
+/// Every fuzz target by name, and a test replaying its corpus
+/// (`<name>::corpus_replays`), from one list.
+macro_rules! replayed_targets {
+    ($($name:ident => $target:expr),* $(,)?) => {
+        fn targets() -> Vec<(&'static str, Target)> {
+            vec![$((stringify!($name), $target)),*]
+        }
+
+        $(
+            mod $name {
+                #[test]
+                fn corpus_replays() {
+                    super::replay(stringify!($name), $target);
+                }
+            }
+        )*
+    };
+}
+
+replayed_targets! {
+    roundtrip => inspector::fuzzing::roundtrip,
+    roundtrip_result => inspector::fuzzing::roundtrip_result,
+    decode_bytes => inspector::fuzzing::decode_bytes,
+    differential => inspector::fuzzing::differential::<crate::reference::Grammers>,
+    capture_file => inspector::fuzzing::capture_file,
+    tcp_reassembly => inspector::fuzzing::tcp_reassembly,
+    transport => inspector::fuzzing::transport,
+    envelope => inspector::fuzzing::envelope,
+    service => inspector::fuzzing::service,
+    pcap_pipeline => inspector::fuzzing::pcap_pipeline,
 }
 
 fn corpus_root() -> PathBuf {
@@ -101,56 +118,6 @@ fn replay(target_name: &str, target: Target) {
         failures.len(),
         failures.join("\n")
     );
-}
-
-#[test]
-fn roundtrip_corpus_replays() {
-    replay("roundtrip", fuzzing::roundtrip);
-}
-
-#[test]
-fn roundtrip_result_corpus_replays() {
-    replay("roundtrip_result", fuzzing::roundtrip_result);
-}
-
-#[test]
-fn decode_bytes_corpus_replays() {
-    replay("decode_bytes", fuzzing::decode_bytes);
-}
-
-#[test]
-fn differential_corpus_replays() {
-    replay("differential", fuzzing::differential::<reference::Grammers>);
-}
-
-#[test]
-fn capture_file_corpus_replays() {
-    replay("capture_file", fuzzing::capture_file);
-}
-
-#[test]
-fn tcp_reassembly_corpus_replays() {
-    replay("tcp_reassembly", fuzzing::tcp_reassembly);
-}
-
-#[test]
-fn transport_corpus_replays() {
-    replay("transport", fuzzing::transport);
-}
-
-#[test]
-fn envelope_corpus_replays() {
-    replay("envelope", fuzzing::envelope);
-}
-
-#[test]
-fn service_corpus_replays() {
-    replay("service", fuzzing::service);
-}
-
-#[test]
-fn pcap_pipeline_corpus_replays() {
-    replay("pcap_pipeline", fuzzing::pcap_pipeline);
 }
 
 #[test]
