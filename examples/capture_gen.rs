@@ -49,7 +49,8 @@ use std::time::{Duration, Instant};
 
 use aes::cipher::{BlockModeDecrypt, KeyIvInit};
 use aes::Aes256;
-use inspector::envelope::{AuthKey, Direction};
+use inspector::envelope::AuthKey;
+use inspector::tcp::Direction;
 use inspector::tl::{ChatInviteExported, ExportChatInvite, ExportedChatInvite, InputPeer, TlObject};
 use inspector::transport::Framing;
 use inspector_tests::fixtures::{
@@ -519,7 +520,7 @@ fn run(args: &[String]) -> Result<(), String> {
             let start = Instant::now();
             let counts = generate(&g).map_err(|e| format!("{}: {e}", g.out.display()))?;
             let seconds = start.elapsed().as_secs_f64();
-            let key_hex: String = fixture_key().bytes().iter().map(|b| format!("{b:02x}")).collect();
+            let key_hex = inspector::hex::encode(fixture_key().bytes());
             let with_suffix = |suffix: &str| {
                 let mut p = g.out.clone().into_os_string();
                 p.push(suffix);
@@ -558,7 +559,7 @@ fn run(args: &[String]) -> Result<(), String> {
             let start = Instant::now();
             let file_bytes = scan(&out, connections).map_err(|e| format!("{}: {e}", out.display()))?;
             let seconds = start.elapsed().as_secs_f64();
-            let key_hex: String = fixture_key().bytes().iter().map(|b| format!("{b:02x}")).collect();
+            let key_hex = inspector::hex::encode(fixture_key().bytes());
             let mut key_path = out.clone().into_os_string();
             key_path.push(".key");
             std::fs::write(key_path, key_hex + "\n").map_err(|e| e.to_string())?;

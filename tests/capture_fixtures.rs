@@ -9,9 +9,10 @@
 //! against grammers-crypto, so a mistake made symmetrically in our encrypt
 //! and decrypt cannot hide.
 
-use inspector::envelope::{decrypt_message, encrypt_message, Direction, KeyStore, OutgoingMessage};
+use inspector::envelope::{decrypt_message, encrypt_message, KeyStore, OutgoingMessage};
 use inspector::pcap_cmd::{run_pcap, PcapOptions, PcapSummary, ReportFormat};
 use inspector::service::ServiceOptions;
+use inspector::tcp::Direction;
 use inspector::tl::json::TlJson;
 use inspector::transport::{Framing, Obfuscator, TransportConnection, TransportEvent, TransportOptions};
 use inspector_tests::fixtures::{self, *};
@@ -461,8 +462,8 @@ fn the_command_line_reads_a_fixture_file() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("mtproxy.pcap");
     std::fs::write(&path, &f.bytes).unwrap();
-    let key_hex: String = f.key.bytes().iter().map(|b| format!("{b:02x}")).collect();
-    let secret: String = mtproxy_secret(true).iter().map(|b| format!("{b:02x}")).collect();
+    let key_hex = inspector::hex::encode(f.key.bytes());
+    let secret = inspector::hex::encode(&mtproxy_secret(true));
     let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
     let mut stdin: &[u8] = b"";
     let mut io = Io {
@@ -616,7 +617,7 @@ fn cli_on(f: &Fixture, name: &str, extra: &[&str]) -> (i32, String, String, std:
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("capture.pcap");
     std::fs::write(&path, &f.bytes).unwrap();
-    let key_hex: String = f.key.bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let key_hex = inspector::hex::encode(f.key.bytes());
     let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
     let mut stdin: &[u8] = b"";
     let mut io = Io {

@@ -38,7 +38,7 @@ const WORKED_EXAMPLE: &str = "90de55a4 39000000 40082abd 4ca5e8dd 01000000000000
 03000000 0400000000000000 64000000 01740000 586d4105 008d2700 0500000000000000\n";
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    inspector::hex::encode(bytes)
 }
 
 macro_rules! snapshot {
@@ -60,7 +60,7 @@ fn decode_prints_the_tree_by_default() {
 
 #[test]
 fn decode_accepts_hex_base64_and_raw_alike() {
-    let bytes = inspector::input::parse_hex(WORKED_EXAMPLE).unwrap();
+    let bytes = inspector::hex::parse(WORKED_EXAMPLE).unwrap();
     let b64 = "kN5VpDkAAABACCq9TKXo3QEAAAAAAAAAAgAAAAAAAAADAAAABAAAAAAAAABkAAAAAXQAAFhtQQUAjScABQAAAAAAAAA=";
     let tree = cli(&["decode"], WORKED_EXAMPLE.as_bytes()).stdout;
     for (args, input) in [

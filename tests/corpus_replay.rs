@@ -202,7 +202,7 @@ const WORKED_EXAMPLE: &str = "90de55a4 39000000 40082abd 4ca5e8dd 01000000000000
      03000000 0400000000000000 64000000 01740000 586d4105 008d2700 0500000000000000";
 
 fn h(text: &str) -> Vec<u8> {
-    inspector::input::parse_hex(text).expect("valid hex in a seed")
+    inspector::hex::parse(text).expect("valid hex in a seed")
 }
 
 /// A request with `flags` (hex, 4 bytes) around an inputPeerEmpty and `rest`.

@@ -8,7 +8,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::fmt::Write as _;
 
-use inspector::input::parse_hex;
+use inspector::hex::parse as parse_hex;
 use inspector::render::{hexdump, tree};
 use inspector::tl::{decode_traced, DecodeOptions, Frame, Problem, TlObject, MAX_DEPTH_LIMIT};
 use inspector_tests::matrix;

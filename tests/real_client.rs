@@ -14,7 +14,7 @@ fn manifest() -> Value {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    inspector::input::parse_hex(s).unwrap()
+    inspector::hex::parse(s).unwrap()
 }
 
 /// Every frame of the closure found in `payload`: at each offset holding one

@@ -18,7 +18,7 @@ macro_rules! snapshot {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    inspector::hex::encode(bytes)
 }
 
 /// The tree of `frame` as `inspector decode` prints it without colour,

@@ -9,7 +9,7 @@ const WORKED_EXAMPLE_HEX: &str = "\
     03000000 0400000000000000 64000000 01740000 586d4105 008d2700 0500000000000000";
 
 fn worked_example_bytes() -> Vec<u8> {
-    inspector::input::parse_hex(WORKED_EXAMPLE_HEX).unwrap()
+    inspector::hex::parse(WORKED_EXAMPLE_HEX).unwrap()
 }
 
 fn worked_example_value() -> ExportChatInvite {

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::input::{decode_input, InputEncoding};
 use crate::render::{hexdump, schema as schema_view, tree};
 use crate::tl::json::TlJson;
-use crate::tl::{decode_traced, DecodeError, DecodeOptions, Frame, TlObject, MAX_DEPTH_LIMIT};
+use crate::tl::{decode_traced, DecodeOptions, Frame, TlObject, MAX_DEPTH_LIMIT};
 
 /// Exit status: the input was decoded (warnings allowed).
 pub const EXIT_OK: i32 = 0;
@@ -127,6 +127,24 @@ pub struct DecodeArgs {
     #[arg(long, default_value_t = crate::tl::DEFAULT_MAX_DEPTH,
           value_parser = parse_depth)]
     pub max_depth: usize,
+}
+
+// clap stays in the command line: the library's encoding enum gets its
+// command-line spelling here.
+impl ValueEnum for InputEncoding {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[InputEncoding::Auto, InputEncoding::Hex, InputEncoding::Base64, InputEncoding::Raw]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self {
+            InputEncoding::Auto => PossibleValue::new("auto").help("Detect hex, then base64, else raw"),
+            InputEncoding::Hex => PossibleValue::new("hex"),
+            InputEncoding::Base64 => PossibleValue::new("base64"),
+            InputEncoding::Raw => PossibleValue::new("raw"),
+        })
+    }
 }
 
 fn parse_depth(text: &str) -> Result<usize, String> {
@@ -345,7 +363,7 @@ fn decode_frame(bytes: &[u8], args: &DecodeArgs, color: bool, io: &mut Io<'_>) -
         Err(e) => {
             let _ = writeln!(io.stderr, "{e}");
             if args.explain {
-                let _ = io.stderr.write_all(explain(&bytes, &traced.trace, &e, color).as_bytes());
+                let _ = io.stderr.write_all(crate::render::explain(&bytes, &traced.trace, &e, color).as_bytes());
             } else {
                 let _ = writeln!(io.stderr, "(run with --explain to see the bytes around it and what was decoded)");
             }
@@ -365,27 +383,6 @@ fn decode_frame(bytes: &[u8], args: &DecodeArgs, color: bool, io: &mut Io<'_>) -
     Ok(EXIT_OK)
 }
 
-/// What `--explain` adds to a failed decode: the partial tree and the bytes
-/// around the failing offset, the bad ones marked.
-pub fn explain(bytes: &[u8], trace: &[crate::tl::TraceEvent], error: &DecodeError, color: bool) -> String {
-    let mut out = String::new();
-    if trace.is_empty() {
-        out.push_str("\nnothing was decoded before the failure\n");
-    } else {
-        out.push_str("\ndecoded up to the failure:\n");
-        let fields = crate::tl::with_flag_fields(trace, Some(error));
-        out.push_str(&tree::render_tree(bytes, &fields, color));
-    }
-    out.push_str(&format!("\nbytes around 0x{:x} (the bad ones in [brackets]):\n", error.offset));
-    out.push_str(&crate::render::marked_window(
-        bytes,
-        error.offset,
-        error.problem.bad_len(bytes.len() - error.offset.min(bytes.len())),
-        color,
-    ));
-    out
-}
-
 fn encode(args: &EncodeArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     let data = read_input(&args.file, io)?;
     let value: serde_json::Value =
@@ -394,7 +391,7 @@ fn encode(args: &EncodeArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     let bytes = frame.to_bytes().map_err(|e| Failure::invalid(e.to_string()))?;
     let out = match args.output {
         OutputEncoding::Hex => {
-            let mut s: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let mut s = crate::hex::encode(&bytes);
             s.push('\n');
             s.into_bytes()
         }

@@ -13,6 +13,8 @@
 
 use std::fmt;
 
+use crate::tcp::Direction;
+
 use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use aes::Aes256;
 use sha1::Sha1;
@@ -31,42 +33,13 @@ const PLAIN_HEADER_LEN: usize = 20;
 pub const MIN_PADDING: usize = 12;
 pub const MAX_PADDING: usize = 1024;
 
-/// Which way a message travels. It selects `x` in the key derivation, so
-/// decrypting with the wrong direction fails the `msg_key` check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Direction {
-    ClientToServer,
-    ServerToClient,
-}
-
-impl Direction {
-    /// The `x` of the MTProto 2.0 key derivation.
-    fn x(self) -> usize {
-        match self {
-            Direction::ClientToServer => 0,
-            Direction::ServerToClient => 8,
-        }
-    }
-
-    /// The short label used in reports and JSON (`c2s`, `s2c`).
-    pub fn label(self) -> &'static str {
-        match self {
-            Direction::ClientToServer => "c2s",
-            Direction::ServerToClient => "s2c",
-        }
-    }
-
-    pub fn reverse(self) -> Direction {
-        match self {
-            Direction::ClientToServer => Direction::ServerToClient,
-            Direction::ServerToClient => Direction::ClientToServer,
-        }
-    }
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
+/// The `x` of the MTProto 2.0 key derivation: 0 from the client, 8 from
+/// the server, so decrypting with the wrong direction fails the `msg_key`
+/// check.
+fn key_offset(direction: Direction) -> usize {
+    match direction {
+        Direction::ClientToServer => 0,
+        Direction::ServerToClient => 8,
     }
 }
 
@@ -147,8 +120,7 @@ pub fn parse_auth_key(content: &[u8]) -> Result<AuthKey, KeyParseError> {
     if let Ok(text) = std::str::from_utf8(content) {
         let trimmed = text.trim();
         if !trimmed.is_empty() && trimmed.chars().all(|c| c.is_ascii_hexdigit() || c.is_whitespace() || c == ':') {
-            let bytes =
-                crate::input::parse_hex(trimmed).map_err(|message| KeyParseError::BadHex { line: 1, message })?;
+            let bytes = crate::hex::parse(trimmed).map_err(|message| KeyParseError::BadHex { line: 1, message })?;
             return AuthKey::from_slice(&bytes);
         }
     }
@@ -165,7 +137,7 @@ pub fn parse_keylog(text: &str) -> Result<Vec<AuthKey>, KeyParseError> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let bytes = crate::input::parse_hex(line).map_err(|message| KeyParseError::BadHex { line: i + 1, message })?;
+        let bytes = crate::hex::parse(line).map_err(|message| KeyParseError::BadHex { line: i + 1, message })?;
         if bytes.len() != AUTH_KEY_LEN {
             return Err(KeyParseError::BadHex {
                 line: i + 1,
@@ -365,7 +337,7 @@ fn open_plain(payload: &[u8]) -> Result<Envelope<'_>, EnvelopeError> {
 
 /// `msg_key` for a plaintext (padding included) under `key` in `direction`.
 pub fn compute_msg_key(key: &AuthKey, direction: Direction, plaintext: &[u8]) -> [u8; 16] {
-    let x = direction.x();
+    let x = key_offset(direction);
     let large = Sha256::new().chain_update(&key.key[88 + x..120 + x]).chain_update(plaintext).finalize();
     let mut msg_key = [0u8; 16];
     msg_key.copy_from_slice(&large[8..24]);
@@ -374,7 +346,7 @@ pub fn compute_msg_key(key: &AuthKey, direction: Direction, plaintext: &[u8]) ->
 
 /// AES key and IV for `msg_key`.
 fn derive_aes(key: &AuthKey, direction: Direction, msg_key: &[u8; 16]) -> ([u8; 32], [u8; 32]) {
-    let x = direction.x();
+    let x = key_offset(direction);
     let a = Sha256::new().chain_update(msg_key).chain_update(&key.key[x..x + 36]).finalize();
     let b = Sha256::new().chain_update(&key.key[40 + x..76 + x]).chain_update(msg_key).finalize();
     let mut aes_key = [0u8; 32];
@@ -518,7 +490,6 @@ pub fn plain_message(msg_id: i64, data: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::parse_hex;
 
     // The real client's key and two of its frames from
     // shared/captures/abridged.pcap (frames 2 and 3 of MANIFEST.json).
@@ -540,7 +511,7 @@ mod tests {
     }
 
     fn hex(b: &[u8]) -> String {
-        b.iter().map(|x| format!("{x:02x}")).collect()
+        crate::hex::encode(b)
     }
 
     fn test_key() -> AuthKey {
@@ -573,9 +544,9 @@ mod tests {
             (C2S_FRAME, C2S_PLAINTEXT, Direction::ClientToServer, 7712402021151850092i64, 1, 120, 24),
             (S2C_FRAME, S2C_PLAINTEXT, Direction::ServerToClient, 7712402021381797889, 1, 112, 16),
         ] {
-            let payload = parse_hex(frame).unwrap();
+            let payload = crate::hex::parse(frame).unwrap();
             let Envelope::Encrypted(m) = open_message(&payload, dir, &keys).unwrap() else { panic!("not decrypted") };
-            let plaintext = parse_hex(plaintext).unwrap();
+            let plaintext = crate::hex::parse(plaintext).unwrap();
             assert_eq!(m.auth_key_id, 0x5fb3_31cd_7431_0554);
             assert_eq!(m.salt, 740100969081081337);
             assert_eq!(m.session_id, 6797357499751072291);
@@ -596,7 +567,7 @@ mod tests {
             return;
         }
         let keys = store(real_key());
-        let payload = parse_hex(C2S_FRAME).unwrap();
+        let payload = crate::hex::parse(C2S_FRAME).unwrap();
         let err = open_message(&payload, Direction::ServerToClient, &keys).unwrap_err();
         assert_eq!(
             err,

@@ -21,8 +21,8 @@ pub use pipeline::{capture_file, envelope, envelope_test_key, pcap_pipeline, ser
 
 use arbitrary::{Arbitrary, Unstructured};
 
-use crate::cli::explain;
 use crate::input::{decode_input, InputEncoding};
+use crate::render::explain;
 use crate::render::hexdump::render_hexdump;
 use crate::render::tree::render_tree;
 use crate::tl::json::TlJson;
@@ -515,10 +515,5 @@ fn same_bytes(left: &[u8], right: &[u8], what: &str) {
 /// Bytes as unspaced hex, for messages (compact, and pastes into
 /// `inspector decode`).
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(2 * bytes.len());
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    crate::hex::encode(bytes)
 }

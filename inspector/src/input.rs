@@ -8,31 +8,13 @@
 use base64::Engine as _;
 
 /// The encoding of a frame given as input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputEncoding {
     /// Detect hex, then base64, else raw.
     Auto,
     Hex,
     Base64,
     Raw,
-}
-
-/// Hex digits with any spacing, newlines, `0x` prefixes and `:`/`,` separators.
-pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
-    let mut digits = Vec::with_capacity(text.len());
-    for token in text.split(|c: char| c.is_whitespace() || c == ':' || c == ',') {
-        let token = token.strip_prefix("0x").or_else(|| token.strip_prefix("0X")).unwrap_or(token);
-        for c in token.chars() {
-            match c.to_digit(16) {
-                Some(d) => digits.push(d as u8),
-                None => return Err(format!("{c:?} is not a hex digit")),
-            }
-        }
-    }
-    if digits.len() % 2 != 0 {
-        return Err(format!("odd number of hex digits ({})", digits.len()));
-    }
-    Ok(digits.chunks_exact(2).map(|p| p[0] << 4 | p[1]).collect())
 }
 
 /// Base64, standard or URL-safe alphabet, with or without padding,
@@ -58,7 +40,7 @@ pub fn decode_input(data: &[u8], encoding: InputEncoding) -> Result<(Vec<u8>, In
         InputEncoding::Raw => Ok((data.to_vec(), InputEncoding::Raw)),
         InputEncoding::Hex => {
             let text = text.ok_or("hex input is not text")?;
-            parse_hex(text).map(|b| (b, InputEncoding::Hex)).map_err(|e| format!("invalid hex: {e}"))
+            crate::hex::parse(text).map(|b| (b, InputEncoding::Hex)).map_err(|e| format!("invalid hex: {e}"))
         }
         InputEncoding::Base64 => {
             let text = text.ok_or("base64 input is not text")?;
@@ -66,7 +48,7 @@ pub fn decode_input(data: &[u8], encoding: InputEncoding) -> Result<(Vec<u8>, In
         }
         InputEncoding::Auto => {
             if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
-                if let Ok(bytes) = parse_hex(text) {
+                if let Ok(bytes) = crate::hex::parse(text) {
                     return Ok((bytes, InputEncoding::Hex));
                 }
                 if let Ok(bytes) = parse_base64(text) {

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod envelope;
 #[cfg(feature = "arbitrary")]
 pub mod fuzzing;
+pub mod hex;
 pub mod input;
 pub mod pcap_cmd;
 pub mod progress;

@@ -23,9 +23,10 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::capture::{decode_packet, read_capture, CaptureError, CaptureWarning, NotTcp, Packet};
-use crate::envelope::{format_key_id, open_message, parse_auth_key, parse_keylog, Direction, Envelope, KeyStore};
+use crate::envelope::{format_key_id, open_message, parse_auth_key, parse_keylog, Envelope, KeyStore};
 use crate::render::{hexdump, tree};
 use crate::service::{chain_text, unwrap_message, Content, ServiceOptions, Unwrapped, Wrapper};
+use crate::tcp::Direction;
 use crate::tcp::{ConnId, TcpEvent, TcpReassembler, TcpSink, MAX_CONNECTIONS};
 use crate::tl::json::TlJson;
 use crate::tl::{decode_top, decode_traced_into, with_flag_fields, DecodeOptions, Frame, Recorder};
@@ -652,7 +653,7 @@ impl<W: Write + ?Sized, E: Write + ?Sized> Pipeline<'_, W, E> {
     /// Save `bytes` as a fuzz seed named by its SHA-256.
     fn extract(&mut self, bytes: &[u8]) {
         let Some(dir) = &self.options.extract_corpus else { return };
-        let name: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let name = crate::hex::encode(&Sha256::digest(bytes));
         let path = dir.join(name);
         if path.exists() {
             return;

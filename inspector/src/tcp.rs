@@ -26,7 +26,39 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 
 use crate::capture::TcpSegment;
-use crate::envelope::Direction;
+use std::fmt;
+
+/// Which way bytes travel in a connection. The client is the side that sent
+/// the SYN; for a connection seen from the middle the roles are guessed (by
+/// well-known port, then by who spoke first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Direction {
+    ClientToServer,
+    ServerToClient,
+}
+
+impl Direction {
+    /// The short label used in reports and JSON (`c2s`, `s2c`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Direction::ClientToServer => "c2s",
+            Direction::ServerToClient => "s2c",
+        }
+    }
+
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::ClientToServer => Direction::ServerToClient,
+            Direction::ServerToClient => Direction::ClientToServer,
+        }
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
 
 /// Out-of-order bytes held per direction before the hole in front of them
 /// is declared lost. Real bytes only: this bounds memory on hostile input.

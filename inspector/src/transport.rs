@@ -29,7 +29,7 @@ use aes::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
 use aes::Aes256;
 use sha2::{Digest, Sha256};
 
-use crate::envelope::Direction;
+use crate::tcp::Direction;
 
 /// The largest frame accepted. Telegram's own limit is far lower (about
 /// 1 MiB); a bigger length means the stream is not what we think it is.
@@ -123,7 +123,7 @@ pub struct TransportOptions {
 /// Parse an MTProxy secret from hex: 16 bytes, or 17 with a `dd` prefix.
 /// `ee` (fake TLS) secrets are refused: that mode is out of scope.
 pub fn parse_mtproxy_secret(text: &str) -> Result<Vec<u8>, String> {
-    let bytes = crate::input::parse_hex(text)?;
+    let bytes = crate::hex::parse(text)?;
     match bytes.len() {
         16 => Ok(bytes),
         17 if bytes[0] == 0xdd => Ok(bytes),
@@ -639,14 +639,8 @@ impl TransportConnection {
 
     fn fail(&mut self, out: &mut Vec<TransportEvent>, first: &[u8], why: &str) {
         self.state = State::Failed;
-        let shown: Vec<String> = first.iter().take(8).map(|b| format!("{b:02x}")).collect();
-        out.push(problem(
-            Direction::ClientToServer,
-            0,
-            "transport",
-            format!("{why} (first bytes {})", shown.join(" ")),
-            true,
-        ));
+        let shown = crate::hex::spaced(first, 8);
+        out.push(problem(Direction::ClientToServer, 0, "transport", format!("{why} (first bytes {shown})"), true));
     }
 
     fn deframe(&mut self, dir: Direction, out: &mut Vec<TransportEvent>) {
@@ -1201,7 +1195,7 @@ fn encrypt_header_tail(init: &[u8; 64], secret: Option<&[u8]>) -> [u8; 8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::parse_hex;
+    use crate::hex::parse as parse_hex;
 
     const C2S: Direction = Direction::ClientToServer;
     const S2C: Direction = Direction::ServerToClient;

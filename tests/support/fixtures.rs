@@ -23,7 +23,8 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use inspector::envelope::{encrypt_message, plain_message, AuthKey, Direction, OutgoingMessage};
+use inspector::envelope::{encrypt_message, plain_message, AuthKey, OutgoingMessage};
+use inspector::tcp::Direction;
 use inspector::tl::{
     ChatInviteExported, ExportChatInvite, ExportedChatInvite, Frame, InputPeer, RpcError, StarsSubscriptionPricing,
     TlObject, Writer,

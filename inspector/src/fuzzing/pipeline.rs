@@ -18,12 +18,12 @@ use arbitrary::{Arbitrary, Unstructured};
 
 use crate::capture::{decode_packet, read_capture, CaptureError, CaptureStats};
 use crate::envelope::{
-    decrypt_message, encrypt_message, open_message, parse_auth_key, parse_keylog, plain_message, AuthKey, Direction,
-    Envelope, EnvelopeError, KeyStore, OutgoingMessage, MAX_PADDING, MIN_PADDING,
+    decrypt_message, encrypt_message, open_message, parse_auth_key, parse_keylog, plain_message, AuthKey, Envelope,
+    EnvelopeError, KeyStore, OutgoingMessage, MAX_PADDING, MIN_PADDING,
 };
 use crate::pcap_cmd::{run_pcap, PcapOptions, PcapRunError, ReportFormat};
 use crate::service::{chain_text, gunzip, unwrap_message, Content, ServiceOptions, Wrapper};
-use crate::tcp::{TcpEvent, TcpReassembler};
+use crate::tcp::{Direction, TcpEvent, TcpReassembler};
 use crate::transport::{
     encode_frame, Framing, Obfuscator, TransportConnection, TransportEvent, TransportOptions, MAX_FRAME_LEN,
 };

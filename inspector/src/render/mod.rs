@@ -1,4 +1,5 @@
-//! Renderers: the parameter tree, the annotated hex dump and the schema view.
+//! Renderers: the parameter tree, the annotated hex dump, the schema view and
+//! the `--explain` view of a failed decode.
 //! They draw from a decoder trace, so every line can name its bytes.
 
 pub mod hexdump;
@@ -6,6 +7,8 @@ pub mod schema;
 pub mod tree;
 
 use anstyle::{AnsiColor, Style};
+
+use crate::tl::DecodeError;
 
 /// Colours for terminal output; every style is empty when colour is off.
 #[derive(Debug, Clone, Copy)]
@@ -65,11 +68,7 @@ pub fn quote_text(text: &str, max_chars: usize) -> String {
 
 /// Bytes as spaced hex, cut after `max` bytes.
 pub fn hex_bytes(bytes: &[u8], max: usize) -> String {
-    let mut s: Vec<String> = bytes.iter().take(max).map(|b| format!("{b:02x}")).collect();
-    if bytes.len() > max {
-        s.push("…".into());
-    }
-    s.join(" ")
+    crate::hex::spaced(bytes, max)
 }
 
 /// Width in hex digits of offsets into a buffer of `len` bytes (at least 4).
@@ -113,5 +112,26 @@ pub fn marked_window(bytes: &[u8], offset: usize, bad_len: usize, color: bool) -
         }
         out.push('\n');
     }
+    out
+}
+
+/// What `--explain` adds to a failed decode: the partial tree and the bytes
+/// around the failing offset, the bad ones marked.
+pub fn explain(bytes: &[u8], trace: &[crate::tl::TraceEvent], error: &DecodeError, color: bool) -> String {
+    let mut out = String::new();
+    if trace.is_empty() {
+        out.push_str("\nnothing was decoded before the failure\n");
+    } else {
+        out.push_str("\ndecoded up to the failure:\n");
+        let fields = crate::tl::with_flag_fields(trace, Some(error));
+        out.push_str(&tree::render_tree(bytes, &fields, color));
+    }
+    out.push_str(&format!("\nbytes around 0x{:x} (the bad ones in [brackets]):\n", error.offset));
+    out.push_str(&marked_window(
+        bytes,
+        error.offset,
+        error.problem.bad_len(bytes.len() - error.offset.min(bytes.len())),
+        color,
+    ));
     out
 }

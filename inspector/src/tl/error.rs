@@ -103,7 +103,7 @@ pub const FRAME: &str = "frame";
 const FRAME_CHOICES: &str = "messages.exportChatInvite, chatInviteExported, chatInvitePublicJoinRequests or rpc_error";
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+    crate::hex::spaced(bytes, usize::MAX)
 }
 
 fn bit_list(bits: u32) -> String {

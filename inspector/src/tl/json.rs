@@ -85,7 +85,7 @@ fn string_json(s: &TlString) -> Value {
         Some(text) => Value::String(text.to_string()),
         // Only lenient decoding produces these; keep the bytes visible and exact.
         None => {
-            let hex: String = s.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+            let hex = crate::hex::encode(s.as_bytes());
             serde_json::json!({"_": "bytes", "hex": hex})
         }
     }
@@ -197,7 +197,7 @@ impl<'v> Obj<'v> {
             Value::Object(m) if m.get("_") == Some(&Value::String("bytes".into())) => {
                 let hex = m.get("hex").and_then(Value::as_str).unwrap_or("");
                 TlString::from_bytes(
-                    crate::input::parse_hex(hex)
+                    crate::hex::parse(hex)
                         .map_err(|e| self.err(name, format!("invalid hex in {{\"_\": \"bytes\"}}: {e}")))?,
                 )
             }
