@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use arbitrary::{Arbitrary, Unstructured};
-use inspector::tl::arbitrary::MAX_ARBITRARY_PEER_DEPTH;
+use inspector::tl::arbitrary::MAX_ARBITRARY_DEPTH;
 use inspector::tl::{ExportChatInvite, ExportedChatInvite, InputPeer, RpcError, TlString};
 use inspector_tests::rng::XorShift;
 
@@ -85,7 +85,7 @@ fn requests_reach_every_flag_combination_and_peer_kind() {
     assert_eq!(top_kinds.len(), 7, "InputPeer kinds drawn at the top: {top_kinds:?}");
     assert_eq!(nested_kinds.len(), 7, "InputPeer kinds drawn nested: {nested_kinds:?}");
     let deepest = depths.iter().max().copied().unwrap_or(0);
-    assert_eq!(deepest, MAX_ARBITRARY_PEER_DEPTH, "peers nest up to the bound, and not past it: {depths:?}");
+    assert_eq!(deepest, MAX_ARBITRARY_DEPTH, "peers nest up to the bound, and not past it: {depths:?}");
     assert_eq!(title_classes.len(), 3, "title length classes drawn: {title_classes:?}");
     assert!(multibyte_title, "no title with a multi-byte character was drawn");
 }

@@ -33,43 +33,15 @@ pub const DEFAULT_MAX_DEPTH: usize = 32;
 /// The most bytes one `gzip_packed` may decompress to.
 pub const DEFAULT_GZIP_CAP: usize = 16 << 20;
 
-const MSG_CONTAINER: u32 = 0x73f1_f8dc;
-const RPC_RESULT: u32 = 0xf35c_6d01;
-const GZIP_PACKED: u32 = 0x3072_cfa1;
-const INVOKE_WITH_LAYER: u32 = 0xda9b_0d0d;
-const INIT_CONNECTION: u32 = 0xc1cd_5ea9;
-const INVOKE_AFTER_MSG: u32 = 0xcb9f_372d;
-const INVOKE_AFTER_MSGS: u32 = 0x3dc4_b4f0;
-const INVOKE_WITHOUT_UPDATES: u32 = 0xbf94_59b7;
-const INVOKE_WITH_TAKEOUT: u32 = 0xaca9_fd2e;
-const INVOKE_WITH_BUSINESS_CONNECTION: u32 = 0xdd28_9f8e;
-const INVOKE_WITH_MESSAGES_RANGE: u32 = 0x3652_75f2;
-const MESSAGE_RANGE: u32 = 0x0ae3_0253;
-const INPUT_CLIENT_PROXY: u32 = 0x7558_8b3f;
-const VECTOR: u32 = 0x1cb5_c415;
-
-const EXPORT_CHAT_INVITE: u32 = 0xa455_de90;
-const CHAT_INVITE_EXPORTED: u32 = 0xa22c_bd96;
-const CHAT_INVITE_PUBLIC_JOIN_REQUESTS: u32 = 0xed10_7ab7;
-const RPC_ERROR: u32 = 0x2144_ca19;
-
-const MSGS_ACK: u32 = 0x62d6_b459;
-const BAD_MSG_NOTIFICATION: u32 = 0xa7ef_f811;
-const BAD_SERVER_SALT: u32 = 0xedab_447b;
-const NEW_SESSION_CREATED: u32 = 0x9ec2_0908;
-const PING: u32 = 0x7abe_77ec;
-const PING_DELAY_DISCONNECT: u32 = 0xf342_7b8c;
-const PONG: u32 = 0x3477_73c5;
-
-const JSON_NULL: u32 = 0x3f6d_7b68;
-const JSON_BOOL: u32 = 0xc734_5e6a;
-const JSON_NUMBER: u32 = 0x2be0_dfa4;
-const JSON_STRING: u32 = 0xb71e_767a;
-const JSON_ARRAY: u32 = 0xf744_4763;
-const JSON_OBJECT: u32 = 0x99c1_d49d;
-const JSON_OBJECT_VALUE: u32 = 0xc0de_1bd9;
-const BOOL_TRUE: u32 = 0x9972_75b5;
-const BOOL_FALSE: u32 = 0xbc79_9737;
+// The ids come from tl/service.tl and tl/closure.tl, through build.rs.
+use crate::tl::ids::{
+    BAD_MSG_NOTIFICATION, BAD_SERVER_SALT, BOOL_FALSE, BOOL_TRUE, CHAT_INVITE_EXPORTED,
+    CHAT_INVITE_PUBLIC_JOIN_REQUESTS, EXPORT_CHAT_INVITE, GZIP_PACKED, INIT_CONNECTION, INPUT_CLIENT_PROXY,
+    INVOKE_AFTER_MSG, INVOKE_AFTER_MSGS, INVOKE_WITHOUT_UPDATES, INVOKE_WITH_BUSINESS_CONNECTION, INVOKE_WITH_LAYER,
+    INVOKE_WITH_MESSAGES_RANGE, INVOKE_WITH_TAKEOUT, JSON_ARRAY, JSON_BOOL, JSON_NULL, JSON_NUMBER, JSON_OBJECT,
+    JSON_OBJECT_VALUE, JSON_STRING, MESSAGE_RANGE, MSGS_ACK, MSG_CONTAINER, NEW_SESSION_CREATED, PING,
+    PING_DELAY_DISCONNECT, PONG, RPC_ERROR, RPC_RESULT, VECTOR,
+};
 
 /// Limits for unwrapping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -672,15 +644,17 @@ fn bounded_count(r: &mut Reader<'_>, field: &str, min_size: usize) -> Result<usi
     Ok(count)
 }
 
+/// The name of a service message the layer reads the fields of, from the
+/// schema table (`tl/service.tl`); "object" for any other constructor.
 fn service_name(id: u32) -> &'static str {
     match id {
-        MSGS_ACK => "msgs_ack",
-        BAD_MSG_NOTIFICATION => "bad_msg_notification",
-        BAD_SERVER_SALT => "bad_server_salt",
-        NEW_SESSION_CREATED => "new_session_created",
-        PING => "ping",
-        PING_DELAY_DISCONNECT => "ping_delay_disconnect",
-        PONG => "pong",
+        MSGS_ACK
+        | BAD_MSG_NOTIFICATION
+        | BAD_SERVER_SALT
+        | NEW_SESSION_CREATED
+        | PING
+        | PING_DELAY_DISCONNECT
+        | PONG => crate::tl::schema::describe_id(id).map_or("object", |(name, _)| name),
         _ => "object",
     }
 }

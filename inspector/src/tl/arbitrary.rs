@@ -1,16 +1,18 @@
 //! `Arbitrary` values for the fuzz targets and for generated tests.
 //!
-//! Written by hand where a derive would not do: peers nest only to a bounded
-//! depth (a derived recursive enum could nest as deep as the input is long),
-//! and strings are drawn from length classes that exercise both length forms
-//! and their boundaries, and multi-byte UTF-8.
+//! The closure's types derive `Arbitrary`, except where a derive would not
+//! do: values of a recursive type (peers) nest only to a bounded depth (a
+//! derived recursive enum could nest as deep as the input is long), which
+//! `build.rs` generates from `tl/closure.tl`; and strings, written here, are
+//! drawn from length classes that exercise both length forms and their
+//! boundaries, and multi-byte UTF-8.
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 
 use super::types::{InputPeer, TlString};
 
-/// How deep arbitrary `*FromMessage` peers nest at most.
-pub const MAX_ARBITRARY_PEER_DEPTH: usize = 6;
+/// How deep values of a recursive type (`*FromMessage` peers) nest at most.
+pub const MAX_ARBITRARY_DEPTH: usize = 6;
 
 /// The longest arbitrary string: past the 254-byte boundary of the long
 /// length form, and a few of its multiples (TL's 16 MiB limit scaled down).
@@ -44,29 +46,4 @@ impl<'a> Arbitrary<'a> for TlString {
     }
 }
 
-impl<'a> Arbitrary<'a> for InputPeer {
-    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
-        arbitrary_peer(u, 1)
-    }
-}
-
-fn arbitrary_peer(u: &mut Unstructured<'_>, depth: usize) -> Result<InputPeer> {
-    let kinds = if depth < MAX_ARBITRARY_PEER_DEPTH { 7 } else { 5 };
-    Ok(match u.choose_index(kinds)? {
-        0 => InputPeer::Empty,
-        1 => InputPeer::PeerSelf,
-        2 => InputPeer::Chat { chat_id: u.arbitrary()? },
-        3 => InputPeer::User { user_id: u.arbitrary()?, access_hash: u.arbitrary()? },
-        4 => InputPeer::Channel { channel_id: u.arbitrary()?, access_hash: u.arbitrary()? },
-        5 => InputPeer::UserFromMessage {
-            peer: Box::new(arbitrary_peer(u, depth + 1)?),
-            msg_id: u.arbitrary()?,
-            user_id: u.arbitrary()?,
-        },
-        _ => InputPeer::ChannelFromMessage {
-            peer: Box::new(arbitrary_peer(u, depth + 1)?),
-            msg_id: u.arbitrary()?,
-            channel_id: u.arbitrary()?,
-        },
-    })
-}
+include!(concat!(env!("OUT_DIR"), "/arbitrary.rs"));

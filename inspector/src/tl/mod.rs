@@ -3,6 +3,7 @@
 #[cfg(feature = "arbitrary")]
 pub mod arbitrary;
 pub mod error;
+pub mod ids;
 pub mod json;
 pub mod reader;
 pub mod schema;
