@@ -174,7 +174,8 @@ pub fn encode_request(r: &ExportChatInvite) -> Vec<u8> {
 /// grammers' function decoder does not read: it is checked and skipped here).
 pub fn decode_request(bytes: &[u8]) -> Option<ExportChatInvite> {
     let id = bytes.get(..4)?;
-    if id != 0xa455de90u32.to_le_bytes() {
+    // The id as grammers knows it (not ours: this is the independent side).
+    if id != <gt::functions::messages::ExportChatInvite as gt::Identifiable>::CONSTRUCTOR_ID.to_le_bytes() {
         return None;
     }
     gt::functions::messages::ExportChatInvite::from_bytes(&bytes[4..]).ok().map(|g| request_from(&g))
