@@ -1,0 +1,39 @@
+#!/bin/bash -eu
+# Builds every fuzz target for ClusterFuzzLite / OSS-Fuzz and puts into $OUT,
+# for each target T: the binary T, its seed corpus T_seed_corpus.zip (the
+# committed seeds and past findings), its dictionary T.dict and T.options
+# (libFuzzer's max_len). Checked locally by fuzz/cflite-check.sh, which calls
+# this script the way the builder image does.
+cd "$SRC/inspector"
+
+case "${SANITIZER:-address}" in
+    address) sanitizer=address ;;
+    memory) sanitizer=memory ;;
+    undefined | coverage | introspector | none) sanitizer=none ;;
+    *) echo "build.sh: unknown SANITIZER=$SANITIZER" >&2; exit 1 ;;
+esac
+
+# -O: optimized, with debug assertions (cargo-fuzz's default for fuzzing).
+cargo fuzz build -O --fuzz-dir fuzz -s "$sanitizer"
+
+bin_dir="fuzz/target/x86_64-unknown-linux-gnu/release"
+for src in fuzz/fuzz_targets/*.rs; do
+    target="$(basename "$src" .rs)"
+    cp "$bin_dir/$target" "$OUT/"
+    seeds="$(mktemp -d)"
+    for dir in "corpus/$target" "corpus/regressions/$target"; do
+        if [ -d "$dir" ]; then
+            cp -r "$dir/." "$seeds/"
+        fi
+    done
+    (cd "$seeds" && zip -q -r "$OUT/${target}_seed_corpus.zip" .)
+    rm -rf "$seeds"
+    if [ -f "fuzz/dicts/$target.dict" ]; then
+        cp "fuzz/dicts/$target.dict" "$OUT/$target.dict"
+    fi
+    max_len=8192
+    if [ -f "fuzz/max_len/$target" ]; then
+        max_len="$(cat "fuzz/max_len/$target")"
+    fi
+    printf '[libfuzzer]\nmax_len = %s\n' "$max_len" >"$OUT/$target.options"
+done

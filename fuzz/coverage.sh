@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Line coverage of the library by the committed fuzz corpora, per target and
+# for all targets together: `cargo fuzz coverage` replays corpus/<target>/
+# and corpus/regressions/<target>/, `llvm-cov report` sums it up per file.
+#
+#   fuzz/coverage.sh                       # every target
+#   fuzz/coverage.sh decode_bytes service  # some
+#
+# Output: fuzz/coverage/<target>.txt (llvm-cov's per-file table of the
+# library's files), fuzz/coverage/summary.txt (each target's total line
+# coverage of the library, and of the files it is meant to exercise), and
+# fuzz/coverage/all.txt (every corpus together). The llvm tools must match
+# rustc's LLVM: the script takes them from Debian's llvm-<N> package, which it
+# installs when missing, N being the LLVM major version `rustc -vV` reports.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+say() { printf 'fuzz/coverage.sh: %s\n' "$*" >&2; }
+
+toolchain=""
+if cargo +nightly --version >/dev/null 2>&1; then
+    toolchain="+nightly"
+else
+    export RUSTC_BOOTSTRAP=1
+fi
+# shellcheck disable=SC2086
+llvm_major="$(rustc $toolchain -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p')"
+bin="/usr/lib/llvm-$llvm_major/bin"
+if [ ! -x "$bin/llvm-cov" ]; then
+    say "installing llvm-$llvm_major (llvm-cov and llvm-profdata matching rustc's LLVM)"
+    if ! { apt-get install -y -q "llvm-$llvm_major" >/dev/null 2>&1 ||
+        { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "llvm-$llvm_major" >/dev/null 2>&1; }; }; then
+        say "cannot install llvm-$llvm_major: install llvm-cov and llvm-profdata of LLVM $llvm_major and put them in $bin"
+        exit 2
+    fi
+fi
+cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --version 0.13.2 --locked
+
+if [ "$#" -gt 0 ]; then
+    targets=("$@")
+else
+    targets=()
+    for f in fuzz/fuzz_targets/*.rs; do targets+=("$(basename "$f" .rs)"); done
+fi
+
+out="fuzz/coverage"
+mkdir -p "$out"
+# Only the product library counts: not the test support, the fuzz crate or
+# dependencies.
+ignore='(/\.cargo/|/rustc/|tests/support/|fuzz/|/target/)'
+summary="$out/summary.txt"
+printf '%-22s %8s %8s %7s\n' target lines missed cover >"$summary"
+profiles=()
+for t in "${targets[@]}"; do
+    say "$t"
+    corpus="$(mktemp -d)"
+    cp -r "corpus/$t/." "$corpus/" 2>/dev/null || true
+    cp -r "corpus/regressions/$t/." "$corpus/" 2>/dev/null || true
+    # shellcheck disable=SC2086
+    cargo $toolchain fuzz coverage --fuzz-dir fuzz "$t" "$corpus" >"$out/$t.log" 2>&1 ||
+        { say "$t: cargo fuzz coverage failed, see $out/$t.log"; exit 1; }
+    rm -rf "$corpus"
+    profile="fuzz/coverage/$t/coverage.profdata"
+    [ -f "$profile" ] || profile="$(find fuzz -path "*coverage/$t/coverage.profdata" | head -1)"
+    binary="$(find fuzz/target -path "*/coverage/*/release/$t" -type f | head -1)"
+    profiles+=("$profile")
+    "$bin/llvm-cov" report "$binary" -instr-profile="$profile" -ignore-filename-regex="$ignore" >"$out/$t.txt"
+    total="$(grep '^TOTAL' "$out/$t.txt" | awk '{print $8, $9, $10}')"
+    # shellcheck disable=SC2086
+    printf '%-22s %8s %8s %7s\n' "$t" $total >>"$summary"
+done
+if [ "${#targets[@]}" -gt 1 ]; then
+    "$bin/llvm-profdata" merge -sparse "${profiles[@]}" -o "$out/all.profdata"
+    objects=()
+    for t in "${targets[@]}"; do
+        objects+=(-object "$(find fuzz/target -path "*/coverage/*/release/$t" -type f | head -1)")
+    done
+    "$bin/llvm-cov" report "${objects[@]}" -instr-profile="$out/all.profdata" -ignore-filename-regex="$ignore" \
+        >"$out/all.txt"
+    printf '%-22s %8s %8s %7s\n' "all corpora" $(grep '^TOTAL' "$out/all.txt" | awk '{print $8, $9, $10}') >>"$summary"
+fi
+cat "$summary"
