@@ -19,7 +19,11 @@ use std::net::{IpAddr, SocketAddr};
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::PcapReaderIterator;
-use pcap_parser::{LegacyPcapReader, Linktype, PcapBlockOwned, PcapError, PcapNGReader};
+use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
+
+/// The link type of [`Packet::linktype`] and [`decode_packet`], re-exported
+/// so that callers can name it without depending on pcap-parser themselves.
+pub use pcap_parser::Linktype;
 
 /// The reader's starting buffer; it grows for larger records.
 pub const INITIAL_BUFFER: usize = 1 << 16;
