@@ -809,12 +809,10 @@ pub(crate) mod tests {
 
     #[test]
     fn the_real_captures_read() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/captures/");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/captures/");
         for name in ["abridged.pcap", "obfuscated_intermediate.pcap"] {
-            let Ok(bytes) = std::fs::read(format!("{dir}{name}")) else {
-                eprintln!("{name} not found; skipping");
-                continue;
-            };
+            let path = format!("{dir}{name}");
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
             let mut tcp = 0;
             let mut payload = 0;
             let r = read_capture(
