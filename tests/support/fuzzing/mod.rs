@@ -31,8 +31,8 @@ use inspector::tl::json::TlJson;
 use inspector::tl::writer::MAX_STRING_LEN;
 use inspector::tl::{
     decode_top, decode_traced, decode_with_sink, with_flag_fields, DecodeOptions, EncodeError, ExportChatInvite,
-    ExportedChatInvite, Frame, FullTrace, InputPeer, Problem, RpcError, StarsSubscriptionPricing, TlObject, TraceEvent,
-    TlString, Traced, MAX_DEPTH_LIMIT,
+    ExportedChatInvite, Frame, FullTrace, InputPeer, Problem, RpcError, StarsSubscriptionPricing, TlObject, TlString,
+    TraceEvent, Traced, MAX_DEPTH_LIMIT,
 };
 
 /// The fuzz target `roundtrip`: an arbitrary request survives encode, strict

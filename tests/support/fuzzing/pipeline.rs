@@ -16,6 +16,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use arbitrary::{Arbitrary, Unstructured};
 
+use crate::fixtures;
 use inspector::capture::{decode_packet, read_capture, CaptureError, CaptureStats, Linktype};
 use inspector::envelope::{
     decrypt_message, encrypt_message, open_message, parse_auth_key, parse_keylog, plain_message, AuthKey, Envelope,
@@ -24,7 +25,6 @@ use inspector::envelope::{
 use inspector::pcap_cmd::{run_pcap, PcapOptions, PcapRunError, ReportFormat};
 use inspector::service::{chain_text, gunzip, unwrap_message, Content, ServiceOptions, Wrapper};
 use inspector::tcp::{Direction, TcpEvent, TcpReassembler};
-use crate::fixtures;
 use inspector::transport::{
     encode_frame, Framing, Obfuscator, TransportConnection, TransportEvent, TransportOptions, MAX_FRAME_LEN,
 };
