@@ -1,6 +1,6 @@
 //! Replays every committed fuzz input (the seeds in `corpus/<target>/` and
 //! the findings in `corpus/regressions/<target>/`) through the same
-//! `inspector::fuzzing` functions the fuzz targets call, under stable
+//! `inspector_tests::fuzzing` functions the fuzz targets call, under stable
 //! `cargo test`, naming each file that fails.
 //!
 //! Also ties the seeds to the snapshot matrix: the `matrix-*` seeds must be
@@ -18,7 +18,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use arbitrary::{Arbitrary, Unstructured};
-use inspector::fuzzing;
 use inspector::tl::{
     ExportChatInvite, ExportedChatInvite, Frame, InputPeer, RpcError, StarsSubscriptionPricing, TlObject, TlString,
 };
@@ -52,27 +51,26 @@ macro_rules! replayed_targets {
 }
 
 replayed_targets! {
-    roundtrip => inspector::fuzzing::roundtrip,
-    roundtrip_result => inspector::fuzzing::roundtrip_result,
-    decode_bytes => inspector::fuzzing::decode_bytes,
-    differential => inspector::fuzzing::differential::<crate::reference::Grammers>,
-    capture_file => inspector::fuzzing::capture_file,
-    tcp_reassembly => inspector::fuzzing::tcp_reassembly,
-    transport => inspector::fuzzing::transport,
-    envelope => inspector::fuzzing::envelope,
-    service => inspector::fuzzing::service,
-    pcap_pipeline => inspector::fuzzing::pcap_pipeline,
+    roundtrip => inspector_tests::fuzzing::roundtrip,
+    roundtrip_result => inspector_tests::fuzzing::roundtrip_result,
+    decode_bytes => inspector_tests::fuzzing::decode_bytes,
+    differential => inspector_tests::fuzzing::differential::<crate::reference::Grammers>,
+    capture_file => inspector_tests::fuzzing::capture_file,
+    tcp_reassembly => inspector_tests::fuzzing::tcp_reassembly,
+    transport => inspector_tests::fuzzing::transport,
+    envelope => inspector_tests::fuzzing::envelope,
+    service => inspector_tests::fuzzing::service,
+    pcap_pipeline => inspector_tests::fuzzing::pcap_pipeline,
 }
 
 fn corpus_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
 }
 
-/// The files of `dir`, sorted, without dotfiles (`.gitkeep`).
+/// The files of `dir`, sorted, without dotfiles (`.gitkeep`). A missing
+/// folder fails the test: a clone without the corpus must not replay nothing.
 fn inputs(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return Vec::new();
-    };
+    let entries = fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
@@ -187,8 +185,8 @@ fn matrix_seeds_are_the_current_encodings() {
             let encoded = frame.to_bytes().expect("matrix values encode");
             let stored = fs::read(&file).expect("readable seed");
             assert_eq!(
-                fuzzing::hex(&stored),
-                fuzzing::hex(&encoded),
+                inspector::hex::encode(&stored),
+                inspector::hex::encode(&encoded),
                 "{target}/{name} is not the current encoding of its matrix value"
             );
             checked += 1;

@@ -1,5 +1,6 @@
-//! Snapshots of the whole flag × peer matrix (encodings and trees), the
-//! answers, the JSON form and the schema view. Review changes with
+//! Snapshots of the whole flag × peer matrix as encodings, trees of a
+//! representative set of it (every constructor, every flag bit, nesting,
+//! the longest frame) and of the answers, the JSON form and the schema view. Review changes with
 //! `cargo insta review`; the files live in snapshots/.
 
 use std::fmt::Write as _;
@@ -40,17 +41,48 @@ fn request_encodings() {
     snapshot!("request_encodings", out);
 }
 
+/// Every request of the matrix decodes strictly to itself and renders; the
+/// encodings are pinned above, so only the representative trees below are
+/// pinned as text.
 #[test]
-fn request_trees_per_peer() {
-    for (peer_name, peer) in matrix::peers() {
-        let mut out = String::new();
-        for mask in 0..64 {
-            let frame = Frame::Request(matrix::request(mask, peer.clone()));
-            writeln!(out, "## flags={mask:#04x} peer={peer_name}\n{}", tree_of(&frame)).unwrap();
-        }
-        let file: String = peer_name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-        snapshot!(format!("request_trees_{}", file.trim_end_matches('_')), out);
+fn every_matrix_request_decodes_to_itself_and_renders() {
+    let mut n = 0;
+    for (label, request) in matrix::requests() {
+        let tree = tree_of(&Frame::Request(request));
+        assert!(!tree.is_empty(), "{label}: empty tree");
+        n += 1;
     }
+    assert_eq!(n, 64 * matrix::peers().len());
+}
+
+/// The (mask, peer) cases whose trees are pinned: each plain peer with no
+/// optional field, each flag bit alone and all of them, both `*FromMessage`
+/// constructors two and three deep, and the longest frame of the matrix.
+fn representative_requests() -> Vec<(u32, &'static str)> {
+    let mut cases: Vec<(u32, &str)> = ["empty", "self", "chat", "user", "channel"].map(|p| (0, p)).to_vec();
+    cases.extend((0..6).map(|bit| (1 << bit, "self")));
+    cases.push((0x3f, "self"));
+    cases.push((0, "user_from_message(user)"));
+    cases.push((0, "channel_from_message(user)"));
+    cases.push((0, "user_from_message(channel_from_message(user))"));
+    cases.push((0x3f, "channel_from_message(user_from_message(user))"));
+    cases
+}
+
+#[test]
+fn request_trees() {
+    let peers = matrix::peers();
+    let longest = matrix::full_request().to_bytes().unwrap().len();
+    for (label, request) in matrix::requests() {
+        assert!(request.to_bytes().unwrap().len() <= longest, "{label} is longer than the pinned longest frame");
+    }
+    let mut out = String::new();
+    for (mask, peer_name) in representative_requests() {
+        let peer = peers.iter().find(|(name, _)| name == peer_name).expect("a peer of the matrix").1.clone();
+        let frame = Frame::Request(matrix::request(mask, peer));
+        writeln!(out, "## flags={mask:#04x} peer={peer_name}\n{}", tree_of(&frame)).unwrap();
+    }
+    snapshot!("request_trees", out);
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Fuzz target `decode_bytes`: see `inspector::fuzzing::decode_bytes` for the properties.
+//! Fuzz target `decode_bytes`: see `inspector_tests::fuzzing::decode_bytes` for the properties.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| inspector::fuzzing::decode_bytes(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| inspector_tests::fuzzing::decode_bytes(data));

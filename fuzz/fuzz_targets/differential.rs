@@ -1,7 +1,7 @@
 //! Fuzz target `differential`: this library against grammers-tl-types; see
-//! `inspector::fuzzing::differential` for the properties.
+//! `inspector_tests::fuzzing::differential` for the properties.
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    inspector::fuzzing::differential::<inspector_fuzz::reference::Grammers>(data)
+    inspector_tests::fuzzing::differential::<inspector_fuzz::reference::Grammers>(data)
 });

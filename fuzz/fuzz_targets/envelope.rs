@@ -1,4 +1,4 @@
-//! Fuzz target `envelope`: see `inspector::fuzzing::envelope` for the properties.
+//! Fuzz target `envelope`: see `inspector_tests::fuzzing::envelope` for the properties.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| inspector::fuzzing::envelope(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| inspector_tests::fuzzing::envelope(data));

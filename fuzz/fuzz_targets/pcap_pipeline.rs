@@ -1,4 +1,4 @@
-//! Fuzz target `pcap_pipeline`: see `inspector::fuzzing::pcap_pipeline` for the properties.
+//! Fuzz target `pcap_pipeline`: see `inspector_tests::fuzzing::pcap_pipeline` for the properties.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| inspector::fuzzing::pcap_pipeline(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| inspector_tests::fuzzing::pcap_pipeline(data));

@@ -1,4 +1,4 @@
-//! Fuzz target `service`: see `inspector::fuzzing::service` for the properties.
+//! Fuzz target `service`: see `inspector_tests::fuzzing::service` for the properties.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| inspector::fuzzing::service(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| inspector_tests::fuzzing::service(data));

@@ -1,4 +1,4 @@
-//! Fuzz target `transport`: see `inspector::fuzzing::transport` for the properties.
+//! Fuzz target `transport`: see `inspector_tests::fuzzing::transport` for the properties.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| inspector::fuzzing::transport(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| inspector_tests::fuzzing::transport(data));

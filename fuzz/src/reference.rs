@@ -8,8 +8,8 @@
 
 use grammers_tl_types as gt;
 use gt::{Cursor, Deserializable, Serializable};
-use inspector::fuzzing::ReferenceCodec;
 use inspector::tl::{ExportedChatInvite, Frame};
+use inspector_tests::fuzzing::ReferenceCodec;
 use inspector_tests::grammers::{answer_from, answer_to, request_from, request_to, rpc_error_from, rpc_error_to};
 
 /// grammers-tl-types 0.11 (layer 230, whose definitions of these

@@ -19,7 +19,11 @@ use std::net::{IpAddr, SocketAddr};
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::PcapReaderIterator;
-use pcap_parser::{LegacyPcapReader, Linktype, PcapBlockOwned, PcapError, PcapNGReader};
+use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
+
+/// The link type of [`Packet::linktype`] and [`decode_packet`], re-exported
+/// so that callers can name it without depending on pcap-parser themselves.
+pub use pcap_parser::Linktype;
 
 /// The reader's starting buffer; it grows for larger records.
 pub const INITIAL_BUFFER: usize = 1 << 16;
@@ -805,12 +809,10 @@ pub(crate) mod tests {
 
     #[test]
     fn the_real_captures_read() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/captures/");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/captures/");
         for name in ["abridged.pcap", "obfuscated_intermediate.pcap"] {
-            let Ok(bytes) = std::fs::read(format!("{dir}{name}")) else {
-                eprintln!("{name} not found; skipping");
-                continue;
-            };
+            let path = format!("{dir}{name}");
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
             let mut tcp = 0;
             let mut payload = 0;
             let r = read_capture(

@@ -492,22 +492,19 @@ mod tests {
     use super::*;
 
     // The real client's key and two of its frames from
-    // shared/captures/abridged.pcap (frames 2 and 3 of MANIFEST.json).
+    // corpus/captures/abridged.pcap (frames 2 and 3 of MANIFEST.json).
     const AUTH_KEY_HEX: &str =
         "7bd0aa0354305c132aa3137d3f57da3bcc5f4902f0834385a7b8b081279714e015337c6097cbabfb071e6b9a2d42331c33cc";
 
+    /// The key file shipped in the repository; a clone without it fails
+    /// here rather than passing without testing anything.
     fn real_key() -> AuthKey {
-        let text =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/captures/auth_key.hex")).ok();
-        match text {
-            Some(t) => parse_auth_key(t.as_bytes()).unwrap(),
-            None => test_key(),
-        }
-    }
-
-    fn have_real_key() -> bool {
-        let key = real_key();
-        key.id() == 0x5fb3_31cd_7431_0554 && hex(&key.bytes()[..50]) == AUTH_KEY_HEX
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/captures/auth_key.hex");
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+        let key = parse_auth_key(text.as_bytes()).unwrap();
+        assert_eq!(key.id(), 0x5fb3_31cd_7431_0554, "{path} is not the real client's key");
+        assert_eq!(hex(&key.bytes()[..50]), AUTH_KEY_HEX, "{path} is not the real client's key");
+        key
     }
 
     fn hex(b: &[u8]) -> String {
@@ -535,10 +532,6 @@ mod tests {
 
     #[test]
     fn real_capture_messages_decrypt_in_both_directions() {
-        if !have_real_key() {
-            eprintln!("shared/captures/auth_key.hex not found; skipping");
-            return;
-        }
         let keys = store(real_key());
         for (frame, plaintext, dir, msg_id, seq_no, len, pad) in [
             (C2S_FRAME, C2S_PLAINTEXT, Direction::ClientToServer, 7712402021151850092i64, 1, 120, 24),
@@ -563,9 +556,6 @@ mod tests {
 
     #[test]
     fn wrong_direction_is_named() {
-        if !have_real_key() {
-            return;
-        }
         let keys = store(real_key());
         let payload = crate::hex::parse(C2S_FRAME).unwrap();
         let err = open_message(&payload, Direction::ServerToClient, &keys).unwrap_err();

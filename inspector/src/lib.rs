@@ -4,8 +4,6 @@
 pub mod capture;
 pub mod cli;
 pub mod envelope;
-#[cfg(feature = "arbitrary")]
-pub mod fuzzing;
 pub mod hex;
 pub mod input;
 pub mod pcap_cmd;

@@ -639,7 +639,9 @@ impl TransportConnection {
 
     fn fail(&mut self, out: &mut Vec<TransportEvent>, first: &[u8], why: &str) {
         self.state = State::Failed;
-        let shown = crate::hex::spaced(first, 8);
+        // Only the 8 bytes the verdict was made on: however many more have
+        // arrived depends on how the stream was cut, and the message must not.
+        let shown = crate::hex::spaced(&first[..first.len().min(8)], 8);
         out.push(problem(Direction::ClientToServer, 0, "transport", format!("{why} (first bytes {shown})"), true));
     }
 

@@ -1,36 +1,38 @@
 //! The properties the fuzz targets check, as plain functions over the fuzzer's
 //! bytes, so that the libFuzzer binaries in `fuzz/` are one-liners and
-//! `cargo test` can replay the committed corpus through exactly the same code.
+//! `cargo test` (`tests/corpus_replay.rs`) replays the committed corpus
+//! through exactly the same code.
 //!
 //! Every function here panics, with a message naming the property, when a
 //! property does not hold: a panic is how a libFuzzer target reports a
-//! finding. Nothing else in the library may panic on input; this module is
-//! only compiled with the `arbitrary` feature, which the CLI does not use.
+//! finding. That is why they live here, beside the test support, and not in
+//! the product library, where nothing may panic on input; and here they
+//! build their inputs with the same fixture writer as the tests.
 //!
-//! The differential target compares against another TL implementation. That
-//! implementation must not become a dependency of this library, so
-//! [`differential`] takes it as a [`ReferenceCodec`] implemented elsewhere
-//! (the fuzz crate and the replay test share one implementation over the
-//! grammers crates).
+//! The differential target compares against another TL implementation,
+//! which [`differential`] takes as a [`ReferenceCodec`]; the fuzz crate and
+//! the replay test share one implementation over the grammers crates
+//! (`fuzz/src/reference.rs`).
 
 use std::fmt::Debug;
 
 mod pipeline;
 
-pub use pipeline::{capture_file, envelope, envelope_test_key, pcap_pipeline, service, tcp_reassembly, transport};
+pub use pipeline::{capture_file, envelope, pcap_pipeline, service, tcp_reassembly, transport};
 
 use arbitrary::{Arbitrary, Unstructured};
 
-use crate::input::{decode_input, InputEncoding};
-use crate::render::explain;
-use crate::render::hexdump::render_hexdump;
-use crate::render::tree::render_tree;
-use crate::tl::json::TlJson;
-use crate::tl::writer::MAX_STRING_LEN;
-use crate::tl::{
+use inspector::hex::encode as hex;
+use inspector::input::{decode_input, InputEncoding};
+use inspector::render::explain;
+use inspector::render::hexdump::render_hexdump;
+use inspector::render::tree::render_tree;
+use inspector::tl::json::TlJson;
+use inspector::tl::writer::MAX_STRING_LEN;
+use inspector::tl::{
     decode_top, decode_traced, decode_with_sink, with_flag_fields, DecodeOptions, EncodeError, ExportChatInvite,
-    ExportedChatInvite, Frame, FullTrace, InputPeer, Problem, RpcError, StarsSubscriptionPricing, TlObject, TraceEvent,
-    Traced, MAX_DEPTH_LIMIT,
+    ExportedChatInvite, Frame, FullTrace, InputPeer, Problem, RpcError, StarsSubscriptionPricing, TlObject, TlString,
+    TraceEvent, Traced, MAX_DEPTH_LIMIT,
 };
 
 /// The fuzz target `roundtrip`: an arbitrary request survives encode, strict
@@ -322,7 +324,7 @@ fn frame_strings(frame: &Frame) -> Vec<&[u8]> {
 }
 
 /// Another TL implementation to compare with: how it encodes a frame and how
-/// it decodes one. Implemented outside this library (see the module docs).
+/// it decodes one. Implemented in the fuzz crate (see the module docs).
 pub trait ReferenceCodec {
     /// The implementation's name, for messages.
     const NAME: &'static str;
@@ -462,9 +464,9 @@ fn check_lax_agreement<R: ReferenceCodec>(data: &[u8], reference: &Frame, used: 
 /// `frame` with every string as a reference holding Rust `String`s sees it:
 /// invalid UTF-8 replaced by U+FFFD.
 fn lossy(frame: &Frame) -> Frame {
-    let fix = |s: &mut crate::tl::TlString| {
+    let fix = |s: &mut TlString| {
         if s.as_str().is_none() {
-            *s = crate::tl::TlString::from(String::from_utf8_lossy(s.as_bytes()).into_owned());
+            *s = TlString::from(String::from_utf8_lossy(s.as_bytes()).into_owned());
         }
     };
     let mut frame = frame.clone();
@@ -510,10 +512,4 @@ fn same_bytes(left: &[u8], right: &[u8], what: &str) {
     if left != right {
         assert_eq!(hex(left), hex(right), "{what}");
     }
-}
-
-/// Bytes as unspaced hex, for messages (compact, and pastes into
-/// `inspector decode`).
-pub fn hex(bytes: &[u8]) -> String {
-    crate::hex::encode(bytes)
 }

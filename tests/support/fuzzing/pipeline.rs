@@ -16,15 +16,16 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use arbitrary::{Arbitrary, Unstructured};
 
-use crate::capture::{decode_packet, read_capture, CaptureError, CaptureStats};
-use crate::envelope::{
+use crate::fixtures;
+use inspector::capture::{decode_packet, read_capture, CaptureError, CaptureStats, Linktype};
+use inspector::envelope::{
     decrypt_message, encrypt_message, open_message, parse_auth_key, parse_keylog, plain_message, AuthKey, Envelope,
     EnvelopeError, KeyStore, OutgoingMessage, MAX_PADDING, MIN_PADDING,
 };
-use crate::pcap_cmd::{run_pcap, PcapOptions, PcapRunError, ReportFormat};
-use crate::service::{chain_text, gunzip, unwrap_message, Content, ServiceOptions, Wrapper};
-use crate::tcp::{Direction, TcpEvent, TcpReassembler};
-use crate::transport::{
+use inspector::pcap_cmd::{run_pcap, PcapOptions, PcapRunError, ReportFormat};
+use inspector::service::{chain_text, gunzip, unwrap_message, Content, ServiceOptions, Wrapper};
+use inspector::tcp::{Direction, TcpEvent, TcpReassembler};
+use inspector::transport::{
     encode_frame, Framing, Obfuscator, TransportConnection, TransportEvent, TransportOptions, MAX_FRAME_LEN,
 };
 
@@ -97,7 +98,7 @@ pub fn capture_file(data: &[u8]) {
             assert!(stats.packets >= whole.packets.len() as u64, "fewer packets counted than handed out");
             assert!(stats.packets >= last, "packet {last} numbered beyond the count {}", stats.packets);
             assert!(stats.bytes <= data.len() as u64, "consumed {} bytes of a {}-byte file", stats.bytes, data.len());
-            let bound = crate::capture::INITIAL_BUFFER.max(2 * data.len());
+            let bound = inspector::capture::INITIAL_BUFFER.max(2 * data.len());
             assert!(
                 stats.buffer_peak <= bound,
                 "the read buffer grew to {} bytes for a {}-byte file",
@@ -127,7 +128,7 @@ pub fn capture_file(data: &[u8]) {
         );
     }
     for p in &whole.packets {
-        match decode_packet(pcap_parser::Linktype(p.2), &p.3) {
+        match decode_packet(Linktype(p.2), &p.3) {
             Ok(seg) => assert!(seg.payload.len() <= p.3.len(), "a TCP payload larger than its packet"),
             Err(e) => {
                 let _ = e.to_string();
@@ -137,7 +138,7 @@ pub fn capture_file(data: &[u8]) {
     // Each link type on the same bytes: decode_packet sees any bytes under
     // any link type in a hostile file.
     for link in [0, 1, 101, 108, 113, 228, 229, 276] {
-        if let Ok(seg) = decode_packet(pcap_parser::Linktype(link), data) {
+        if let Ok(seg) = decode_packet(Linktype(link), data) {
             assert!(seg.payload.len() <= data.len(), "a TCP payload larger than its packet");
         }
     }
@@ -256,7 +257,7 @@ pub fn tcp_reassembly(data: &[u8]) {
             origin[side] = Some(if syn { 0 } else { start });
         }
         let (src, dst) = if side == 0 { (a, b) } else { (b, a) };
-        let seg = crate::capture::TcpSegment { src, dst, seq, ack, syn, fin, rst, payload: &payload };
+        let seg = inspector::capture::TcpSegment { src, dst, seq, ack, syn, fin, rst, payload: &payload };
         r.segment(&seg, events);
         payload.len()
     };
@@ -415,11 +416,10 @@ struct TransportScenario {
 fn fixed_secret(kind: u8) -> Option<Vec<u8>> {
     // The secret of the synthetic fixtures, so their MTProxy streams seed
     // this target.
-    let secret: Vec<u8> = (0..16u8).map(|i| i.wrapping_mul(0x1d).wrapping_add(0x42)).collect();
     match kind % 3 {
         0 => None,
-        1 => Some(secret),
-        _ => Some([vec![0xdd], secret].concat()),
+        1 => Some(fixtures::mtproxy_secret(false)),
+        _ => Some(fixtures::mtproxy_secret(true)),
     }
 }
 
@@ -487,7 +487,7 @@ fn build_transport_streams(setup: &TransportSetup, streams: TransportStreams, se
                 // message itself: what comes out is that prefix.
                 let out = if framing == Framing::PaddedIntermediate {
                     let body = [payload.as_slice(), padding.as_slice()].concat();
-                    body[..crate::transport::real_message_len(&body)].to_vec()
+                    body[..inspector::transport::real_message_len(&body)].to_vec()
                 } else {
                     payload
                 };
@@ -508,7 +508,7 @@ fn build_transport_streams(setup: &TransportSetup, streams: TransportStreams, se
 /// The events of one feeding, split by direction, plus what was detected.
 #[derive(Debug, PartialEq, Eq, Default)]
 struct Deframed {
-    detected: Vec<crate::transport::TransportInfo>,
+    detected: Vec<inspector::transport::TransportInfo>,
     by_dir: [Vec<TransportEvent>; 2],
 }
 
@@ -685,13 +685,10 @@ pub fn transport(data: &[u8]) {
 // envelope
 
 /// The fixed key of the envelope target: not secret, only fixed, so the
-/// fuzzer's inputs mean the same on every run.
-pub fn envelope_test_key() -> AuthKey {
-    let mut k = [0u8; 256];
-    for (i, b) in k.iter_mut().enumerate() {
-        *b = (i as u8).wrapping_mul(151).wrapping_add(29);
-    }
-    AuthKey::new(k)
+/// fuzzer's inputs mean the same on every run; not the fixtures' key, so
+/// the envelope seeds made from fixture messages stay foreign to it.
+fn envelope_key() -> AuthKey {
+    fixtures::auth_key(2)
 }
 
 #[derive(Debug, Arbitrary)]
@@ -724,7 +721,7 @@ struct RoundTrip {
 ///   decryption that did not check msg_key would accept it).
 /// - Key files: any bytes parse or are refused, never panic.
 pub fn envelope(data: &[u8]) {
-    let key = envelope_test_key();
+    let key = envelope_key();
     let mut keys = KeyStore::new();
     keys.insert(key.clone());
     // As given, and with the key's id in front so the bytes reach
@@ -736,7 +733,7 @@ pub fn envelope(data: &[u8]) {
         }
     }
     if let Ok(k) = parse_auth_key(data) {
-        assert_eq!(k.id(), crate::envelope::auth_key_id(k.bytes()), "a parsed key with another id");
+        assert_eq!(k.id(), inspector::envelope::auth_key_id(k.bytes()), "a parsed key with another id");
     }
     let _ = parse_keylog(&String::from_utf8_lossy(data));
 
@@ -837,19 +834,14 @@ pub fn service(data: &[u8]) {
     let cap_choice = rest.first().copied().unwrap_or(0);
     let body = match mode % 4 {
         0 | 1 => rest.to_vec(),
-        2 => gzip_packed(rest),
-        _ => {
-            let mut b = 0xf35c_6d01u32.to_le_bytes().to_vec();
-            b.extend_from_slice(&0x1234_5678_9abc_def0i64.to_le_bytes());
-            b.extend(gzip_packed(rest));
-            b
-        }
+        2 => fixtures::gzip_packed(rest),
+        _ => fixtures::rpc_result(0x1234_5678_9abc_def0, &fixtures::gzip_packed(rest)),
     };
     // A small cap (so the fuzzer meets it) and the default one.
     let small_cap = 64 + usize::from(cap_choice) * 256;
     for options in [
         ServiceOptions { gzip_cap: small_cap, ..ServiceOptions::default() },
-        ServiceOptions { gzip_cap: small_cap, max_depth: crate::pcap_cmd::MAX_DEPTH_LIMIT },
+        ServiceOptions { gzip_cap: small_cap, max_depth: inspector::pcap_cmd::MAX_DEPTH_LIMIT },
         ServiceOptions::default(),
     ] {
         check_unwrap(&body, options);
@@ -857,17 +849,6 @@ pub fn service(data: &[u8]) {
     if let Ok(plain) = gunzip(rest, small_cap) {
         assert!(plain.len() <= small_cap, "gunzip returned {} bytes with a cap of {small_cap}", plain.len());
     }
-}
-
-fn gzip_packed(inner: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let _ = e.write_all(inner);
-    let packed = e.finish().unwrap_or_default();
-    let mut w = crate::tl::Writer::new();
-    w.u32(0x3072_cfa1);
-    w.bytes(&packed);
-    w.finish().unwrap_or_default()
 }
 
 fn check_unwrap(body: &[u8], options: ServiceOptions) {
@@ -949,8 +930,8 @@ fn check_unwrap(body: &[u8], options: ServiceOptions) {
 ///   answers, and every JSON line is one JSON value, warnings included.
 pub fn pcap_pipeline(data: &[u8]) {
     let mut keys = KeyStore::new();
-    keys.insert(envelope_test_key());
-    keys.insert(fixture_key());
+    keys.insert(envelope_key());
+    keys.insert(fixtures::fixture_key());
     for (format, all) in [(ReportFormat::Json, true), (ReportFormat::Text, false)] {
         let options = PcapOptions {
             keys: keys.clone(),
@@ -990,18 +971,4 @@ pub fn pcap_pipeline(data: &[u8]) {
             Err(PcapRunError::Io(m)) => panic!("an I/O error from in-memory input and output: {m}"),
         }
     }
-}
-
-/// The key of the synthetic capture fixtures (tests/support/fixtures.rs,
-/// `auth_key(1)`), so seeds built from them decrypt.
-fn fixture_key() -> AuthKey {
-    let mut k = [0u8; 256];
-    let mut x = 1u32.wrapping_mul(2_654_435_761).wrapping_add(12345);
-    for b in k.iter_mut() {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        *b = x as u8;
-    }
-    AuthKey::new(k)
 }
