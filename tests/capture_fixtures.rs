@@ -10,7 +10,8 @@
 //! and decrypt cannot hide.
 
 use inspector::envelope::{decrypt_message, encrypt_message, KeyStore, OutgoingMessage};
-use inspector::pcap_cmd::{run_pcap, PcapOptions, PcapSummary, ReportFormat};
+use inspector::pipeline::Summary;
+use inspector::report::{run_capture, ReportFormat, ReportOptions};
 use inspector::service::ServiceOptions;
 use inspector::tcp::Direction;
 use inspector::tl::json::TlJson;
@@ -24,7 +25,7 @@ const S2C: Direction = Direction::ServerToClient;
 struct Report {
     lines: Vec<Value>,
     stderr: String,
-    summary: PcapSummary,
+    summary: Summary,
 }
 
 impl Report {
@@ -41,16 +42,16 @@ impl Report {
     }
 }
 
-fn options_for(fixture: &Fixture) -> PcapOptions {
+fn options_for(fixture: &Fixture) -> ReportOptions {
     let mut keys = KeyStore::new();
     keys.insert(fixture.key.clone());
-    PcapOptions { keys, format: ReportFormat::Json, ..Default::default() }
+    ReportOptions { keys, format: ReportFormat::Json, ..Default::default() }
 }
 
-fn run_with(bytes: &[u8], options: &PcapOptions) -> Report {
+fn run_with(bytes: &[u8], options: &ReportOptions) -> Report {
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let summary = run_pcap(bytes, options, &mut out, &mut err).expect("the capture is read");
+    let summary = run_capture(bytes, options, &mut out, &mut err).expect("the capture is read");
     let text = String::from_utf8(out).expect("UTF-8 report");
     let lines = text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
     Report { lines, stderr: String::from_utf8(err).expect("UTF-8 warnings"), summary }
@@ -314,8 +315,6 @@ fn a_capture_that_starts_mid_connection() {
 
 #[test]
 fn a_forced_transport_reads_a_connection_seen_from_the_middle() {
-    use inspector::pcap_cmd::TransportChoice;
-    let _ = TransportChoice::Abridged; // the CLI's spelling of the same option
     let transport = Transport::plain(Framing::Intermediate);
     let base = build(&CaptureSpec::single(one(transport.clone())));
     let b = &base.connections[0];
@@ -377,7 +376,7 @@ fn wrong_keys_and_directions_are_named_and_skipped() {
 #[test]
 fn without_the_key_every_encrypted_message_is_listed_as_unknown() {
     let f = build(&CaptureSpec::single(one(Transport::plain(Framing::Intermediate))));
-    let options = PcapOptions { format: ReportFormat::Json, all: true, ..Default::default() };
+    let options = ReportOptions { format: ReportFormat::Json, all: true, ..Default::default() };
     let r = run_with(&f.bytes, &options);
     let id = inspector::envelope::format_key_id(f.key.id());
     assert_eq!(r.warnings().len(), 1);
@@ -456,7 +455,7 @@ fn a_nested_gzip_bomb_is_bounded_per_message() {
 
 #[test]
 fn the_command_line_reads_a_fixture_file() {
-    use inspector::cli::{run as cli_run, Io, EXIT_OK};
+    use inspector::cli::{run as cli_run, ExitStatus, Io};
     let f = build(&CaptureSpec::single(one(Transport::mtproxy(mtproxy_secret(true)))));
     let dir = std::env::temp_dir().join(format!("inspector-fixtures-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -477,7 +476,7 @@ fn the_command_line_reads_a_fixture_file() {
     let args = ["inspector", "pcap", path.to_str().unwrap(), "--auth-key", &key_hex, "--mtproxy-secret", &secret];
     let status = cli_run(args.iter().map(Into::into), &mut io);
     let text = String::from_utf8_lossy(&stdout);
-    assert_eq!(status, EXIT_OK, "{}", String::from_utf8_lossy(&stderr));
+    assert_eq!(status, ExitStatus::Ok, "{}", String::from_utf8_lossy(&stderr));
     assert!(text.contains("mtproxy+padded_intermediate · encrypted"), "{text}");
     assert!(text.contains("5 requests, 5 answers, 5 matched"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -630,7 +629,7 @@ fn cli_on(f: &Fixture, name: &str, extra: &[&str]) -> (i32, String, String, std:
     };
     let mut args = vec!["inspector", "pcap", path.to_str().unwrap(), "--auth-key", &key_hex];
     args.extend_from_slice(extra);
-    let status = cli_run(args.iter().map(Into::into), &mut io);
+    let status = cli_run(args.iter().map(Into::into), &mut io) as i32;
     (status, String::from_utf8_lossy(&stdout).into(), String::from_utf8_lossy(&stderr).into(), dir)
 }
 
@@ -689,9 +688,9 @@ fn a_second_answer_is_named_until_its_request_is_forgotten() {
     let mut spec = one(Transport::plain(Framing::Intermediate));
     spec.conversation = Conversation::many_answered(pairs, &[1, pairs]);
     let fixture = build(&CaptureSpec::single(spec));
-    let options = PcapOptions { format: ReportFormat::Text, ..options_for(&fixture) };
+    let options = ReportOptions { format: ReportFormat::Text, ..options_for(&fixture) };
     let mut out = Vec::new();
-    let summary = run_pcap(&fixture.bytes[..], &options, &mut out, &mut Vec::new()).expect("the capture is read");
+    let summary = run_capture(&fixture.bytes[..], &options, &mut out, &mut Vec::new()).expect("the capture is read");
     let text = String::from_utf8(out).expect("UTF-8 report");
     assert_eq!((summary.requests, summary.answers, summary.matched), (u64::from(pairs), u64::from(pairs) + 2, 16_386));
     let again: Vec<&str> =
@@ -728,7 +727,7 @@ fn a_scan_of_many_open_connections_is_held_in_bounded_memory() {
         w.write_packet(&PcapPacket::new(ts, ip.len() as u32, &ip)).unwrap();
     }
     let bytes = w.into_writer();
-    let options = PcapOptions { format: ReportFormat::Json, ..Default::default() };
+    let options = ReportOptions { format: ReportFormat::Json, ..Default::default() };
     let report = run_with(&bytes, &options);
     assert_eq!(report.summary.connections, n);
     let warnings = report.warnings();

@@ -21,7 +21,7 @@ use crate::envelope::{
     decrypt_message, encrypt_message, open_message, parse_auth_key, parse_keylog, plain_message, AuthKey, Envelope,
     EnvelopeError, KeyStore, OutgoingMessage, MAX_PADDING, MIN_PADDING,
 };
-use crate::pcap_cmd::{run_pcap, PcapOptions, PcapRunError, ReportFormat};
+use crate::report::{run_capture as run_pcap, ReportFormat, ReportOptions as PcapOptions, RunError as PcapRunError};
 use crate::service::{chain_text, gunzip, unwrap_message, Content, ServiceOptions, Wrapper};
 use crate::tcp::{Direction, TcpEvent, TcpReassembler};
 use crate::transport::{
@@ -849,7 +849,7 @@ pub fn service(data: &[u8]) {
     let small_cap = 64 + usize::from(cap_choice) * 256;
     for options in [
         ServiceOptions { gzip_cap: small_cap, ..ServiceOptions::default() },
-        ServiceOptions { gzip_cap: small_cap, max_depth: crate::pcap_cmd::MAX_DEPTH_LIMIT },
+        ServiceOptions { gzip_cap: small_cap, max_depth: crate::tl::MAX_DEPTH_LIMIT },
         ServiceOptions::default(),
     ] {
         check_unwrap(&body, options);
