@@ -738,3 +738,94 @@ fn a_scan_of_many_open_connections_is_held_in_bounded_memory() {
         format!("{} open connections were forgotten in all, to stay within 32768 held at once", MAX_CONNECTIONS / 8)
     );
 }
+
+/// Mixed real-client traffic: other methods' requests (a
+/// contacts.resolveUsername, another call) answered by rpc_error around
+/// the exportChatInvite ones. Their answers belong to their requests: not
+/// shown without `--all`, shown with it as answers to those methods, and
+/// never counted as exportChatInvite answers whose request is missing. Only
+/// an rpc_error to a msg_id never seen is "a request not in the capture".
+#[test]
+fn an_rpc_error_to_another_method_is_not_an_unmatched_export_chat_invite_answer() {
+    use inspector::tl::{Frame, RpcError, TlObject};
+    let rpc_error = |code: i32, message: &str| {
+        Frame::Error(RpcError { error_code: code, error_message: message.into() }).to_bytes().expect("encodes")
+    };
+    // contacts.resolveUsername#725afbbc flags:# username:string, and a call
+    // this tool has no name for.
+    let mut resolve = 0x725a_fbbc_u32.to_le_bytes().to_vec();
+    resolve.extend_from_slice(&0u32.to_le_bytes());
+    resolve.extend_from_slice(b"\x0bnobody_here");
+    let other_call = 0x1234_5678_u32.to_le_bytes().to_vec();
+
+    let mut conversation = Conversation::standard();
+    let ours = conversation.expected.clone();
+    let (resolve_id, call_id, before_capture) = (msg_id(900, false), msg_id(901, false), msg_id(1, false) - 4);
+    let mut push = |direction, id, seq_no, body| {
+        conversation.messages.push(fixtures::Message { direction, msg_id: id, seq_no, body, encrypted: true });
+    };
+    push(C2S, resolve_id, 41, resolve);
+    push(S2C, msg_id(900, true), 41, rpc_result(resolve_id, &rpc_error(400, "USERNAME_NOT_OCCUPIED")));
+    // Inside a container with an acknowledgement, as clients send them.
+    push(
+        C2S,
+        msg_id(902, false),
+        44,
+        container(&[(call_id, 43, other_call), (msg_id(903, false), 44, msgs_ack(&[1]))]),
+    );
+    push(S2C, msg_id(901, true), 43, rpc_result(call_id, &rpc_error(420, "FLOOD_WAIT_3")));
+    push(S2C, msg_id(902, true), 45, rpc_result(before_capture, &rpc_error(400, "CHAT_ADMIN_REQUIRED")));
+    let mut spec = one(Transport::obfuscated(Framing::Intermediate));
+    spec.conversation = conversation;
+    let fixture = build(&CaptureSpec::single(spec));
+    let requests = ours.iter().filter(|e| e.kind == Kind::Request).count() as u64;
+    let answers = ours.iter().filter(|e| e.kind == Kind::Answer).count() as u64;
+
+    for all in [false, true] {
+        let what = format!("--all {all}");
+        let report = run_with(&fixture.bytes, &ReportOptions { all, ..options_for(&fixture) });
+        let s = &report.summary;
+        assert_eq!((s.requests, s.matched, s.answers), (requests, requests, answers + 1), "{what}");
+        assert_eq!((s.unmatched_answers, s.other_answers, s.warnings), (1, 2, 0), "{what}: {}", report.stderr);
+        let unmatched: Vec<&Value> =
+            report.kind("answer").into_iter().filter(|a| !ours.iter().any(|e| a["msg_id"] == e.msg_id)).collect();
+        assert_eq!(unmatched.len(), 1, "{what}: {unmatched:#?}");
+        assert_eq!(unmatched[0]["req_msg_id"], before_capture, "{what}");
+        let other = report.kind("other_answer");
+        if all {
+            let got: Vec<(&Value, &Value, &Value)> =
+                other.iter().map(|a| (&a["req_msg_id"], &a["request"], &a["body"]["error_message"])).collect();
+            assert_eq!(
+                got,
+                [
+                    (&resolve_id.into(), &"0x725afbbc".into(), &"USERNAME_NOT_OCCUPIED".into()),
+                    (&call_id.into(), &"0x12345678".into(), &"FLOOD_WAIT_3".into())
+                ],
+                "{what}"
+            );
+        } else {
+            assert_eq!(other.len(), 0, "{what}: {other:#?}");
+        }
+        let summary = report.lines.last().expect("a summary");
+        assert_eq!(summary["summary"]["answers"], answers + 1, "{what}");
+        assert_eq!(summary["summary"]["unmatched_answers"], 1, "{what}");
+    }
+
+    // The text report says the same.
+    for all in [false, true] {
+        let options = ReportOptions { format: ReportFormat::Text, all, ..options_for(&fixture) };
+        let mut out = Vec::new();
+        run_capture(&fixture.bytes[..], &options, &mut out, &mut Vec::new()).expect("the capture is read");
+        let text = String::from_utf8(out).expect("UTF-8 report");
+        let headers: Vec<&str> = text.lines().filter(|l| l.starts_with("answer to msg_id")).collect();
+        let not_in_capture = format!("answer to msg_id {before_capture}, a request not in the capture · ");
+        assert!(headers.iter().any(|l| l.starts_with(&not_in_capture)), "{headers:#?}");
+        let resolve_header = format!("answer to msg_id {resolve_id}, a 0x725afbbc request · ");
+        let call_header = format!("answer to msg_id {call_id}, a 0x12345678 request · ");
+        assert_eq!(headers.len(), if all { 3 } else { 1 }, "{headers:#?}");
+        assert_eq!(headers.iter().any(|l| l.starts_with(&resolve_header)), all, "{headers:#?}");
+        assert_eq!(headers.iter().any(|l| l.starts_with(&call_header)), all, "{headers:#?}");
+        assert_eq!(text.contains("USERNAME_NOT_OCCUPIED"), all, "{text}");
+        assert!(text.contains(&format!("{requests} matched, 0 requests unanswered, 1 answers unmatched")), "{text}");
+    }
+}
