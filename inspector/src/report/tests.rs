@@ -108,3 +108,45 @@ fn not_a_capture() {
     let r = run_capture(&b"definitely not a capture file"[..], &options, &mut Vec::new(), &mut Vec::new());
     assert!(matches!(r, Err(RunError::NotACapture(_))));
 }
+
+/// A writer whose reader goes away after `left` bytes, as `| head` does.
+struct ClosesAfter {
+    left: usize,
+    written: Vec<u8>,
+}
+
+impl std::io::Write for ClosesAfter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::ErrorKind::BrokenPipe.into());
+        }
+        let n = buf.len().min(self.left);
+        self.left -= n;
+        self.written.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A closed output ends the run early and quietly: no error, no warning,
+/// and the capture is not read on (a live `tcpdump | inspector pcap - |
+/// head` would otherwise run for ever).
+#[test]
+fn a_closed_output_ends_the_run_quietly() {
+    let (bytes, key) = (shipped("abridged.pcap"), shipped("auth_key.hex"));
+    let mut keys = KeyStore::new();
+    keys.insert(parse_auth_key(&key).unwrap());
+    for format in [ReportFormat::Text, ReportFormat::Json] {
+        let options = ReportOptions { keys: keys.clone(), format, all: true, ..Default::default() };
+        let whole = run_capture(&bytes[..], &options, &mut Vec::new(), &mut Vec::new()).unwrap();
+        let mut out = ClosesAfter { left: 300, written: Vec::new() };
+        let mut err = Vec::new();
+        let summary = run_capture(&bytes[..], &options, &mut out, &mut err).expect("a closed output is no error");
+        assert_eq!(String::from_utf8_lossy(&err), "", "{format:?}");
+        assert_eq!(out.written.len(), 300, "{format:?}");
+        assert!(summary.packets < whole.packets, "{format:?}: read on after the output closed");
+    }
+}
