@@ -83,6 +83,9 @@ impl ValueEnum for InputEncoding {
     }
 }
 
+/// `--max-depth` of `decode` (how deep TL objects nest) and of `pcap` (how
+/// deep service wrappers nest) share one ceiling: both recurse once per
+/// level, and [`MAX_DEPTH_LIMIT`] keeps either's stack small on any thread.
 pub(crate) fn parse_depth(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n) if (1..=MAX_DEPTH_LIMIT).contains(&n) => Ok(n),

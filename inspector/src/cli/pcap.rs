@@ -40,20 +40,23 @@ impl TransportChoice {
 }
 
 /// Examples shown by `inspector pcap --help`.
-pub const PCAP_EXAMPLES: &str = "\
+pub(crate) const PCAP_EXAMPLES: &str = "\
 Examples:
   inspector pcap capture.pcapng --auth-key key.hex
   inspector pcap capture.pcap --auth-key @key.hex --format json
   inspector pcap capture.pcap --keylog keys.txt --all
   tcpdump -i any -U -w - port 443 | inspector pcap - --auth-key @key.hex
 
-Answers are matched to their requests by req_msg_id, across connections.
-Memory stays flat however long the capture: a connection is forgotten once
-closed, at most 32768 are held (past that the least recently active are
-forgotten, with a warning), and of the answered requests only the last
-16384 are remembered (to name a repeated answer).
+Answers are matched to their requests by req_msg_id, across connections;
+an answer to another method's request (an rpc_error, say) is listed only
+with --all. Memory stays flat however long the capture: a connection is
+forgotten once closed, at most 32768 are held (past that the least recently
+active are forgotten, with a warning), and of the answered requests only
+the last 16384 are remembered (to name a repeated answer), as are the last
+16384 requests of other methods.
 
-Exit status: 0 the capture was read (even with warnings), 1 not a capture, 2 usage or I/O error.";
+Exit status: 0 the capture was read (even with warnings, or cut short by a
+closed output), 1 not a capture, 2 usage or I/O error.";
 
 /// The arguments of `inspector pcap`.
 #[derive(Debug, clap::Args)]

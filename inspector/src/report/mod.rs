@@ -1,7 +1,7 @@
 //! Reports of a capture: the pipeline's records turned into text, JSON
 //! Lines or corpus files.
 //!
-//! Each report implements [`Report`] (it receives [`Record`]s as the
+//! Each report implements [`Report`] (it receives [`Record`](crate::pipeline::Record)s as the
 //! pipeline hands them out, and is told when the run ends): [`TextReport`]
 //! (header lines and parameter trees), [`JsonReport`] (one object per
 //! line) and [`CorpusWriter`] (the bare TL bytes of every request and
