@@ -737,3 +737,89 @@ struct Where {
     auth_key_id: u64,
     stream_offset: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::read_capture_into;
+    use crate::envelope::parse_auth_key;
+
+    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/captures/");
+
+    /// What a sink saw, by kind.
+    #[derive(Default)]
+    struct Seen {
+        requests: Vec<(u64, bool)>,
+        answers: Vec<AnswerTo>,
+        traced: usize,
+        others: usize,
+        warnings: Vec<Warning>,
+        summary: Option<Summary>,
+    }
+
+    impl RecordSink for Seen {
+        fn record(&mut self, record: Record<'_>) {
+            match record {
+                Record::Request(r) => {
+                    self.traced += usize::from(!r.decoded.trace.is_empty());
+                    self.requests.push((r.number, r.decoded.value.is_ok()));
+                }
+                Record::Answer(a) => {
+                    self.traced += usize::from(!a.decoded.trace.is_empty());
+                    self.answers.push(a.to);
+                }
+                Record::Warning(w) => self.warnings.push(w),
+                Record::Summary(s) => self.summary = Some(s),
+                _ => self.others += 1,
+            }
+        }
+    }
+
+    fn run(trace: bool) -> Seen {
+        let read = |name: &str| std::fs::read(format!("{DIR}{name}")).unwrap_or_else(|e| panic!("{DIR}{name}: {e}"));
+        let mut keys = KeyStore::new();
+        keys.insert(parse_auth_key(&read("auth_key.hex")).unwrap());
+        let mut pipeline = Pipeline::new(PipelineOptions { keys, trace, ..Default::default() });
+        let mut seen = Seen::default();
+        let bytes = read("obfuscated_intermediate.pcap");
+        let stats = read_capture_into(&bytes[..], &mut Feeder { pipeline: &mut pipeline, sink: &mut seen }).unwrap();
+        let summary = pipeline.finish(stats.packets, &mut seen);
+        assert_eq!(seen.summary.as_ref(), Some(&summary));
+        seen
+    }
+
+    /// Packets in, typed records out: requests numbered, answers attributed
+    /// to them, traces only when asked for.
+    #[test]
+    fn records_of_a_real_capture() {
+        for trace in [false, true] {
+            let seen = run(trace);
+            assert_eq!(seen.warnings, []);
+            assert_eq!(seen.requests, (1..=5).map(|n| (n, true)).collect::<Vec<_>>());
+            assert_eq!(seen.answers, (1..=5).map(|number| AnswerTo::Request { number }).collect::<Vec<_>>());
+            assert_eq!(seen.traced, if trace { 10 } else { 0 });
+            assert!(seen.others > 0);
+            let summary = seen.summary.unwrap();
+            assert_eq!((summary.requests, summary.matched, summary.unmatched_answers), (5, 5, 0));
+        }
+    }
+
+    /// Other methods' requests are remembered in a bounded window: past
+    /// it, an answer to the oldest is "not in the capture, or forgotten".
+    #[test]
+    fn other_requests_are_remembered_within_a_bound() {
+        let mut p = Pipeline::new(PipelineOptions::default());
+        let n = ANSWERED_KEPT as i64 + 10;
+        for id in 1..=n {
+            p.state.remember_other(id * 4, Method::Id(0x1234_5678));
+        }
+        assert_eq!((p.state.other_requests.len(), p.state.other_order.len()), (ANSWERED_KEPT, ANSWERED_KEPT));
+        assert_eq!(p.state.attribute(Some(4)), AnswerTo::NotInCapture { req_msg_id: 4, maybe_forgotten: true });
+        let last = AnswerTo::Other { req_msg_id: n * 4, method: Method::Id(0x1234_5678) };
+        assert_eq!(p.state.attribute(Some(n * 4)), last);
+        assert_eq!(
+            p.state.attribute(Some(n * 4 + 4)),
+            AnswerTo::NotInCapture { req_msg_id: n * 4 + 4, maybe_forgotten: false }
+        );
+    }
+}
