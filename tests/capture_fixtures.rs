@@ -10,7 +10,8 @@
 //! and decrypt cannot hide.
 
 use inspector::envelope::{decrypt_message, encrypt_message, KeyStore, OutgoingMessage};
-use inspector::pcap_cmd::{run_pcap, PcapOptions, PcapSummary, ReportFormat};
+use inspector::pipeline::Summary;
+use inspector::report::{run_capture, ReportFormat, ReportOptions};
 use inspector::service::ServiceOptions;
 use inspector::tcp::Direction;
 use inspector::tl::json::TlJson;
@@ -24,7 +25,7 @@ const S2C: Direction = Direction::ServerToClient;
 struct Report {
     lines: Vec<Value>,
     stderr: String,
-    summary: PcapSummary,
+    summary: Summary,
 }
 
 impl Report {
@@ -41,16 +42,16 @@ impl Report {
     }
 }
 
-fn options_for(fixture: &Fixture) -> PcapOptions {
+fn options_for(fixture: &Fixture) -> ReportOptions {
     let mut keys = KeyStore::new();
     keys.insert(fixture.key.clone());
-    PcapOptions { keys, format: ReportFormat::Json, ..Default::default() }
+    ReportOptions { keys, format: ReportFormat::Json, ..Default::default() }
 }
 
-fn run_with(bytes: &[u8], options: &PcapOptions) -> Report {
+fn run_with(bytes: &[u8], options: &ReportOptions) -> Report {
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let summary = run_pcap(bytes, options, &mut out, &mut err).expect("the capture is read");
+    let summary = run_capture(bytes, options, &mut out, &mut err).expect("the capture is read");
     let text = String::from_utf8(out).expect("UTF-8 report");
     let lines = text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
     Report { lines, stderr: String::from_utf8(err).expect("UTF-8 warnings"), summary }
@@ -314,8 +315,6 @@ fn a_capture_that_starts_mid_connection() {
 
 #[test]
 fn a_forced_transport_reads_a_connection_seen_from_the_middle() {
-    use inspector::pcap_cmd::TransportChoice;
-    let _ = TransportChoice::Abridged; // the CLI's spelling of the same option
     let transport = Transport::plain(Framing::Intermediate);
     let base = build(&CaptureSpec::single(one(transport.clone())));
     let b = &base.connections[0];
@@ -377,7 +376,7 @@ fn wrong_keys_and_directions_are_named_and_skipped() {
 #[test]
 fn without_the_key_every_encrypted_message_is_listed_as_unknown() {
     let f = build(&CaptureSpec::single(one(Transport::plain(Framing::Intermediate))));
-    let options = PcapOptions { format: ReportFormat::Json, all: true, ..Default::default() };
+    let options = ReportOptions { format: ReportFormat::Json, all: true, ..Default::default() };
     let r = run_with(&f.bytes, &options);
     let id = inspector::envelope::format_key_id(f.key.id());
     assert_eq!(r.warnings().len(), 1);
@@ -456,7 +455,7 @@ fn a_nested_gzip_bomb_is_bounded_per_message() {
 
 #[test]
 fn the_command_line_reads_a_fixture_file() {
-    use inspector::cli::{run as cli_run, Io, EXIT_OK};
+    use inspector::cli::{run as cli_run, ExitStatus, Io};
     let f = build(&CaptureSpec::single(one(Transport::mtproxy(mtproxy_secret(true)))));
     let dir = std::env::temp_dir().join(format!("inspector-fixtures-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -477,7 +476,7 @@ fn the_command_line_reads_a_fixture_file() {
     let args = ["inspector", "pcap", path.to_str().unwrap(), "--auth-key", &key_hex, "--mtproxy-secret", &secret];
     let status = cli_run(args.iter().map(Into::into), &mut io);
     let text = String::from_utf8_lossy(&stdout);
-    assert_eq!(status, EXIT_OK, "{}", String::from_utf8_lossy(&stderr));
+    assert_eq!(status, ExitStatus::Ok, "{}", String::from_utf8_lossy(&stderr));
     assert!(text.contains("mtproxy+padded_intermediate · encrypted"), "{text}");
     assert!(text.contains("5 requests, 5 answers, 5 matched"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -630,7 +629,7 @@ fn cli_on(f: &Fixture, name: &str, extra: &[&str]) -> (i32, String, String, std:
     };
     let mut args = vec!["inspector", "pcap", path.to_str().unwrap(), "--auth-key", &key_hex];
     args.extend_from_slice(extra);
-    let status = cli_run(args.iter().map(Into::into), &mut io);
+    let status = cli_run(args.iter().map(Into::into), &mut io) as i32;
     (status, String::from_utf8_lossy(&stdout).into(), String::from_utf8_lossy(&stderr).into(), dir)
 }
 
@@ -689,9 +688,9 @@ fn a_second_answer_is_named_until_its_request_is_forgotten() {
     let mut spec = one(Transport::plain(Framing::Intermediate));
     spec.conversation = Conversation::many_answered(pairs, &[1, pairs]);
     let fixture = build(&CaptureSpec::single(spec));
-    let options = PcapOptions { format: ReportFormat::Text, ..options_for(&fixture) };
+    let options = ReportOptions { format: ReportFormat::Text, ..options_for(&fixture) };
     let mut out = Vec::new();
-    let summary = run_pcap(&fixture.bytes[..], &options, &mut out, &mut Vec::new()).expect("the capture is read");
+    let summary = run_capture(&fixture.bytes[..], &options, &mut out, &mut Vec::new()).expect("the capture is read");
     let text = String::from_utf8(out).expect("UTF-8 report");
     assert_eq!((summary.requests, summary.answers, summary.matched), (u64::from(pairs), u64::from(pairs) + 2, 16_386));
     let again: Vec<&str> =
@@ -728,7 +727,7 @@ fn a_scan_of_many_open_connections_is_held_in_bounded_memory() {
         w.write_packet(&PcapPacket::new(ts, ip.len() as u32, &ip)).unwrap();
     }
     let bytes = w.into_writer();
-    let options = PcapOptions { format: ReportFormat::Json, ..Default::default() };
+    let options = ReportOptions { format: ReportFormat::Json, ..Default::default() };
     let report = run_with(&bytes, &options);
     assert_eq!(report.summary.connections, n);
     let warnings = report.warnings();
@@ -738,4 +737,95 @@ fn a_scan_of_many_open_connections_is_held_in_bounded_memory() {
         warnings[1],
         format!("{} open connections were forgotten in all, to stay within 32768 held at once", MAX_CONNECTIONS / 8)
     );
+}
+
+/// Mixed real-client traffic: other methods' requests (a
+/// contacts.resolveUsername, another call) answered by rpc_error around
+/// the exportChatInvite ones. Their answers belong to their requests: not
+/// shown without `--all`, shown with it as answers to those methods, and
+/// never counted as exportChatInvite answers whose request is missing. Only
+/// an rpc_error to a msg_id never seen is "a request not in the capture".
+#[test]
+fn an_rpc_error_to_another_method_is_not_an_unmatched_export_chat_invite_answer() {
+    use inspector::tl::{Frame, RpcError, TlObject};
+    let rpc_error = |code: i32, message: &str| {
+        Frame::Error(RpcError { error_code: code, error_message: message.into() }).to_bytes().expect("encodes")
+    };
+    // contacts.resolveUsername#725afbbc flags:# username:string, and a call
+    // this tool has no name for.
+    let mut resolve = 0x725a_fbbc_u32.to_le_bytes().to_vec();
+    resolve.extend_from_slice(&0u32.to_le_bytes());
+    resolve.extend_from_slice(b"\x0bnobody_here");
+    let other_call = 0x1234_5678_u32.to_le_bytes().to_vec();
+
+    let mut conversation = Conversation::standard();
+    let ours = conversation.expected.clone();
+    let (resolve_id, call_id, before_capture) = (msg_id(900, false), msg_id(901, false), msg_id(1, false) - 4);
+    let mut push = |direction, id, seq_no, body| {
+        conversation.messages.push(fixtures::Message { direction, msg_id: id, seq_no, body, encrypted: true });
+    };
+    push(C2S, resolve_id, 41, resolve);
+    push(S2C, msg_id(900, true), 41, rpc_result(resolve_id, &rpc_error(400, "USERNAME_NOT_OCCUPIED")));
+    // Inside a container with an acknowledgement, as clients send them.
+    push(
+        C2S,
+        msg_id(902, false),
+        44,
+        container(&[(call_id, 43, other_call), (msg_id(903, false), 44, msgs_ack(&[1]))]),
+    );
+    push(S2C, msg_id(901, true), 43, rpc_result(call_id, &rpc_error(420, "FLOOD_WAIT_3")));
+    push(S2C, msg_id(902, true), 45, rpc_result(before_capture, &rpc_error(400, "CHAT_ADMIN_REQUIRED")));
+    let mut spec = one(Transport::obfuscated(Framing::Intermediate));
+    spec.conversation = conversation;
+    let fixture = build(&CaptureSpec::single(spec));
+    let requests = ours.iter().filter(|e| e.kind == Kind::Request).count() as u64;
+    let answers = ours.iter().filter(|e| e.kind == Kind::Answer).count() as u64;
+
+    for all in [false, true] {
+        let what = format!("--all {all}");
+        let report = run_with(&fixture.bytes, &ReportOptions { all, ..options_for(&fixture) });
+        let s = &report.summary;
+        assert_eq!((s.requests, s.matched, s.answers), (requests, requests, answers + 1), "{what}");
+        assert_eq!((s.unmatched_answers, s.other_answers, s.warnings), (1, 2, 0), "{what}: {}", report.stderr);
+        let unmatched: Vec<&Value> =
+            report.kind("answer").into_iter().filter(|a| !ours.iter().any(|e| a["msg_id"] == e.msg_id)).collect();
+        assert_eq!(unmatched.len(), 1, "{what}: {unmatched:#?}");
+        assert_eq!(unmatched[0]["req_msg_id"], before_capture, "{what}");
+        let other = report.kind("other_answer");
+        if all {
+            let got: Vec<(&Value, &Value, &Value)> =
+                other.iter().map(|a| (&a["req_msg_id"], &a["request"], &a["body"]["error_message"])).collect();
+            assert_eq!(
+                got,
+                [
+                    (&resolve_id.into(), &"0x725afbbc".into(), &"USERNAME_NOT_OCCUPIED".into()),
+                    (&call_id.into(), &"0x12345678".into(), &"FLOOD_WAIT_3".into())
+                ],
+                "{what}"
+            );
+        } else {
+            assert_eq!(other.len(), 0, "{what}: {other:#?}");
+        }
+        let summary = report.lines.last().expect("a summary");
+        assert_eq!(summary["summary"]["answers"], answers + 1, "{what}");
+        assert_eq!(summary["summary"]["unmatched_answers"], 1, "{what}");
+    }
+
+    // The text report says the same.
+    for all in [false, true] {
+        let options = ReportOptions { format: ReportFormat::Text, all, ..options_for(&fixture) };
+        let mut out = Vec::new();
+        run_capture(&fixture.bytes[..], &options, &mut out, &mut Vec::new()).expect("the capture is read");
+        let text = String::from_utf8(out).expect("UTF-8 report");
+        let headers: Vec<&str> = text.lines().filter(|l| l.starts_with("answer to msg_id")).collect();
+        let not_in_capture = format!("answer to msg_id {before_capture}, a request not in the capture · ");
+        assert!(headers.iter().any(|l| l.starts_with(&not_in_capture)), "{headers:#?}");
+        let resolve_header = format!("answer to msg_id {resolve_id}, a 0x725afbbc request · ");
+        let call_header = format!("answer to msg_id {call_id}, a 0x12345678 request · ");
+        assert_eq!(headers.len(), if all { 3 } else { 1 }, "{headers:#?}");
+        assert_eq!(headers.iter().any(|l| l.starts_with(&resolve_header)), all, "{headers:#?}");
+        assert_eq!(headers.iter().any(|l| l.starts_with(&call_header)), all, "{headers:#?}");
+        assert_eq!(text.contains("USERNAME_NOT_OCCUPIED"), all, "{text}");
+        assert!(text.contains(&format!("{requests} matched, 0 requests unanswered, 1 answers unmatched")), "{text}");
+    }
 }

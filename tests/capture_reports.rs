@@ -5,7 +5,7 @@
 //! up here as a diff to review.
 
 use inspector::envelope::{parse_auth_key, KeyStore};
-use inspector::pcap_cmd::{run_pcap, PcapOptions, ReportFormat};
+use inspector::report::{run_capture, ReportFormat, ReportOptions};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/captures/");
 
@@ -22,9 +22,9 @@ fn report(capture: &str, format: ReportFormat, all: bool) -> String {
     let key = std::fs::read(format!("{DIR}auth_key.hex")).expect("the shipped key");
     let mut keys = KeyStore::new();
     keys.insert(parse_auth_key(&key).expect("a valid key"));
-    let options = PcapOptions { keys, format, all, ..Default::default() };
+    let options = ReportOptions { keys, format, all, ..Default::default() };
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    run_pcap(&bytes[..], &options, &mut out, &mut err).expect("the capture is read");
+    run_capture(&bytes[..], &options, &mut out, &mut err).expect("the capture is read");
     assert_eq!(String::from_utf8_lossy(&err), "", "{capture}: no warnings");
     String::from_utf8(out).expect("UTF-8 report")
 }

@@ -3,12 +3,12 @@
 //! round trip `decode --format json | encode`. (inspector/tests/binary.rs
 //! runs the real binary for what only a process shows.)
 
-use inspector::cli::{run, Io, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
+use inspector::cli::{run, ExitStatus, Io};
 use inspector::tl::TlObject;
 use inspector_tests::matrix;
 
 struct Output {
-    status: i32,
+    status: ExitStatus,
     raw_stdout: Vec<u8>,
     stdout: String,
     stderr: String,
@@ -52,7 +52,7 @@ macro_rules! snapshot {
 #[test]
 fn decode_prints_the_tree_by_default() {
     let out = cli(&["decode"], WORKED_EXAMPLE.as_bytes());
-    assert_eq!(out.status, EXIT_OK, "{}", out.stderr);
+    assert_eq!(out.status, ExitStatus::Ok, "{}", out.stderr);
     assert!(out.stderr.is_empty());
     assert!(!out.stdout.contains('\x1b'), "no colour when piped");
     snapshot!("cli_decode_tree", out.stdout);
@@ -71,7 +71,7 @@ fn decode_accepts_hex_base64_and_raw_alike() {
         (vec!["decode", "--input", "hex"], format!("0x{}", hex(&bytes)).into_bytes()),
     ] {
         let out = cli(&args, &input);
-        assert_eq!((out.status, &out.stdout), (EXIT_OK, &tree), "{args:?}: {}", out.stderr);
+        assert_eq!((out.status, &out.stdout), (ExitStatus::Ok, &tree), "{args:?}: {}", out.stderr);
     }
 }
 
@@ -83,10 +83,10 @@ fn decode_reads_a_file_and_dash_means_stdin() {
     std::fs::write(&file, WORKED_EXAMPLE).unwrap();
     let from_file = cli(&["decode", file.to_str().unwrap()], b"");
     let from_dash = cli(&["decode", "-"], WORKED_EXAMPLE.as_bytes());
-    assert_eq!(from_file.status, EXIT_OK);
+    assert_eq!(from_file.status, ExitStatus::Ok);
     assert_eq!(from_file.stdout, from_dash.stdout);
     let missing = cli(&["decode", dir.join("missing.hex").to_str().unwrap()], b"");
-    assert_eq!(missing.status, EXIT_USAGE);
+    assert_eq!(missing.status, ExitStatus::Usage);
     assert!(missing.stderr.starts_with("inspector: cannot read "), "{}", missing.stderr);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -94,12 +94,12 @@ fn decode_reads_a_file_and_dash_means_stdin() {
 #[test]
 fn decode_json_and_hexdump() {
     let json = cli(&["decode", "--format", "json"], WORKED_EXAMPLE.as_bytes());
-    assert_eq!(json.status, EXIT_OK);
+    assert_eq!(json.status, ExitStatus::Ok);
     let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(value["flags"], 57);
     assert_eq!(value["peer"]["peer"]["_"], "inputPeerUser");
     let dump = cli(&["decode", "--format", "hexdump"], WORKED_EXAMPLE.as_bytes());
-    assert_eq!(dump.status, EXIT_OK);
+    assert_eq!(dump.status, ExitStatus::Ok);
     snapshot!("cli_decode_hexdump", dump.stdout);
 }
 
@@ -109,9 +109,9 @@ fn json_output_encodes_back_to_the_same_bytes() {
     frames.extend(matrix::snapshot_answers().iter().map(|(_, f)| f.to_bytes().unwrap()));
     for bytes in frames {
         let json = cli(&["decode", "--format", "json"], hex(&bytes).as_bytes());
-        assert_eq!(json.status, EXIT_OK);
+        assert_eq!(json.status, ExitStatus::Ok);
         let encoded = cli(&["encode"], json.stdout.as_bytes());
-        assert_eq!(encoded.status, EXIT_OK, "{}", encoded.stderr);
+        assert_eq!(encoded.status, ExitStatus::Ok, "{}", encoded.stderr);
         assert_eq!(encoded.stdout.trim(), hex(&bytes));
         let raw = cli(&["encode", "--output", "raw"], json.stdout.as_bytes());
         assert_eq!(raw.raw_stdout, bytes);
@@ -123,7 +123,7 @@ fn json_output_encodes_back_to_the_same_bytes() {
 #[test]
 fn encode_derives_flags_and_names_bad_fields() {
     let ok = cli(&["encode"], br#"{"_":"messages.exportChatInvite","peer":{"_":"inputPeerSelf"},"usage_limit":5}"#);
-    assert_eq!((ok.status, ok.stdout.as_str()), (EXIT_OK, "90de55a402000000c97ea07d05000000\n"));
+    assert_eq!((ok.status, ok.stdout.as_str()), (ExitStatus::Ok, "90de55a402000000c97ea07d05000000\n"));
     let cases: &[(&str, &str)] = &[
         ("flags disagree", r#"{"_":"messages.exportChatInvite","flags":1,"peer":{"_":"inputPeerSelf"}}"#),
         ("unknown field", r#"{"_":"messages.exportChatInvite","peer":{"_":"inputPeerSelf"},"titel":"x"}"#),
@@ -161,7 +161,7 @@ fn encode_derives_flags_and_names_bad_fields() {
     let mut out = String::new();
     for (name, json) in cases {
         let r = cli(&["encode"], json.as_bytes());
-        assert_eq!(r.status, EXIT_INVALID, "{name}: {}", r.stdout);
+        assert_eq!(r.status, ExitStatus::Invalid, "{name}: {}", r.stdout);
         assert!(r.stdout.is_empty());
         assert_eq!(r.stderr.lines().count(), 1, "{name}: not one line");
         out.push_str(&format!("{name}\n  {}", r.stderr));
@@ -173,14 +173,14 @@ fn encode_derives_flags_and_names_bad_fields() {
 fn decode_errors_exit_1_with_one_line_and_explain_adds_context() {
     let bad = "90de55a4 39000000 40082abd efbeadde";
     let plain = cli(&["decode"], bad.as_bytes());
-    assert_eq!(plain.status, EXIT_INVALID);
+    assert_eq!(plain.status, ExitStatus::Invalid);
     assert!(plain.stdout.is_empty());
     assert_eq!(
         plain.stderr.lines().next().unwrap(),
         "error at byte 0xc in peer.peer: unknown InputPeer constructor 0xdeadbeef"
     );
     let explained = cli(&["decode", "--explain"], bad.as_bytes());
-    assert_eq!(explained.status, EXIT_INVALID);
+    assert_eq!(explained.status, ExitStatus::Invalid);
     snapshot!("cli_decode_explain", explained.stderr);
 }
 
@@ -188,9 +188,9 @@ fn decode_errors_exit_1_with_one_line_and_explain_adds_context() {
 fn lenient_decodes_with_warnings_and_strict_refuses() {
     let frame = "90de55a4 50000000 c97ea07d 01 74 00ff";
     let strict = cli(&["decode"], frame.as_bytes());
-    assert_eq!(strict.status, EXIT_INVALID);
+    assert_eq!(strict.status, ExitStatus::Invalid);
     let lenient = cli(&["decode", "--lenient"], frame.as_bytes());
-    assert_eq!(lenient.status, EXIT_OK, "{}", lenient.stderr);
+    assert_eq!(lenient.status, ExitStatus::Ok, "{}", lenient.stderr);
     assert_eq!(lenient.stderr.lines().count(), 2, "{}", lenient.stderr);
     assert!(lenient.stderr.lines().all(|l| l.starts_with("warning at byte ")));
     assert!(lenient.stdout.contains("undefined in messages.exportChatInvite"), "{}", lenient.stdout);
@@ -207,11 +207,11 @@ fn usage_errors_exit_2() {
         vec!["schema", "NoSuchType"],
     ] {
         let out = cli(&args, b"00");
-        assert_eq!(out.status, EXIT_USAGE, "{args:?}");
+        assert_eq!(out.status, ExitStatus::Usage, "{args:?}");
         assert!(!out.stderr.is_empty());
     }
     let empty = cli(&["decode"], b"");
-    assert_eq!(empty.status, EXIT_INVALID);
+    assert_eq!(empty.status, ExitStatus::Invalid);
     assert!(empty.stderr.contains("empty"));
 }
 
@@ -227,7 +227,7 @@ fn stdin_on_a_terminal_is_a_usage_error_not_a_hang() {
         stderr: &mut stderr,
         stderr_is_terminal: false,
     };
-    assert_eq!(run(["inspector", "decode"].map(Into::into), &mut io), EXIT_USAGE);
+    assert_eq!(run(["inspector", "decode"].map(Into::into), &mut io), ExitStatus::Usage);
     assert!(String::from_utf8_lossy(&stderr).contains("no input"));
 }
 
@@ -235,7 +235,7 @@ fn stdin_on_a_terminal_is_a_usage_error_not_a_hang() {
 fn help_teaches_every_subcommand() {
     for sub in ["decode", "encode", "schema"] {
         let out = cli(&[sub, "--help"], b"");
-        assert_eq!(out.status, EXIT_OK);
+        assert_eq!(out.status, ExitStatus::Ok);
         assert!(out.stdout.contains("Examples:"), "{sub}");
         assert!(out.stdout.contains(&format!("inspector {sub}")), "{sub}");
     }
@@ -254,7 +254,7 @@ fn colour_is_opt_in_when_piped() {
 #[test]
 fn schema_subcommand() {
     let out = cli(&["schema"], b"");
-    assert_eq!(out.status, EXIT_OK);
+    assert_eq!(out.status, ExitStatus::Ok);
     assert!(out.stdout.contains("inputPeerUserFromMessage#a87b0a1c"));
     assert!(out.stdout.contains("↻"));
     let tl = cli(&["schema", "--tl"], b"");
@@ -285,12 +285,12 @@ fn decode_unwraps_service_wrappers_of_real_bodies() {
         }
         let out = cli(&["decode", "--format", "json"], real_body(i).as_bytes());
         let notes: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("note: unwrapped ")).collect();
-        if out.status == EXIT_INVALID {
+        if out.status == ExitStatus::Invalid {
             // Only bodies without a request or an answer (acks), wrapped or not, may fail.
             assert!(out.stderr.contains("msgs_ack"), "frame {i}: {}", out.stderr);
             continue;
         }
-        assert_eq!(out.status, EXIT_OK, "frame {i}: {}", out.stderr);
+        assert_eq!(out.status, ExitStatus::Ok, "frame {i}: {}", out.stderr);
         seen.push(notes.iter().map(|n| n.split(" (").next().unwrap().to_string()).collect::<Vec<_>>().join("; "));
     }
     let seen = seen.join("\n");

@@ -106,14 +106,41 @@ struct Interface {
     offset_secs: i64,
 }
 
+/// What takes the packets and warnings of a capture as they are read.
+/// One value receives both, so that a consumer with state (the capture
+/// pipeline) needs no shared cell between two callbacks.
+pub trait CaptureSink {
+    fn packet(&mut self, packet: &Packet<'_>);
+    fn warning(&mut self, warning: CaptureWarning);
+    /// Whether to read on: false stops before the next record (a reader
+    /// that went away, say), with the stats of what was read.
+    fn wants_more(&self) -> bool {
+        true
+    }
+}
+
 /// Read every packet of a capture, calling `on_packet` for each and
 /// `on_warning` for what is odd but not fatal. The callbacks run as records
 /// arrive, so a live pipe is decoded as it is written.
 pub fn read_capture<R: Read>(
     input: R,
-    mut on_packet: impl FnMut(&Packet<'_>),
-    mut on_warning: impl FnMut(CaptureWarning),
+    on_packet: impl FnMut(&Packet<'_>),
+    on_warning: impl FnMut(CaptureWarning),
 ) -> Result<CaptureStats, CaptureError> {
+    struct Callbacks<P, W>(P, W);
+    impl<P: FnMut(&Packet<'_>), W: FnMut(CaptureWarning)> CaptureSink for Callbacks<P, W> {
+        fn packet(&mut self, packet: &Packet<'_>) {
+            (self.0)(packet);
+        }
+        fn warning(&mut self, warning: CaptureWarning) {
+            (self.1)(warning);
+        }
+    }
+    read_capture_into(input, &mut Callbacks(on_packet, on_warning))
+}
+
+/// [`read_capture`] with one sink for packets and warnings.
+pub fn read_capture_into<R: Read>(input: R, sink: &mut impl CaptureSink) -> Result<CaptureStats, CaptureError> {
     let (mut reader, mut buffer_size, is_pcapng) = open_reader(input)?;
     // The byte order of the current pcapng section, once its header is seen.
     let mut ng_big_endian: Option<bool> = None;
@@ -121,10 +148,10 @@ pub fn read_capture<R: Read>(
     let mut legacy_link = Linktype::ETHERNET;
     let mut legacy_nanos = false;
     let mut interfaces: Vec<Interface> = Vec::new();
-    loop {
+    while sink.wants_more() {
         if is_pcapng {
             if let Some(problem) = pcapng_block_problem(reader.data(), &mut ng_big_endian) {
-                on_warning(CaptureWarning {
+                sink.warning(CaptureWarning {
                     file_offset: stats.bytes,
                     message: format!("damaged record ({problem}); the rest of the file is skipped"),
                 });
@@ -146,7 +173,7 @@ pub fn read_capture<R: Read>(
                         stats.packets += 1;
                         let frac = u64::from(b.ts_usec) * if legacy_nanos { 1 } else { 1000 };
                         let data = &b.data[..b.data.len().min(b.caplen as usize)];
-                        on_packet(&Packet {
+                        sink.packet(&Packet {
                             number: stats.packets,
                             time_ns: i128::from(b.ts_sec) * 1_000_000_000 + i128::from(frac),
                             linktype: legacy_link,
@@ -168,7 +195,7 @@ pub fn read_capture<R: Read>(
                                 let resolution = pcap_parser::pcapng::build_ts_resolution(idb.if_tsresol)
                                     .filter(|&r| r > 0)
                                     .unwrap_or_else(|| {
-                                        on_warning(CaptureWarning {
+                                        sink.warning(CaptureWarning {
                                             file_offset,
                                             message: format!(
                                                 "interface {} has an invalid timestamp resolution {}; assuming microseconds",
@@ -187,7 +214,7 @@ pub fn read_capture<R: Read>(
                             Block::EnhancedPacket(epb) => {
                                 stats.packets += 1;
                                 let Some(iface) = interfaces.get(epb.if_id as usize).copied() else {
-                                    on_warning(CaptureWarning {
+                                    sink.warning(CaptureWarning {
                                         file_offset,
                                         message: format!(
                                             "packet {} names interface {}, which was not described; skipped",
@@ -203,7 +230,7 @@ pub fn read_capture<R: Read>(
                                 let frac =
                                     i128::from(ts % iface.resolution) * 1_000_000_000 / i128::from(iface.resolution);
                                 let data = &epb.data[..epb.data.len().min(epb.caplen as usize)];
-                                on_packet(&Packet {
+                                sink.packet(&Packet {
                                     number: stats.packets,
                                     time_ns: secs * 1_000_000_000 + frac,
                                     linktype: iface.linktype,
@@ -217,7 +244,7 @@ pub fn read_capture<R: Read>(
                                 // A simple packet has no timestamp and
                                 // belongs to interface 0.
                                 let linktype = interfaces.first().map_or(Linktype::ETHERNET, |i| i.linktype);
-                                on_packet(&Packet {
+                                sink.packet(&Packet {
                                     number: stats.packets,
                                     time_ns: 0,
                                     linktype,
@@ -255,7 +282,7 @@ pub fn read_capture<R: Read>(
                     continue;
                 }
                 if buffer_size >= MAX_RECORD {
-                    on_warning(CaptureWarning {
+                    sink.warning(CaptureWarning {
                         file_offset: stats.bytes,
                         message: format!("a record larger than {MAX_RECORD} bytes; the rest of the file is skipped"),
                     });
@@ -271,7 +298,7 @@ pub fn read_capture<R: Read>(
             }
             Err(PcapError::UnexpectedEof) => {
                 stats.truncated = true;
-                on_warning(CaptureWarning {
+                sink.warning(CaptureWarning {
                     file_offset: stats.bytes,
                     message: "the capture ends inside a record (truncated file)".into(),
                 });
@@ -280,7 +307,7 @@ pub fn read_capture<R: Read>(
             Err(PcapError::ReadError) => return Err(CaptureError::Io("read error".into())),
             Err(e) => {
                 // A damaged record: nothing after it can be found reliably.
-                on_warning(CaptureWarning {
+                sink.warning(CaptureWarning {
                     file_offset: stats.bytes,
                     message: format!("damaged record ({}); the rest of the file is skipped", describe(&e)),
                 });

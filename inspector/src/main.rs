@@ -1,6 +1,6 @@
 //! The `inspector` binary: all the work is in the library's `cli` module.
 
-fn main() {
+fn main() -> std::process::ExitCode {
     // Decoding never panics by design (the fuzz targets check it); should a
     // bug still panic, say so in one line instead of a Rust panic report.
     std::panic::set_hook(Box::new(|info| {
@@ -12,5 +12,5 @@ fn main() {
             .unwrap_or_default();
         eprintln!("inspector: internal error, please report it with the input that caused it: {what}");
     }));
-    std::process::exit(inspector::cli::main_with_std());
+    inspector::cli::main_with_std().into()
 }

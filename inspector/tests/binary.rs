@@ -59,3 +59,20 @@ fn a_closed_pipe_is_not_an_error() {
     let out = child.wait_with_output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+/// `inspector pcap capture | head`: the report's reader goes away, and the
+/// run ends quietly with status 0, as `decode` does.
+#[test]
+fn pcap_into_a_closed_pipe_ends_quietly() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/captures/");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_inspector"))
+        .args(["pcap", &format!("{dir}abridged.pcap"), "--auth-key", &format!("@{dir}auth_key.hex"), "--all"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(0));
+}

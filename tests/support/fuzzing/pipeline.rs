@@ -22,7 +22,7 @@ use inspector::envelope::{
     decrypt_message, encrypt_message, open_message, parse_auth_key, parse_keylog, plain_message, AuthKey, Envelope,
     EnvelopeError, KeyStore, OutgoingMessage, MAX_PADDING, MIN_PADDING,
 };
-use inspector::pcap_cmd::{run_pcap, PcapOptions, PcapRunError, ReportFormat};
+use inspector::report::{run_capture, ReportFormat, ReportOptions, RunError};
 use inspector::service::{chain_text, gunzip, unwrap_message, Content, ServiceOptions, Wrapper};
 use inspector::tcp::{Direction, TcpEvent, TcpReassembler};
 use inspector::transport::{
@@ -841,7 +841,7 @@ pub fn service(data: &[u8]) {
     let small_cap = 64 + usize::from(cap_choice) * 256;
     for options in [
         ServiceOptions { gzip_cap: small_cap, ..ServiceOptions::default() },
-        ServiceOptions { gzip_cap: small_cap, max_depth: inspector::pcap_cmd::MAX_DEPTH_LIMIT },
+        ServiceOptions { gzip_cap: small_cap, max_depth: inspector::tl::MAX_DEPTH_LIMIT },
         ServiceOptions::default(),
     ] {
         check_unwrap(&body, options);
@@ -933,18 +933,18 @@ pub fn pcap_pipeline(data: &[u8]) {
     keys.insert(envelope_key());
     keys.insert(fixtures::fixture_key());
     for (format, all) in [(ReportFormat::Json, true), (ReportFormat::Text, false)] {
-        let options = PcapOptions {
+        let options = ReportOptions {
             keys: keys.clone(),
             format,
             all,
             hexdump: all,
             color: !all,
             service: ServiceOptions { gzip_cap: 1 << 20, ..ServiceOptions::default() },
-            ..PcapOptions::default()
+            ..ReportOptions::default()
         };
         let mut out = Vec::new();
         let mut err = Vec::new();
-        match run_pcap(data, &options, &mut out, &mut err) {
+        match run_capture(data, &options, &mut out, &mut err) {
             Ok(s) => {
                 assert!(s.matched <= s.requests, "{} matched of {} requests", s.matched, s.requests);
                 assert!(
@@ -967,8 +967,8 @@ pub fn pcap_pipeline(data: &[u8]) {
                     assert_eq!(warnings, s.warnings, "warning lines and the summary's count differ");
                 }
             }
-            Err(PcapRunError::NotACapture(m)) => assert!(!m.contains('\n'), "a multi-line error: {m:?}"),
-            Err(PcapRunError::Io(m)) => panic!("an I/O error from in-memory input and output: {m}"),
+            Err(RunError::NotACapture(m)) => assert!(!m.contains('\n'), "a multi-line error: {m:?}"),
+            Err(RunError::Io(m)) => panic!("an I/O error from in-memory input and output: {m}"),
         }
     }
 }

@@ -1,0 +1,825 @@
+//! The capture pipeline: packets in, records out.
+//!
+//! [`Pipeline`] drives the stages below it (tcp → transport → envelope →
+//! service → tl) one packet at a time and hands each thing worth reporting
+//! to a [`RecordSink`] as a [`Record`]: an exportChatInvite request or
+//! answer with its decoded value, a service message, another method's
+//! message, a skipped one, a [`Warning`], and the [`Summary`] at the end. It
+//! formats nothing and touches no file or stream (the `report` module turns
+//! records into text, JSON Lines or corpus files), so it is driven like the
+//! stages are: push packets, receive records.
+//!
+//! It owns the connection table and request ↔ answer matching. An answer is
+//! matched to its request by `req_msg_id`, across containers and
+//! connections; an unencrypted answer, which has no rpc_result, answers the
+//! oldest unanswered unencrypted request of its connection. Every request
+//! the client sends is remembered, whatever its method, so that an
+//! rpc_error answering another method (`USERNAME_NOT_OCCUPIED` to a
+//! `contacts.resolveUsername`) is attributed to that method and not taken
+//! for an exportChatInvite answer whose request was missed.
+//!
+//! Memory does not grow with the capture: a connection's state goes when it
+//! closes (or when the reassembler forgets it, past [`MAX_CONNECTIONS`](crate::tcp::MAX_CONNECTIONS));
+//! of our requests only those still waiting for an answer and the last
+//! [`ANSWERED_KEPT`] answered ones are remembered, and of other methods'
+//! requests the last [`ANSWERED_KEPT`].
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+
+use crate::capture::{decode_packet, CaptureSink, CaptureWarning, NotTcp, Packet};
+use crate::envelope::{open_message, Envelope, EnvelopeError, KeyStore};
+use crate::service::{unwrap_message, Content, ServiceError, ServiceMessage, ServiceOptions, Unwrapped, Wrapper};
+use crate::tcp::{ConnId, Direction, TcpEvent, TcpReassembler, TcpSink};
+use crate::tl::{decode_top, decode_traced_into, DecodeError, DecodeOptions, Frame, Recorder, TraceEvent};
+use crate::transport::{TransportConnection, TransportEvent, TransportInfo, TransportOptions, TransportProblem};
+
+/// Answered requests whose msg_id is still remembered, to name a second
+/// answer to one of them ("another answer to request #n"); also how many of
+/// other methods' requests are remembered. Older ones are forgotten, so
+/// that memory does not grow with the number of requests a capture holds
+/// (one of ours still waiting for its answer is kept to the end). A server
+/// answers within moments, not after this many other requests.
+pub const ANSWERED_KEPT: usize = 16_384;
+
+/// What the pipeline needs to know.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineOptions {
+    pub keys: KeyStore,
+    pub transport: TransportOptions,
+    pub service: ServiceOptions,
+    /// Record where every decoded field lies ([`Decoded::trace`]), for a
+    /// report that shows trees or hex dumps. Off, decoding skips the trace.
+    pub trace: bool,
+}
+
+/// The counts of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub packets: u64,
+    pub connections: usize,
+    pub frames: u64,
+    pub messages: u64,
+    /// exportChatInvite requests.
+    pub requests: u64,
+    /// Answers that are ours or whose request is not in the capture.
+    pub answers: u64,
+    pub matched: u64,
+    /// Answers whose request is not in the capture (or was forgotten).
+    pub unmatched_answers: u64,
+    /// rpc_error (or exportChatInvite-shaped) answers to other methods'
+    /// requests: not counted in `answers`.
+    pub other_answers: u64,
+    pub unknown_key_messages: u64,
+    pub warnings: u64,
+    /// Files written by `--extract-corpus` (new ones; a seed already
+    /// there is not counted). The pipeline writes none: the corpus writer
+    /// adds its count.
+    pub extracted: u64,
+}
+
+impl Summary {
+    /// Requests without an answer in the capture.
+    pub fn unanswered(&self) -> u64 {
+        self.requests - self.matched.min(self.requests)
+    }
+}
+
+/// Where and when something was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    /// Capture time, nanoseconds since the Unix epoch.
+    pub time_ns: i128,
+    /// Client and server, or `None` for a connection no longer held.
+    pub endpoints: Option<(SocketAddr, SocketAddr)>,
+    pub direction: Direction,
+    /// The connection's transport, once recognised.
+    pub transport: Option<TransportInfo>,
+}
+
+impl Origin {
+    /// Sender then receiver.
+    pub fn from_to(&self) -> Option<(SocketAddr, SocketAddr)> {
+        self.endpoints.map(|(client, server)| match self.direction {
+            Direction::ClientToServer => (client, server),
+            Direction::ServerToClient => (server, client),
+        })
+    }
+}
+
+/// One MTProto message (or a message inside a container) and where it was.
+#[derive(Debug, Clone, Copy)]
+pub struct Message<'a> {
+    pub origin: Origin,
+    pub encrypted: bool,
+    /// 0 for an unencrypted message.
+    pub auth_key_id: u64,
+    pub msg_id: i64,
+    /// `None` for an unencrypted message.
+    pub seq_no: Option<i32>,
+    /// The wrappers removed around the content, outermost first.
+    pub wrapping: &'a [Wrapper],
+    /// From the innermost rpc_result.
+    pub req_msg_id: Option<i64>,
+    /// Offset of the transport frame in its direction's stream.
+    pub stream_offset: u64,
+}
+
+/// A request or answer decoded by the TL core.
+#[derive(Debug)]
+pub struct Decoded<'a> {
+    /// The bare TL bytes, constructor id first.
+    pub bytes: &'a [u8],
+    /// Owned, so that a report can move it (into JSON) instead of copying.
+    pub value: Result<Frame, DecodeError>,
+    /// Where every field lies (up to the error); empty unless
+    /// [`PipelineOptions::trace`]. Lent from a recorder reused for every
+    /// object of the capture.
+    pub trace: &'a [TraceEvent],
+}
+
+/// Another method than exportChatInvite, as the client named it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// A constructor this tool names (a service message, say).
+    Named(&'static str),
+    /// Known by its constructor id only.
+    Id(u32),
+}
+
+/// Which request an answer answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerTo {
+    /// Our request number `number` (counted from 1), answered for the first time.
+    Request { number: u64 },
+    /// Our request number `number`, answered before.
+    Again { number: u64 },
+    /// A request of another method seen in the capture: not ours.
+    Other { req_msg_id: i64, method: Method },
+    /// A request not in the capture: sent before it began, or (when
+    /// `maybe_forgotten`) one answered or seen too long ago to be remembered.
+    NotInCapture { req_msg_id: i64, maybe_forgotten: bool },
+    /// An unencrypted answer with no unencrypted request waiting.
+    Nothing,
+}
+
+/// An exportChatInvite request.
+#[derive(Debug)]
+pub struct Request<'a> {
+    pub message: Message<'a>,
+    /// Counted from 1 in the order of the capture.
+    pub number: u64,
+    pub decoded: Decoded<'a>,
+}
+
+/// An answer (chatInviteExported, chatInvitePublicJoinRequests or
+/// rpc_error), attributed to its request.
+#[derive(Debug)]
+pub struct Answer<'a> {
+    pub message: Message<'a>,
+    pub to: AnswerTo,
+    /// The request it answers: rpc_result's `req_msg_id`, or for an
+    /// unencrypted answer the unencrypted request it was paired with.
+    pub req_msg_id: Option<i64>,
+    pub decoded: Decoded<'a>,
+}
+
+/// Something odd; the run goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// From the capture file reader.
+    Capture(CaptureWarning),
+    /// Packet `number` (counted from 1) could not be read down to TCP.
+    Packet { number: u64, problem: NotTcp },
+    /// A connection whose start is not in the capture. `forced_plain`: the
+    /// transport is forced and not obfuscated, so it is read from the
+    /// first captured byte.
+    StartedBeforeCapture { client: SocketAddr, server: SocketAddr, forced_plain: bool },
+    /// Bytes missing from a stream.
+    Gap { origin: Origin, offset: u64, len: u64 },
+    /// The first connection forgotten to stay within [`MAX_CONNECTIONS`](crate::tcp::MAX_CONNECTIONS);
+    /// [`Warning::ConnectionsForgotten`] gives the count at the end.
+    FirstConnectionForgotten { origin: Origin },
+    /// How many open connections were forgotten in all (more than one).
+    ConnectionsForgotten { count: u64 },
+    /// A frame that is not an MTProto message.
+    Envelope { origin: Origin, stream_offset: u64, error: EnvelopeError },
+    /// The first message encrypted with a key not given.
+    UnknownKey { origin: Origin, auth_key_id: u64 },
+    /// An unencrypted message followed by bytes its header does not count.
+    TrailingBytes { origin: Origin, msg_id: i64, trailing: usize },
+    /// A transport error code (-404 and the like) instead of a frame.
+    TransportError { origin: Origin, code: i32, stream_offset: u64 },
+    /// A transport that went wrong.
+    Transport { origin: Origin, problem: TransportProblem },
+    /// A message body that could not be unwrapped.
+    Malformed { origin: Origin, msg_id: i64, stream_offset: u64, error: ServiceError },
+    /// A request (`answer` false) or an answer in message `msg_id` that the
+    /// TL core rejected; its record follows, with the same error.
+    Undecodable { answer: bool, msg_id: i64, error: DecodeError },
+    /// Raised by a report itself (a corpus file it could not write), and
+    /// passed on to the reports behind it.
+    Report(String),
+}
+
+/// What the pipeline hands out.
+#[derive(Debug)]
+pub enum Record<'a> {
+    Request(Request<'a>),
+    Answer(Answer<'a>),
+    /// A named service message (msgs_ack, pong, ...).
+    Service {
+        message: Message<'a>,
+        service: &'a ServiceMessage,
+    },
+    /// A constructor this tool does not decode (another method's request
+    /// or result), by id and length.
+    Other {
+        message: Message<'a>,
+        id: u32,
+        len: usize,
+    },
+    /// A message encrypted with a key not given, skipped.
+    UnknownKey {
+        origin: Origin,
+        auth_key_id: u64,
+        len: usize,
+    },
+    /// A transport-level quick acknowledgement.
+    QuickAck {
+        origin: Origin,
+        token: u32,
+    },
+    Warning(Warning),
+    /// The last record of a run.
+    Summary(Summary),
+}
+
+/// What takes the pipeline's records, as they come.
+pub trait RecordSink {
+    fn record(&mut self, record: Record<'_>);
+    /// Whether more records are wanted: false ends the run early (the
+    /// reader of the report went away).
+    fn wants_more(&self) -> bool {
+        true
+    }
+}
+
+/// The pipeline's state: everything but the reassembler, which lends its
+/// bytes to this state while it runs.
+struct State {
+    options: PipelineOptions,
+    conns: HashMap<ConnId, ConnState>,
+    /// Our requests by msg_id: every unanswered one, and the last
+    /// [`ANSWERED_KEPT`] answered ones.
+    requests: HashMap<i64, RequestSeen>,
+    /// The answered requests still in `requests`, oldest answer first.
+    answered: VecDeque<i64>,
+    /// Other methods' requests by msg_id, the last [`ANSWERED_KEPT`].
+    other_requests: HashMap<i64, Method>,
+    /// The msg_ids in `other_requests`, oldest first.
+    other_order: VecDeque<i64>,
+    /// The largest msg_id of a request forgotten so far.
+    forgotten_up_to: Option<i64>,
+    /// Our unencrypted requests waiting for an answer, per connection.
+    plain_requests: HashMap<ConnId, VecDeque<i64>>,
+    warned_keys: HashSet<u64>,
+    summary: Summary,
+    transport_events: Vec<TransportEvent>,
+    now_ns: i128,
+    /// The TL core's trace, one allocation reused for every object.
+    recorder: Recorder,
+    /// Whether the reassembler's forgetting of open connections (past
+    /// [`MAX_CONNECTIONS`](crate::tcp::MAX_CONNECTIONS)) was announced; its count comes at the end.
+    warned_forgotten: bool,
+}
+
+struct ConnState {
+    /// Made when the first bytes (or the first gap) arrive, and boxed: a
+    /// capture of many connections that carry nothing (a port scan) then
+    /// costs a few dozen bytes per connection, not the transport's ciphers
+    /// and buffers.
+    transport: Option<Box<TransportConnection>>,
+    /// Whether the connection's start was captured (how its transport
+    /// must begin).
+    from_start: bool,
+    client: SocketAddr,
+    server: SocketAddr,
+    info: Option<TransportInfo>,
+    /// FIN or RST seen, client then server.
+    closed: [bool; 2],
+}
+
+/// One of our requests, for matching.
+struct RequestSeen {
+    number: u64,
+    answered: bool,
+}
+
+/// The capture pipeline; see the module documentation.
+pub struct Pipeline {
+    tcp: TcpReassembler,
+    state: State,
+}
+
+/// The state and the sink for the time of one call, as the reassembler's sink.
+struct Stage<'s, K: RecordSink + ?Sized> {
+    state: &'s mut State,
+    sink: &'s mut K,
+}
+
+impl<K: RecordSink + ?Sized> TcpSink for Stage<'_, K> {
+    fn event(&mut self, event: TcpEvent<'_>) {
+        self.state.tcp_event(event, self.sink);
+    }
+}
+
+impl Pipeline {
+    pub fn new(options: PipelineOptions) -> Self {
+        Pipeline {
+            tcp: TcpReassembler::new(),
+            state: State {
+                options,
+                conns: HashMap::new(),
+                requests: HashMap::new(),
+                answered: VecDeque::new(),
+                other_requests: HashMap::new(),
+                other_order: VecDeque::new(),
+                forgotten_up_to: None,
+                plain_requests: HashMap::new(),
+                warned_keys: HashSet::new(),
+                summary: Summary::default(),
+                transport_events: Vec::new(),
+                now_ns: 0,
+                recorder: Recorder::default(),
+                warned_forgotten: false,
+            },
+        }
+    }
+
+    /// Take one captured packet.
+    pub fn packet<K: RecordSink + ?Sized>(&mut self, packet: &Packet<'_>, sink: &mut K) {
+        self.state.now_ns = packet.time_ns;
+        let segment = match decode_packet(packet.linktype, packet.data) {
+            Ok(s) => s,
+            Err(NotTcp::OtherProtocol) => return,
+            Err(problem) => {
+                self.state.warn(Warning::Packet { number: packet.number, problem }, sink);
+                return;
+            }
+        };
+        self.tcp.segment(&segment, &mut Stage { state: &mut self.state, sink });
+    }
+
+    /// Take a warning of the capture reader (it counts in the summary).
+    pub fn capture_warning<K: RecordSink + ?Sized>(&mut self, warning: CaptureWarning, sink: &mut K) {
+        self.state.warn(Warning::Capture(warning), sink);
+    }
+
+    /// The capture ended after `packets` packets: flush what the
+    /// reassembler holds, and hand out the summary (also returned).
+    pub fn finish<K: RecordSink + ?Sized>(mut self, packets: u64, sink: &mut K) -> Summary {
+        self.tcp.finish(&mut Stage { state: &mut self.state, sink });
+        let count = self.tcp.stats().forgotten_connections;
+        if count > 1 {
+            self.state.warn(Warning::ConnectionsForgotten { count }, sink);
+        }
+        let mut summary = std::mem::take(&mut self.state.summary);
+        summary.packets = packets;
+        summary.connections = self.tcp.connection_count();
+        sink.record(Record::Summary(summary.clone()));
+        summary
+    }
+
+    /// The counts so far.
+    pub fn summary(&self) -> &Summary {
+        &self.state.summary
+    }
+}
+
+/// Drives a pipeline from the capture reader.
+pub struct Feeder<'p, K: RecordSink + ?Sized> {
+    pub pipeline: &'p mut Pipeline,
+    pub sink: &'p mut K,
+}
+
+impl<K: RecordSink + ?Sized> CaptureSink for Feeder<'_, K> {
+    fn packet(&mut self, packet: &Packet<'_>) {
+        self.pipeline.packet(packet, self.sink);
+    }
+
+    fn warning(&mut self, warning: CaptureWarning) {
+        self.pipeline.capture_warning(warning, self.sink);
+    }
+
+    fn wants_more(&self) -> bool {
+        self.sink.wants_more()
+    }
+}
+
+impl State {
+    fn warn<K: RecordSink + ?Sized>(&mut self, warning: Warning, sink: &mut K) {
+        self.summary.warnings += 1;
+        sink.record(Record::Warning(warning));
+    }
+
+    fn origin(&self, conn: ConnId, direction: Direction) -> Origin {
+        let c = self.conns.get(&conn);
+        Origin {
+            time_ns: self.now_ns,
+            endpoints: c.map(|c| (c.client, c.server)),
+            direction,
+            transport: c.and_then(|c| c.info),
+        }
+    }
+
+    fn tcp_event<K: RecordSink + ?Sized>(&mut self, event: TcpEvent<'_>, sink: &mut K) {
+        match event {
+            TcpEvent::Opened { conn, client, server, from_start } => {
+                self.conns.insert(
+                    conn,
+                    ConnState { transport: None, from_start, client, server, info: None, closed: [false; 2] },
+                );
+                if !from_start {
+                    let forced_plain = matches!(self.options.transport.forced, Some((_, false)));
+                    self.warn(Warning::StartedBeforeCapture { client, server, forced_plain }, sink);
+                }
+            }
+            TcpEvent::Data { conn, direction, bytes, .. } => {
+                let mut events = std::mem::take(&mut self.transport_events);
+                if let Some(t) = self.transport(conn) {
+                    t.feed(direction, &bytes, &mut events);
+                }
+                for e in events.drain(..) {
+                    self.transport_event(conn, e, sink);
+                }
+                self.transport_events = events;
+            }
+            TcpEvent::Gap { conn, direction, offset, len } => {
+                let origin = self.origin(conn, direction);
+                self.warn(Warning::Gap { origin, offset, len }, sink);
+                let mut events = std::mem::take(&mut self.transport_events);
+                if let Some(t) = self.transport(conn) {
+                    t.gap(direction, len, &mut events);
+                }
+                for e in events.drain(..) {
+                    self.transport_event(conn, e, sink);
+                }
+                self.transport_events = events;
+            }
+            TcpEvent::Forgotten { conn } => {
+                if !self.warned_forgotten {
+                    self.warned_forgotten = true;
+                    let origin = self.origin(conn, Direction::ClientToServer);
+                    self.warn(Warning::FirstConnectionForgotten { origin }, sink);
+                }
+                self.conns.remove(&conn);
+                self.plain_requests.remove(&conn);
+            }
+            TcpEvent::Closed { conn, direction, .. } => {
+                // Once both sides have closed no more bytes can come, and
+                // the connection's state (the transport's buffers keep the
+                // capacity of its largest frame, its ciphers) is dropped:
+                // kept, it made peak RSS grow by kilobytes per connection
+                // in the capture benchmark.
+                let side = usize::from(direction == Direction::ServerToClient);
+                let done = self.conns.get_mut(&conn).is_some_and(|c| {
+                    c.closed[side] = true;
+                    c.closed == [true; 2]
+                });
+                if done {
+                    self.conns.remove(&conn);
+                    self.plain_requests.remove(&conn);
+                }
+            }
+        }
+    }
+
+    /// The transport of connection `conn`, made on first use.
+    fn transport(&mut self, conn: ConnId) -> Option<&mut TransportConnection> {
+        let c = self.conns.get_mut(&conn)?;
+        if c.transport.is_none() {
+            let mut options = self.options.transport.clone();
+            options.known_key_ids = self.options.keys.ids();
+            c.transport = Some(Box::new(if c.from_start {
+                TransportConnection::new(options)
+            } else {
+                TransportConnection::mid_stream(options)
+            }));
+        }
+        c.transport.as_deref_mut()
+    }
+
+    fn transport_event<K: RecordSink + ?Sized>(&mut self, conn: ConnId, event: TransportEvent, sink: &mut K) {
+        match event {
+            TransportEvent::Detected(info) => {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.info = Some(info);
+                }
+            }
+            TransportEvent::Frame(frame) => {
+                self.summary.frames += 1;
+                let origin = self.origin(conn, frame.direction);
+                let stream_offset = frame.stream_offset;
+                match open_message(&frame.payload, frame.direction, &self.options.keys) {
+                    Err(error) => self.warn(Warning::Envelope { origin, stream_offset, error }, sink),
+                    Ok(Envelope::UnknownKey { auth_key_id }) => {
+                        self.summary.unknown_key_messages += 1;
+                        if self.warned_keys.insert(auth_key_id) {
+                            self.warn(Warning::UnknownKey { origin, auth_key_id }, sink);
+                        }
+                        sink.record(Record::UnknownKey { origin, auth_key_id, len: frame.payload.len() });
+                    }
+                    Ok(Envelope::Plain { msg_id, data, trailing }) => {
+                        if trailing > 0 {
+                            self.warn(Warning::TrailingBytes { origin, msg_id, trailing }, sink);
+                        }
+                        self.summary.messages += 1;
+                        let items = unwrap_message(data, msg_id, 0, self.options.service);
+                        let at = Where { conn, origin, encrypted: false, auth_key_id: 0, stream_offset };
+                        self.items(&at, items, false, sink);
+                    }
+                    Ok(Envelope::Encrypted(m)) => {
+                        self.summary.messages += 1;
+                        let items = unwrap_message(&m.data, m.msg_id, m.seq_no, self.options.service);
+                        let at = Where { conn, origin, encrypted: true, auth_key_id: m.auth_key_id, stream_offset };
+                        self.items(&at, items, true, sink);
+                    }
+                }
+            }
+            TransportEvent::QuickAck { direction, token, .. } => {
+                let origin = self.origin(conn, direction);
+                sink.record(Record::QuickAck { origin, token });
+            }
+            TransportEvent::TransportError { direction, code, stream_offset } => {
+                let origin = self.origin(conn, direction);
+                self.warn(Warning::TransportError { origin, code, stream_offset }, sink);
+            }
+            TransportEvent::Problem(problem) => {
+                let origin = self.origin(conn, problem.direction);
+                self.warn(Warning::Transport { origin, problem }, sink);
+            }
+        }
+    }
+
+    fn items<K: RecordSink + ?Sized>(&mut self, at: &Where, items: Vec<Unwrapped>, has_seq: bool, sink: &mut K) {
+        for item in &items {
+            let message = Message {
+                origin: at.origin,
+                encrypted: at.encrypted,
+                auth_key_id: at.auth_key_id,
+                msg_id: item.msg_id,
+                seq_no: has_seq.then_some(item.seq_no),
+                wrapping: &item.wrapping,
+                req_msg_id: item.req_msg_id,
+                stream_offset: at.stream_offset,
+            };
+            match &item.content {
+                Content::Request(bytes) => self.request(at, message, bytes, sink),
+                Content::Answer(bytes) => self.answer(at, message, bytes, sink),
+                Content::Malformed(error) => {
+                    let warning = Warning::Malformed {
+                        origin: at.origin,
+                        msg_id: item.msg_id,
+                        stream_offset: at.stream_offset,
+                        error: error.clone(),
+                    };
+                    self.warn(warning, sink);
+                }
+                Content::Service(service) => {
+                    if is_query(&message) {
+                        self.remember_other(item.msg_id, Method::Named(service.name));
+                    }
+                    sink.record(Record::Service { message, service });
+                }
+                Content::Other { id, len } => {
+                    if is_query(&message) {
+                        let method = match crate::tl::schema::describe_id(*id) {
+                            Some((name, _)) => Method::Named(name),
+                            None => Method::Id(*id),
+                        };
+                        self.remember_other(item.msg_id, method);
+                    }
+                    sink.record(Record::Other { message, id: *id, len: *len });
+                }
+            }
+        }
+    }
+
+    /// Decode request or answer bytes with the TL core, recording the trace
+    /// only when asked (JSON output needs no spans), into one recorder reused
+    /// for every object of the capture.
+    fn decode<K: RecordSink + ?Sized>(
+        &mut self,
+        bytes: &[u8],
+        answer: bool,
+        msg_id: i64,
+        sink: &mut K,
+    ) -> Result<Frame, DecodeError> {
+        let result = if self.options.trace {
+            decode_traced_into::<Frame>(bytes, DecodeOptions::strict(), &mut self.recorder)
+        } else {
+            decode_top::<Frame>(bytes, DecodeOptions::strict())
+        };
+        if let Err(error) = &result {
+            self.warn(Warning::Undecodable { answer, msg_id, error: error.clone() }, sink);
+        }
+        result
+    }
+
+    fn trace(&self) -> &[TraceEvent] {
+        if self.options.trace {
+            &self.recorder.events
+        } else {
+            &[]
+        }
+    }
+
+    fn request<K: RecordSink + ?Sized>(&mut self, at: &Where, message: Message<'_>, bytes: &[u8], sink: &mut K) {
+        self.summary.requests += 1;
+        let number = self.summary.requests;
+        self.requests.insert(message.msg_id, RequestSeen { number, answered: false });
+        if !at.encrypted {
+            self.plain_requests.entry(at.conn).or_default().push_back(message.msg_id);
+        }
+        let value = self.decode(bytes, false, message.msg_id, sink);
+        let decoded = Decoded { bytes, value, trace: self.trace() };
+        sink.record(Record::Request(Request { message, number, decoded }));
+    }
+
+    fn answer<K: RecordSink + ?Sized>(&mut self, at: &Where, message: Message<'_>, bytes: &[u8], sink: &mut K) {
+        // An unencrypted answer has no rpc_result: it answers the oldest
+        // open unencrypted request on its connection.
+        let req = message.req_msg_id.or_else(|| {
+            if at.encrypted {
+                None
+            } else {
+                self.plain_requests.get_mut(&at.conn).and_then(VecDeque::pop_front)
+            }
+        });
+        let to = self.attribute(req);
+        match to {
+            AnswerTo::Other { .. } => self.summary.other_answers += 1,
+            AnswerTo::Request { .. } => {
+                self.summary.answers += 1;
+                self.summary.matched += 1;
+            }
+            AnswerTo::Again { .. } => self.summary.answers += 1,
+            AnswerTo::NotInCapture { .. } | AnswerTo::Nothing => {
+                self.summary.answers += 1;
+                self.summary.unmatched_answers += 1;
+            }
+        }
+        let value = self.decode(bytes, true, message.msg_id, sink);
+        let decoded = Decoded { bytes, value, trace: self.trace() };
+        sink.record(Record::Answer(Answer { message, to, req_msg_id: req, decoded }));
+    }
+
+    /// Which request `req` (an answer's req_msg_id) is, noting that it is
+    /// answered.
+    fn attribute(&mut self, req: Option<i64>) -> AnswerTo {
+        let Some(r) = req else { return AnswerTo::Nothing };
+        if let Some(seen) = self.requests.get_mut(&r) {
+            if seen.answered {
+                return AnswerTo::Again { number: seen.number };
+            }
+            seen.answered = true;
+            let number = seen.number;
+            self.remember_answered(r);
+            return AnswerTo::Request { number };
+        }
+        if let Some(&method) = self.other_requests.get(&r) {
+            return AnswerTo::Other { req_msg_id: r, method };
+        }
+        AnswerTo::NotInCapture { req_msg_id: r, maybe_forgotten: self.forgotten_up_to.is_some_and(|f| r <= f) }
+    }
+
+    /// Note that our request `msg_id` has its answer, forgetting the request
+    /// answered longest ago beyond [`ANSWERED_KEPT`].
+    fn remember_answered(&mut self, msg_id: i64) {
+        self.answered.push_back(msg_id);
+        if self.answered.len() > ANSWERED_KEPT {
+            if let Some(old) = self.answered.pop_front() {
+                self.requests.remove(&old);
+                self.forgotten_up_to = self.forgotten_up_to.max(Some(old));
+            }
+        }
+    }
+
+    /// Remember another method's request, forgetting the oldest beyond
+    /// [`ANSWERED_KEPT`]: most are answered by results this tool does not
+    /// decode, so "answered" cannot be what frees them.
+    fn remember_other(&mut self, msg_id: i64, method: Method) {
+        if self.other_requests.insert(msg_id, method).is_none() {
+            self.other_order.push_back(msg_id);
+        }
+        if self.other_order.len() > ANSWERED_KEPT {
+            if let Some(old) = self.other_order.pop_front() {
+                self.other_requests.remove(&old);
+                self.forgotten_up_to = self.forgotten_up_to.max(Some(old));
+            }
+        }
+    }
+}
+
+/// Whether a message is a client's query, one an rpc_result can answer:
+/// a content-related message (odd seq_no; an unencrypted one has none) sent
+/// by the client.
+fn is_query(message: &Message<'_>) -> bool {
+    message.origin.direction == Direction::ClientToServer && message.seq_no.is_none_or(|s| s & 1 == 1)
+}
+
+/// Where a message's items come from, within the pipeline.
+struct Where {
+    conn: ConnId,
+    origin: Origin,
+    encrypted: bool,
+    auth_key_id: u64,
+    stream_offset: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::read_capture_into;
+    use crate::envelope::parse_auth_key;
+
+    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/captures/");
+
+    /// What a sink saw, by kind.
+    #[derive(Default)]
+    struct Seen {
+        requests: Vec<(u64, bool)>,
+        answers: Vec<AnswerTo>,
+        traced: usize,
+        others: usize,
+        warnings: Vec<Warning>,
+        summary: Option<Summary>,
+    }
+
+    impl RecordSink for Seen {
+        fn record(&mut self, record: Record<'_>) {
+            match record {
+                Record::Request(r) => {
+                    self.traced += usize::from(!r.decoded.trace.is_empty());
+                    self.requests.push((r.number, r.decoded.value.is_ok()));
+                }
+                Record::Answer(a) => {
+                    self.traced += usize::from(!a.decoded.trace.is_empty());
+                    self.answers.push(a.to);
+                }
+                Record::Warning(w) => self.warnings.push(w),
+                Record::Summary(s) => self.summary = Some(s),
+                _ => self.others += 1,
+            }
+        }
+    }
+
+    fn run(trace: bool) -> Seen {
+        let read = |name: &str| std::fs::read(format!("{DIR}{name}")).unwrap_or_else(|e| panic!("{DIR}{name}: {e}"));
+        let mut keys = KeyStore::new();
+        keys.insert(parse_auth_key(&read("auth_key.hex")).unwrap());
+        let mut pipeline = Pipeline::new(PipelineOptions { keys, trace, ..Default::default() });
+        let mut seen = Seen::default();
+        let bytes = read("obfuscated_intermediate.pcap");
+        let stats = read_capture_into(&bytes[..], &mut Feeder { pipeline: &mut pipeline, sink: &mut seen }).unwrap();
+        let summary = pipeline.finish(stats.packets, &mut seen);
+        assert_eq!(seen.summary.as_ref(), Some(&summary));
+        seen
+    }
+
+    /// Packets in, typed records out: requests numbered, answers attributed
+    /// to them, traces only when asked for.
+    #[test]
+    fn records_of_a_real_capture() {
+        for trace in [false, true] {
+            let seen = run(trace);
+            assert_eq!(seen.warnings, []);
+            assert_eq!(seen.requests, (1..=5).map(|n| (n, true)).collect::<Vec<_>>());
+            assert_eq!(seen.answers, (1..=5).map(|number| AnswerTo::Request { number }).collect::<Vec<_>>());
+            assert_eq!(seen.traced, if trace { 10 } else { 0 });
+            assert!(seen.others > 0);
+            let summary = seen.summary.unwrap();
+            assert_eq!((summary.requests, summary.matched, summary.unmatched_answers), (5, 5, 0));
+        }
+    }
+
+    /// Other methods' requests are remembered in a bounded window: past
+    /// it, an answer to the oldest is "not in the capture, or forgotten".
+    #[test]
+    fn other_requests_are_remembered_within_a_bound() {
+        let mut p = Pipeline::new(PipelineOptions::default());
+        let n = ANSWERED_KEPT as i64 + 10;
+        for id in 1..=n {
+            p.state.remember_other(id * 4, Method::Id(0x1234_5678));
+        }
+        assert_eq!((p.state.other_requests.len(), p.state.other_order.len()), (ANSWERED_KEPT, ANSWERED_KEPT));
+        assert_eq!(p.state.attribute(Some(4)), AnswerTo::NotInCapture { req_msg_id: 4, maybe_forgotten: true });
+        let last = AnswerTo::Other { req_msg_id: n * 4, method: Method::Id(0x1234_5678) };
+        assert_eq!(p.state.attribute(Some(n * 4)), last);
+        assert_eq!(
+            p.state.attribute(Some(n * 4 + 4)),
+            AnswerTo::NotInCapture { req_msg_id: n * 4 + 4, maybe_forgotten: false }
+        );
+    }
+}

@@ -1,0 +1,343 @@
+//! Reports of a capture: the pipeline's records turned into text, JSON
+//! Lines or corpus files.
+//!
+//! Each report implements [`Report`] (it receives [`Record`](crate::pipeline::Record)s as the
+//! pipeline hands them out, and is told when the run ends): [`TextReport`]
+//! (header lines and parameter trees), [`JsonReport`] (one object per
+//! line) and [`CorpusWriter`] (the bare TL bytes of every request and
+//! answer, as fuzz seeds, in front of another report). [`run_capture`]
+//! runs a whole capture from a reader into writers, choosing them from
+//! [`ReportOptions`]; it writes as it goes, so a live pipe shows requests
+//! as they happen. Warnings never stop the run; a summary closes the
+//! report.
+
+mod corpus;
+mod json;
+mod text;
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+
+pub use corpus::CorpusWriter;
+pub use json::JsonReport;
+pub use text::{TextOptions, TextReport};
+
+use crate::capture::{read_capture_into, CaptureError};
+use crate::envelope::{format_key_id, KeyStore};
+use crate::pipeline::{
+    AnswerTo, Feeder, Message, Method, Origin, Pipeline, PipelineOptions, RecordSink, Summary, Warning, ANSWERED_KEPT,
+};
+use crate::service::{chain_text, ServiceOptions};
+use crate::tcp::MAX_CONNECTIONS;
+use crate::transport::TransportOptions;
+
+/// What receives the pipeline's records and renders them.
+pub trait Report: RecordSink {
+    /// The run has ended (after the summary record): flush, and give the
+    /// first error met writing the report, if any.
+    fn finish(&mut self) -> io::Result<()>;
+
+    /// Add what this report itself counted (files written, warnings of its
+    /// own) to the pipeline's summary.
+    fn add_counts(&self, _summary: &mut Summary) {}
+}
+
+/// How to report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReportFormat {
+    /// Header lines and parameter trees.
+    #[default]
+    Text,
+    /// JSON Lines, one object per message.
+    Json,
+}
+
+/// Everything a run over a capture is told (what `inspector pcap` is told).
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    pub keys: KeyStore,
+    pub transport: TransportOptions,
+    pub service: ServiceOptions,
+    pub format: ReportFormat,
+    /// List every message, not only requests and answers.
+    pub all: bool,
+    pub hexdump: bool,
+    pub color: bool,
+    /// Write every exportChatInvite request and answer found (its bare TL
+    /// bytes) into this directory, named by the SHA-256 of the bytes, as
+    /// seeds for the fuzz targets.
+    pub extract_corpus: Option<PathBuf>,
+}
+
+/// Why a run could not finish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunError {
+    NotACapture(String),
+    Io(String),
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::NotACapture(m) => write!(f, "not a pcap or pcapng capture: {m}"),
+            RunError::Io(m) => write!(f, "I/O error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Run the pipeline over the capture in `input`, writing the report to
+/// `out` and warnings to `err` (in JSON mode warnings are also objects in
+/// `out`). An `out` that is closed by its reader (a pipe into `head`) ends
+/// the run early and quietly, with the counts of what was read.
+pub fn run_capture<R: Read, W: Write + ?Sized, E: Write + ?Sized>(
+    input: R,
+    options: &ReportOptions,
+    out: &mut W,
+    err: &mut E,
+) -> Result<Summary, RunError> {
+    let pipeline = PipelineOptions {
+        keys: options.keys.clone(),
+        transport: options.transport.clone(),
+        service: options.service,
+        // The tree and hex dump need spans; JSON output does not.
+        trace: options.format == ReportFormat::Text,
+    };
+    let corpus = options.extract_corpus.as_deref();
+    match options.format {
+        ReportFormat::Text => {
+            let text = TextOptions { all: options.all, hexdump: options.hexdump, color: options.color };
+            let report = TextReport::new(out, err, text);
+            match corpus {
+                Some(dir) => run_report(input, pipeline, CorpusWriter::new(dir, report)),
+                None => run_report(input, pipeline, report),
+            }
+        }
+        ReportFormat::Json => {
+            let report = JsonReport::new(out, err, options.all);
+            match corpus {
+                Some(dir) => run_report(input, pipeline, CorpusWriter::new(dir, report)),
+                None => run_report(input, pipeline, report),
+            }
+        }
+    }
+}
+
+/// Run the pipeline over the capture in `input` into one report; the
+/// summary, with the report's own counts.
+pub fn run_report<I: Read, R: Report>(input: I, options: PipelineOptions, mut report: R) -> Result<Summary, RunError> {
+    let mut pipeline = Pipeline::new(options);
+    let stats = match read_capture_into(input, &mut Feeder { pipeline: &mut pipeline, sink: &mut report }) {
+        Ok(stats) => stats,
+        Err(CaptureError::NotACapture(m)) => return Err(RunError::NotACapture(m)),
+        Err(CaptureError::Io(m)) => return Err(RunError::Io(m)),
+    };
+    let mut summary = pipeline.finish(stats.packets, &mut report);
+    report.add_counts(&mut summary);
+    match report.finish() {
+        Ok(()) => Ok(summary),
+        // The reader has gone: nothing is lost that anyone would read.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(summary),
+        Err(e) => Err(RunError::Io(e.to_string())),
+    }
+}
+
+/// A write that remembers its first error and writes nothing after it.
+pub(crate) struct Output<'a, W: Write + ?Sized> {
+    pub(crate) out: &'a mut W,
+    pub(crate) error: Option<io::Error>,
+}
+
+impl<'a, W: Write + ?Sized> Output<'a, W> {
+    pub(crate) fn new(out: &'a mut W) -> Self {
+        Output { out, error: None }
+    }
+
+    pub(crate) fn write(&mut self, text: &str) {
+        if self.error.is_none() {
+            if let Err(e) = self.out.write_all(text.as_bytes()) {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    pub(crate) fn finish(&mut self) -> io::Result<()> {
+        if self.error.is_none() {
+            if let Err(e) = self.out.flush() {
+                self.error = Some(e);
+            }
+        }
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A warning on `err`, one line.
+pub(crate) fn write_warning<E: Write + ?Sized>(err: &mut E, warning: &Warning) {
+    let _ = writeln!(err, "warning: {warning}");
+}
+
+/// Capture time as RFC 3339 in UTC, to the microsecond.
+pub(crate) fn format_time(ns: i128) -> String {
+    let secs = ns.div_euclid(1_000_000_000) as i64;
+    let nanos = ns.rem_euclid(1_000_000_000) as u32;
+    match chrono::DateTime::from_timestamp(secs, nanos) {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        None => format!("{secs}.{nanos:09}"),
+    }
+}
+
+/// `sender → receiver`, or `?` for a connection no longer held.
+pub(crate) fn connection_text(origin: &Origin) -> String {
+    match origin.from_to() {
+        Some((from, to)) => format!("{from} → {to}"),
+        None => String::from("?"),
+    }
+}
+
+/// The transport's name, `?` until it is recognised.
+pub(crate) fn transport_text(origin: &Origin) -> String {
+    origin.transport.map_or_else(|| String::from("?"), |t| t.to_string())
+}
+
+/// `time · sender → receiver · direction · transport`.
+pub(crate) fn line_header(origin: &Origin) -> String {
+    format!(
+        "{} · {} · {} · {}",
+        format_time(origin.time_ns),
+        connection_text(origin),
+        origin.direction,
+        transport_text(origin)
+    )
+}
+
+/// [`line_header`] and the message's envelope: key, msg_id, seq_no, wrappers.
+pub(crate) fn message_header(message: &Message<'_>) -> String {
+    use std::fmt::Write as _;
+    let mut s = line_header(&message.origin);
+    if message.encrypted {
+        let _ = write!(s, " · encrypted ({})", format_key_id(message.auth_key_id));
+    } else {
+        s.push_str(" · unencrypted");
+    }
+    let _ = write!(s, " · msg_id {}", message.msg_id);
+    if let Some(q) = message.seq_no {
+        let _ = write!(s, " · seq_no {q}");
+    }
+    if !message.wrapping.is_empty() {
+        let _ = write!(s, " · {}", chain_text(message.wrapping));
+    }
+    s
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Method::Named(name) => f.write_str(name),
+            Method::Id(id) => write!(f, "0x{id:08x}"),
+        }
+    }
+}
+
+impl fmt::Display for AnswerTo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AnswerTo::Request { number } => write!(f, "answer to request #{number}"),
+            AnswerTo::Again { number } => write!(f, "another answer to request #{number}"),
+            AnswerTo::Other { req_msg_id, method } => write!(f, "answer to msg_id {req_msg_id}, a {method} request"),
+            AnswerTo::NotInCapture { req_msg_id, maybe_forgotten: true } => write!(
+                f,
+                "answer to msg_id {req_msg_id}, a request not in the capture or answered more than \
+                 {ANSWERED_KEPT} answers ago"
+            ),
+            AnswerTo::NotInCapture { req_msg_id, maybe_forgotten: false } => {
+                write!(f, "answer to msg_id {req_msg_id}, a request not in the capture")
+            }
+            AnswerTo::Nothing => f.write_str("answer without a request"),
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::Capture(w) => write!(f, "{w}"),
+            Warning::Packet { number, problem } => write!(f, "packet {number}: {problem}"),
+            Warning::StartedBeforeCapture { client, server, forced_plain } => {
+                let how = if *forced_plain {
+                    "decoding with the forced transport from the first captured byte"
+                } else {
+                    "looking for plain-transport frames in its bytes (an obfuscated connection cannot be read without its first 64 bytes)"
+                };
+                write!(f, "connection {client} → {server} started before the capture: {how}")
+            }
+            Warning::Gap { origin, offset, len } => write!(
+                f,
+                "{} {}: {len} bytes missing from the capture at stream offset {offset}",
+                connection_text(origin),
+                origin.direction
+            ),
+            Warning::FirstConnectionForgotten { origin } => write!(
+                f,
+                "connection {} forgotten: more than {MAX_CONNECTIONS} connections were held at once, \
+                 so the least recently active are forgotten from now on (one that speaks again is then \
+                 seen from the middle; a count follows at the end)",
+                connection_text(origin)
+            ),
+            Warning::ConnectionsForgotten { count } => write!(
+                f,
+                "{count} open connections were forgotten in all, to stay within {MAX_CONNECTIONS} held at once"
+            ),
+            Warning::Envelope { origin, stream_offset, error } => write!(
+                f,
+                "{} {} frame at stream offset {stream_offset}: {error}",
+                connection_text(origin),
+                origin.direction
+            ),
+            Warning::UnknownKey { origin, auth_key_id } => write!(
+                f,
+                "{} {}: messages encrypted with unknown auth key {} are skipped (give it with --auth-key)",
+                connection_text(origin),
+                origin.direction,
+                format_key_id(*auth_key_id)
+            ),
+            Warning::TrailingBytes { origin, msg_id, trailing } => write!(
+                f,
+                "{} {} unencrypted message {msg_id}: {trailing} bytes after the length its header gives",
+                connection_text(origin),
+                origin.direction
+            ),
+            Warning::TransportError { origin, code, stream_offset } => {
+                let meaning = match code {
+                    -404 => " (auth key not found)",
+                    -429 => " (too many connections)",
+                    -444 => " (invalid DC)",
+                    _ => "",
+                };
+                write!(
+                    f,
+                    "{} {}: transport error {code}{meaning} at stream offset {stream_offset}",
+                    connection_text(origin),
+                    origin.direction
+                )
+            }
+            Warning::Transport { origin, problem } => write!(f, "{} {problem}", connection_text(origin)),
+            Warning::Malformed { origin, msg_id, stream_offset, error } => write!(
+                f,
+                "{} {} message {msg_id} (stream offset {stream_offset}): {error}",
+                connection_text(origin),
+                origin.direction
+            ),
+            Warning::Undecodable { answer: false, msg_id, error } => write!(f, "request {msg_id}: {error}"),
+            Warning::Undecodable { answer: true, msg_id, error } => write!(f, "answer in {msg_id}: {error}"),
+            Warning::Report(message) => f.write_str(message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,118 @@
+//! The text report: a header line and the TL core's parameter tree for
+//! every exportChatInvite request and answer, one line for everything else
+//! with `--all`, warnings on stderr, and a summary line.
+
+use std::io::{self, Write};
+
+use super::{line_header, message_header, write_warning, Output, Report};
+use crate::envelope::format_key_id;
+use crate::pipeline::{AnswerTo, Decoded, Record, RecordSink, Summary};
+use crate::render::{hexdump, tree};
+use crate::tl::with_flag_fields;
+
+/// What the text report shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    /// List every message, not only requests and answers.
+    pub all: bool,
+    /// Add the annotated hex dump of each decoded object.
+    pub hexdump: bool,
+    pub color: bool,
+}
+
+/// The text report, written to `out` as records arrive; warnings go to `err`.
+/// Its trees need the pipeline to record traces ([`PipelineOptions::trace`](crate::pipeline::PipelineOptions::trace)).
+pub struct TextReport<'a, W: Write + ?Sized, E: Write + ?Sized> {
+    out: Output<'a, W>,
+    err: &'a mut E,
+    options: TextOptions,
+}
+
+impl<'a, W: Write + ?Sized, E: Write + ?Sized> TextReport<'a, W, E> {
+    pub fn new(out: &'a mut W, err: &'a mut E, options: TextOptions) -> Self {
+        TextReport { out: Output::new(out), err, options }
+    }
+
+    /// The tree of what decoded (on an error too: the warning says why the
+    /// rest did not), and the hex dump if asked, ending in a newline.
+    fn body(&self, decoded: &Decoded<'_>) -> String {
+        let fields = with_flag_fields(decoded.trace, decoded.value.as_ref().err());
+        let mut text = tree::render_tree(decoded.bytes, &fields, self.options.color);
+        if self.options.hexdump {
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(&hexdump::render_hexdump(decoded.bytes, decoded.trace, self.options.color));
+        }
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text
+    }
+
+    fn summary(&mut self, s: &Summary) {
+        let text = format!(
+            "\nsummary: {} packets, {} connection{}, {} frames, {} messages, {} requests, {} answers, {} matched, {} requests unanswered, {} answers unmatched, {} messages with unknown keys, {} warnings\n",
+            s.packets,
+            s.connections,
+            if s.connections == 1 { "" } else { "s" },
+            s.frames,
+            s.messages,
+            s.requests,
+            s.answers,
+            s.matched,
+            s.unanswered(),
+            s.unmatched_answers,
+            s.unknown_key_messages,
+            s.warnings
+        );
+        self.out.write(&text);
+    }
+}
+
+impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for TextReport<'_, W, E> {
+    fn record(&mut self, record: Record<'_>) {
+        let all = self.options.all;
+        match record {
+            Record::Request(r) => {
+                let text =
+                    format!("\nrequest #{} · {}\n", r.number, message_header(&r.message)) + &self.body(&r.decoded);
+                self.out.write(&text);
+            }
+            Record::Answer(a) => {
+                if matches!(a.to, AnswerTo::Other { .. }) && !all {
+                    return;
+                }
+                let text = format!("\n{} · {}\n", a.to, message_header(&a.message)) + &self.body(&a.decoded);
+                self.out.write(&text);
+            }
+            Record::Service { message, service } if all => {
+                self.out.write(&(message_header(&message) + " · " + &service.summary() + "\n"));
+            }
+            Record::Other { message, id, len } if all => {
+                self.out.write(&(message_header(&message) + &format!(" · constructor 0x{id:08x}, {len} bytes\n")));
+            }
+            Record::UnknownKey { origin, auth_key_id, len } if all => {
+                let line = line_header(&origin)
+                    + &format!(" · encrypted with unknown key {} · {len} bytes skipped\n", format_key_id(auth_key_id));
+                self.out.write(&line);
+            }
+            Record::QuickAck { origin, token } if all => {
+                self.out.write(&(line_header(&origin) + &format!(" · quick ack {token:08x}\n")));
+            }
+            Record::Warning(w) => write_warning(self.err, &w),
+            Record::Summary(s) => self.summary(&s),
+            Record::Service { .. } | Record::Other { .. } | Record::UnknownKey { .. } | Record::QuickAck { .. } => {}
+        }
+    }
+
+    fn wants_more(&self) -> bool {
+        self.out.error.is_none()
+    }
+}
+
+impl<W: Write + ?Sized, E: Write + ?Sized> Report for TextReport<'_, W, E> {
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.finish()
+    }
+}
