@@ -16,10 +16,12 @@ use inspector_tests::grammers::{answer_from, answer_to, request_from, request_to
 /// constructors are identical to layer 223's).
 pub struct Grammers;
 
-const EXPORT_CHAT_INVITE: u32 = 0xa455de90;
-const CHAT_INVITE_EXPORTED: u32 = 0xa22cbd96;
-const CHAT_INVITE_PUBLIC_JOIN_REQUESTS: u32 = 0xed107ab7;
-const RPC_ERROR: u32 = 0x2144ca19;
+// The ids as grammers knows them: the reference side does not take ours.
+const EXPORT_CHAT_INVITE: u32 = <gt::functions::messages::ExportChatInvite as gt::Identifiable>::CONSTRUCTOR_ID;
+const CHAT_INVITE_EXPORTED: u32 = <gt::types::ChatInviteExported as gt::Identifiable>::CONSTRUCTOR_ID;
+const CHAT_INVITE_PUBLIC_JOIN_REQUESTS: u32 =
+    <gt::types::ChatInvitePublicJoinRequests as gt::Identifiable>::CONSTRUCTOR_ID;
+const RPC_ERROR: u32 = <gt::types::RpcError as gt::Identifiable>::CONSTRUCTOR_ID;
 
 impl ReferenceCodec for Grammers {
     const NAME: &'static str = "grammers-tl-types";

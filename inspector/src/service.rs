@@ -427,18 +427,7 @@ impl Unwrapper<'_> {
             }
         };
         if let Err(e) = result {
-            let what = match id {
-                MSG_CONTAINER => "msg_container",
-                RPC_RESULT => "rpc_result",
-                INVOKE_WITH_LAYER => "invokeWithLayer",
-                INIT_CONNECTION => "initConnection",
-                INVOKE_AFTER_MSG => "invokeAfterMsg",
-                INVOKE_AFTER_MSGS => "invokeAfterMsgs",
-                INVOKE_WITH_TAKEOUT => "invokeWithTakeout",
-                INVOKE_WITH_BUSINESS_CONNECTION => "invokeWithBusinessConnection",
-                INVOKE_WITH_MESSAGES_RANGE => "invokeWithMessagesRange",
-                _ => "object",
-            };
+            let what = crate::tl::schema::describe_id(id).map_or("object", |(name, _)| name);
             self.tl_error(ctx, e, what);
         }
     }
@@ -642,6 +631,26 @@ fn bounded_count(r: &mut Reader<'_>, field: &str, min_size: usize) -> Result<usi
         ));
     }
     Ok(count)
+}
+
+/// Whether `id` is a constructor this layer unwraps (a container, a
+/// compressed object, an rpc_result, or an invokeWith*/initConnection
+/// wrapper around a query).
+pub fn is_wrapper(id: u32) -> bool {
+    matches!(
+        id,
+        MSG_CONTAINER
+            | GZIP_PACKED
+            | RPC_RESULT
+            | INVOKE_WITH_LAYER
+            | INIT_CONNECTION
+            | INVOKE_AFTER_MSG
+            | INVOKE_AFTER_MSGS
+            | INVOKE_WITHOUT_UPDATES
+            | INVOKE_WITH_TAKEOUT
+            | INVOKE_WITH_BUSINESS_CONNECTION
+            | INVOKE_WITH_MESSAGES_RANGE
+    )
 }
 
 /// The name of a service message the layer reads the fields of, from the

@@ -77,16 +77,10 @@ pub(crate) fn run(args: &DecodeArgs, color: bool, io: &mut Io<'_>) -> Result<Exi
         return Err(Failure::invalid("the input is empty: expected a frame"));
     }
     let id = bytes.get(..4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-    if id.is_some_and(is_service_wrapper) {
+    if id.is_some_and(crate::service::is_wrapper) {
         return decode_wrapped(&bytes, args, color, io);
     }
     decode_frame(&bytes, args, color, io)
-}
-
-/// Constructors around a request or an answer that `decode` removes by itself.
-fn is_service_wrapper(id: u32) -> bool {
-    matches!(id, 0x73f1f8dc | 0xf35c6d01 | 0x3072cfa1)
-        || crate::tl::schema::FOREIGN.iter().any(|(_, i, kind)| *i == id && kind.contains("wrapper"))
 }
 
 /// A body pasted with its service wrappers (from a log, say): unwrap it as

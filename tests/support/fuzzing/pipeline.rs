@@ -895,12 +895,20 @@ fn check_unwrap(body: &[u8], options: ServiceOptions) {
         match &item.content {
             Content::Request(b) => {
                 assert!(b.len() <= holder, "a request larger than the bytes that held it");
-                assert_eq!(b.get(..4), Some(&0xa455_de90u32.to_le_bytes()[..]), "a request without its id");
+                assert_eq!(
+                    b.get(..4),
+                    Some(&inspector::tl::ids::EXPORT_CHAT_INVITE.to_le_bytes()[..]),
+                    "a request without its id"
+                );
             }
             Content::Answer(b) => {
                 assert!(b.len() <= holder, "an answer larger than the bytes that held it");
                 let id = b.get(..4).map(|i| u32::from_le_bytes([i[0], i[1], i[2], i[3]]));
-                assert!(matches!(id, Some(0xa22c_bd96 | 0xed10_7ab7 | 0x2144_ca19)), "an answer with the id {id:x?}");
+                assert!(
+                    id.is_some_and(|id| inspector::tl::schema::exported_chat_invite(id).is_some()
+                        || id == inspector::tl::ids::RPC_ERROR),
+                    "an answer with the id {id:x?}"
+                );
             }
             Content::Service(m) => {
                 let _ = m.summary();
