@@ -809,6 +809,7 @@ fn an_rpc_error_to_another_method_is_not_an_unmatched_export_chat_invite_answer(
         let summary = report.lines.last().expect("a summary");
         assert_eq!(summary["summary"]["answers"], answers + 1, "{what}");
         assert_eq!(summary["summary"]["unmatched_answers"], 1, "{what}");
+        assert_eq!(summary["summary"]["other_answers"], 2, "{what}");
     }
 
     // The text report says the same.
@@ -826,6 +827,11 @@ fn an_rpc_error_to_another_method_is_not_an_unmatched_export_chat_invite_answer(
         assert_eq!(headers.iter().any(|l| l.starts_with(&resolve_header)), all, "{headers:#?}");
         assert_eq!(headers.iter().any(|l| l.starts_with(&call_header)), all, "{headers:#?}");
         assert_eq!(text.contains("USERNAME_NOT_OCCUPIED"), all, "{text}");
-        assert!(text.contains(&format!("{requests} matched, 0 requests unanswered, 1 answers unmatched")), "{text}");
+        assert!(
+            text.contains(&format!(
+                "{requests} matched, 0 requests unanswered, 1 answers unmatched, 2 answers to other methods"
+            )),
+            "{text}"
+        );
     }
 }

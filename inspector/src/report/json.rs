@@ -62,7 +62,7 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> JsonReport<'a, W, E> {
             "packets": s.packets, "connections": s.connections, "frames": s.frames,
             "messages": s.messages, "requests": s.requests, "answers": s.answers,
             "matched": s.matched, "unanswered_requests": s.unanswered(),
-            "unmatched_answers": s.unmatched_answers,
+            "unmatched_answers": s.unmatched_answers, "other_answers": s.other_answers,
             "unknown_key_messages": s.unknown_key_messages, "warnings": s.warnings,
         }});
         self.write_line(&line);

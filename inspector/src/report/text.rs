@@ -52,7 +52,7 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> TextReport<'a, W, E> {
 
     fn summary(&mut self, s: &Summary) {
         let text = format!(
-            "\nsummary: {} packets, {} connection{}, {} frames, {} messages, {} requests, {} answers, {} matched, {} requests unanswered, {} answers unmatched, {} messages with unknown keys, {} warnings\n",
+            "\nsummary: {} packets, {} connection{}, {} frames, {} messages, {} requests, {} answers, {} matched, {} requests unanswered, {} answers unmatched, {} answers to other methods, {} messages with unknown keys, {} warnings\n",
             s.packets,
             s.connections,
             if s.connections == 1 { "" } else { "s" },
@@ -63,6 +63,7 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> TextReport<'a, W, E> {
             s.matched,
             s.unanswered(),
             s.unmatched_answers,
+            s.other_answers,
             s.unknown_key_messages,
             s.warnings
         );
