@@ -31,9 +31,6 @@ for src in fuzz/fuzz_targets/*.rs; do
     if [ -f "fuzz/dicts/$target.dict" ]; then
         cp "fuzz/dicts/$target.dict" "$OUT/$target.dict"
     fi
-    max_len=8192
-    if [ -f "fuzz/max_len/$target" ]; then
-        max_len="$(cat "fuzz/max_len/$target")"
-    fi
-    printf '[libfuzzer]\nmax_len = %s\n' "$max_len" >"$OUT/$target.options"
+    max_len="$(awk -v t="$target" '$1 == t { print $2 }' fuzz/max_len.txt)"
+    printf '[libfuzzer]\nmax_len = %s\n' "${max_len:-8192}" >"$OUT/$target.options"
 done

@@ -10,8 +10,8 @@
 #   FUZZ_TARGETS  targets to run (default: all of fuzz/fuzz_targets/)
 #   FUZZ_RSS_MB   libFuzzer -rss_limit_mb (default 2048)
 #   FUZZ_TIMEOUT  seconds one input may take, libFuzzer -timeout (default 10)
-#   FUZZ_MAX_LEN  longest input libFuzzer makes, -max_len (default 8192: room
-#                 for peers nested past the largest depth budget)
+#   FUZZ_MAX_LEN  longest input libFuzzer makes, -max_len (default: the
+#                 target's line in fuzz/max_len.txt, else 8192)
 #   FUZZ_WORK     scratch directory (default: a new temporary one)
 #   FUZZ_SANITIZER  address (default: the best available) or none (stable
 #                 with RUSTC_BOOTSTRAP=1 and no sanitizer: the fastest, and
@@ -31,7 +31,15 @@ cd "$root" || exit 2
 seconds="${FUZZ_SECONDS:-60}"
 rss_mb="${FUZZ_RSS_MB:-2048}"
 timeout_s="${FUZZ_TIMEOUT:-10}"
-max_len="${FUZZ_MAX_LEN:-8192}"
+max_len_for() { # target
+    if [ -n "${FUZZ_MAX_LEN:-}" ]; then
+        echo "$FUZZ_MAX_LEN"
+        return
+    fi
+    local n
+    n="$(awk -v t="$1" '$1 == t { print $2 }' fuzz/max_len.txt 2>/dev/null)"
+    echo "${n:-8192}"
+}
 work="${FUZZ_WORK:-$(mktemp -d -t inspector-fuzz.XXXXXX)}"
 mkdir -p "$work"
 
@@ -111,9 +119,13 @@ for t in "${targets[@]}"; do
     # The first corpus directory is the one libFuzzer adds to; the others are
     # only read.
     # shellcheck disable=SC2086
+    dict=()
+    if [ -f "fuzz/dicts/$t.dict" ]; then
+        dict=("-dict=fuzz/dicts/$t.dict")
+    fi
     cargo $toolchain fuzz run --fuzz-dir fuzz -s "$sanitizer" -a "$t" "$live" "$regressions" -- \
         -max_total_time="$seconds" -rss_limit_mb="$rss_mb" -timeout="$timeout_s" \
-        -max_len="$max_len" -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1
+        -max_len="$(max_len_for "$t")" "${dict[@]}" -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1
     rc=$?
 
     execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"

@@ -54,6 +54,8 @@ replayed_targets! {
     roundtrip => inspector_tests::fuzzing::roundtrip,
     roundtrip_result => inspector_tests::fuzzing::roundtrip_result,
     decode_bytes => inspector_tests::fuzzing::decode_bytes,
+    render => inspector_tests::fuzzing::render,
+    json => inspector_tests::fuzzing::json,
     differential => inspector_tests::fuzzing::differential::<crate::reference::Grammers>,
     capture_file => inspector_tests::fuzzing::capture_file,
     tcp_reassembly => inspector_tests::fuzzing::tcp_reassembly,
@@ -173,7 +175,7 @@ fn slug(label: &str) -> String {
 fn matrix_seeds_are_the_current_encodings() {
     let seeds = matrix_seeds();
     let mut checked = 0;
-    for target in ["decode_bytes", "differential"] {
+    for target in ["decode_bytes", "differential", "render", "json"] {
         for file in inputs(&corpus_root().join(target)) {
             let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
             if !name.starts_with("matrix-") {
@@ -351,6 +353,11 @@ fn regenerate_seed_corpus() {
     let mut differential = frames.clone();
     differential.extend(value_seeds(differential_key, 80, 0xd1ff));
     write("differential", &differential);
+    // The render target reads its input both as a frame and as a value.
+    let mut render = frames.clone();
+    render.extend(value_seeds(differential_key, 20, 0x4e4d));
+    write("render", &render);
+    write("json", &render);
     write("roundtrip", &value_seeds(request_key, 64, 0x5eed));
     write("roundtrip_result", &value_seeds(result_key, 14, 0x7e57));
 }

@@ -106,6 +106,8 @@ TARGETS = {
     # Targets that decode TL bytes.
     "decode_bytes": entries_tl,
     "differential": entries_tl,
+    "render": entries_tl,
+    "json": entries_tl,
     "service": entries_tl,
     "envelope": lambda: entries_tl() + [("zero_key_id", b"\x00" * 8)],
     # Transports and the stream below them.
