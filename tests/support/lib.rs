@@ -7,3 +7,4 @@ pub mod fixtures;
 pub mod grammers;
 pub mod matrix;
 pub mod rng;
+pub mod schema_differential;
