@@ -62,6 +62,7 @@ replayed_targets! {
     envelope => inspector::fuzzing::envelope,
     service => inspector::fuzzing::service,
     pcap_pipeline => inspector::fuzzing::pcap_pipeline,
+    schema_differential => inspector_tests::schema_differential::schema_differential,
 }
 
 fn corpus_root() -> PathBuf {
