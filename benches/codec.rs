@@ -1,7 +1,9 @@
 //! Codec speed against grammers-tl-types, the same frames in the same
 //! process: strict decode (plain, and recording the span of every field as
 //! `inspector decode` does), and encode. After criterion's own report, a
-//! table of medians and ratios (ours / grammers) is printed.
+//! table of medians and ratios (ours / grammers) is printed, and one of the
+//! schema-driven decoder (`inspector::tl::dynamic`, with the built-in
+//! schema) against the typed decoder on the same frames (goal: within 3×).
 //!
 //! Run: `cargo bench --bench codec` (add `-- --quick` for a fast look).
 
@@ -9,6 +11,8 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::Criterion;
+use inspector::tl::dynamic::{Expect, Schema};
+use inspector::tl::NoTrace;
 use inspector::tl::{
     decode_traced_into, DecodeOptions, ExportChatInvite, ExportedChatInvite, InputPeer, Recorder,
     StarsSubscriptionPricing, TlObject, TlString,
@@ -78,6 +82,7 @@ fn bench_requests(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("request_{name}"));
         g.bench_function("ours_decode", |b| b.iter(|| ExportChatInvite::from_bytes(black_box(&bytes)).unwrap()));
         g.bench_function("ours_decode_traced", |b| traced_bench::<ExportChatInvite>(b, &bytes));
+        schema_benches(&mut g, &bytes);
         g.bench_function("grammers_decode", |b| b.iter(|| grammers::decode_request_raw(black_box(&bytes)).unwrap()));
         g.bench_function("ours_encode", |b| b.iter(|| black_box(&value).to_bytes().unwrap()));
         let theirs = grammers::request_to(&value);
@@ -93,12 +98,26 @@ fn traced_bench<T: TlObject>(b: &mut criterion::Bencher<'_>, bytes: &[u8]) {
     b.iter(|| decode_traced_into::<T>(black_box(bytes), DecodeOptions::strict(), &mut recorder).is_ok())
 }
 
+/// The schema-driven decoder on the same frame: plain and span-recording.
+fn schema_benches(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, bytes: &[u8]) {
+    let schema = Schema::builtin();
+    let opts = DecodeOptions::strict();
+    g.bench_function("schema_decode", |b| {
+        b.iter(|| schema.decode_with_sink(black_box(bytes), &Expect::Any, opts, NoTrace).0.unwrap())
+    });
+    let mut recorder = Recorder::default();
+    g.bench_function("schema_decode_traced", |b| {
+        b.iter(|| schema.decode_traced(black_box(bytes), opts, &mut recorder).is_ok())
+    });
+}
+
 fn bench_answer(c: &mut Criterion) {
     let value = ExportedChatInvite::Exported(matrix::answer(0x7ff));
     let bytes = value.to_bytes().unwrap();
     let mut g = c.benchmark_group("answer_chatInviteExported");
     g.bench_function("ours_decode", |b| b.iter(|| ExportedChatInvite::from_bytes(black_box(&bytes)).unwrap()));
     g.bench_function("ours_decode_traced", |b| traced_bench::<ExportedChatInvite>(b, &bytes));
+    schema_benches(&mut g, &bytes);
     g.bench_function("grammers_decode", |b| b.iter(|| grammers::decode_answer_raw(black_box(&bytes)).unwrap()));
     g.bench_function("ours_encode", |b| b.iter(|| black_box(&value).to_bytes().unwrap()));
     let theirs = grammers::answer_to(&value);
@@ -136,6 +155,15 @@ fn print_ratios() {
         );
     }
     println!("ratio = ours / grammers (below 1.0: faster than grammers); t.ratio uses the span-recording decode.");
+    println!("\n{:<28} {:>10} {:>10} {:>8} {:>8}", "frame", "schema", "s.traced", "ratio", "t.ratio");
+    let groups = REQUESTS.iter().map(|(n, _)| format!("request_{n}")).chain(["answer_chatInviteExported".to_string()]);
+    for group in groups {
+        let get = |b| median_ns(&group, b).unwrap_or(f64::NAN);
+        let (d, t, sd, st) =
+            (get("ours_decode"), get("ours_decode_traced"), get("schema_decode"), get("schema_decode_traced"));
+        println!("{group:<28} {sd:>8.1}ns {st:>8.1}ns {:>8.2} {:>8.2}", sd / d, st / t);
+    }
+    println!("ratio = schema-driven / typed decoder (goal: at most 3); t.ratio compares the span-recording decodes.");
 }
 
 fn main() {

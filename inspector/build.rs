@@ -39,12 +39,18 @@ use std::path::Path;
 
 use grammers_tl_parser::tl::{Category, Definition, ParameterType};
 
+// The id rule, shared with the run-time schema loader.
+#[path = "src/tl/crc.rs"]
+mod crc;
+use crc::tl_crc;
+
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tl");
     let closure_path = dir.join("closure.tl");
     let service_path = dir.join("service.tl");
     println!("cargo::rerun-if-changed={}", closure_path.display());
     println!("cargo::rerun-if-changed={}", service_path.display());
+    println!("cargo::rerun-if-changed=src/tl/crc.rs");
     let closure = match read_tl(&closure_path) {
         Ok(defs) => defs,
         Err(e) => fail(&e),
@@ -148,31 +154,6 @@ fn read_tl(path: &Path) -> Result<Vec<Line>, String> {
         lines.push(Line { def, text: normalized, doc, field_docs, is_function });
     }
     Ok(lines)
-}
-
-/// The id TL derives from a line: the CRC32 (IEEE) of the line without its
-/// `#id`, with the `flags.N?true` fields left out, `bytes` hashed as
-/// `string`, and the `<>{}` of generic types dropped. (grammers-tl-parser
-/// infers ids too, but its rewrite of `bytes` gives a different hash for
-/// `gzip_packed`, so the rule is spelled out here.)
-fn tl_crc(line: &str) -> u32 {
-    let mut words = Vec::new();
-    for (i, word) in line.split_whitespace().enumerate() {
-        if i == 0 {
-            words.push(word.split('#').next().unwrap_or(word).to_string());
-            continue;
-        }
-        if word.ends_with("?true") {
-            continue;
-        }
-        let word = match word.split_once(':') {
-            Some((name, "bytes")) => format!("{name}:string"),
-            Some((name, ty)) if ty.ends_with("?bytes") => format!("{name}:{}string", &ty[..ty.len() - 5]),
-            _ => word.to_string(),
-        };
-        words.push(word.replace('<', " ").replace(['>', '{', '}'], ""));
-    }
-    crc32fast::hash(words.join(" ").as_bytes())
 }
 
 /// The type of one field, as the generated code sees it.
@@ -522,9 +503,11 @@ impl Model {
             let _ = writeln!(s, "    fields: &[");
             for f in &c.fields {
                 let flag = f.flag.map_or("None".to_string(), |b| format!("Some({b})"));
+                // The closure has one flag word, `flags` (checked when reading the lines).
+                let word = if f.flag.is_some() { "flags" } else { "" };
                 let _ = writeln!(
                     s,
-                    "        FieldDef {{ name: {:?}, ty: {:?}, flag: {flag}, is_time: {} }},",
+                    "        FieldDef {{ name: {:?}, ty: {:?}, flag: {flag}, flag_word: {word:?}, is_time: {} }},",
                     f.name,
                     f.tl_type,
                     f.is_time()

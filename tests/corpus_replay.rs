@@ -63,6 +63,7 @@ replayed_targets! {
     envelope => inspector_tests::fuzzing::envelope,
     service => inspector_tests::fuzzing::service,
     pcap_pipeline => inspector_tests::fuzzing::pcap_pipeline,
+    schema_differential => inspector_tests::schema_differential::schema_differential,
 }
 
 fn corpus_root() -> PathBuf {

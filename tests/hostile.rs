@@ -264,3 +264,35 @@ fn length_prefixes_do_not_allocate_what_the_input_lacks() {
     let used = allocated_by(|| assert!(Frame::from_bytes(&ok).is_ok()));
     assert!(used < 4096, "{used}");
 }
+
+#[test]
+fn the_schema_driven_decoder_fails_on_each_hostile_input_exactly_as_the_typed_one() {
+    let mut inputs = catalogue();
+    inputs.push(("nested 70 deep", nested(70)));
+    for (name, bytes) in inputs {
+        for options in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            if let Err(e) = inspector_tests::schema_differential::agree(&bytes, options) {
+                panic!("{name} ({options:?}): {e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn vector_counts_do_not_allocate_what_the_input_lacks() {
+    use inspector::tl::dynamic::Schema;
+    let schema = Schema::builtin();
+    // msgs_ack with a count of 2^31 - 1 longs, and with 100 000 longs but
+    // only one present; then a bare vector (msg_container) claiming as much.
+    let claims = [
+        h("59b4d662 15c4b51c ffffff7f 0100000000000000"),
+        h("59b4d662 15c4b51c a0860100 0100000000000000"),
+        h("dcf8f173 ffffff7f"),
+    ];
+    for bytes in claims {
+        let mut result = None;
+        let used = allocated_by(|| result = Some(schema.decode(&bytes, DecodeOptions::strict())));
+        assert!(result.unwrap().is_err());
+        assert!(used < 4096, "decoding {} bytes allocated {used} bytes", bytes.len());
+    }
+}

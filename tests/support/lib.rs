@@ -9,3 +9,4 @@ pub mod fuzzing;
 pub mod grammers;
 pub mod matrix;
 pub mod rng;
+pub mod schema_differential;

@@ -38,11 +38,20 @@ pub fn render_hexdump(bytes: &[u8], trace: &[TraceEvent], color: bool) -> String
 pub fn field_map(bytes: &[u8], trace: &[TraceEvent], p: &Palette) -> String {
     let width = offset_width(bytes.len());
     let mut rows: Vec<(usize, usize, String)> = Vec::new();
-    let mut path: Vec<&str> = Vec::new();
+    // The names of the open objects and vectors, and for a vector the index
+    // of its next element (elements have no field name of their own).
+    let mut path: Vec<(String, Option<usize>)> = Vec::new();
     for ev in trace {
         path.truncate(ev.depth);
+        let own = match path.last_mut() {
+            Some((_, Some(next))) => {
+                *next += 1;
+                (*next - 1).to_string()
+            }
+            _ => ev.field.to_string(),
+        };
         let dotted = |last: &str| {
-            let mut parts: Vec<&str> = path.iter().copied().filter(|s| !s.is_empty()).collect();
+            let mut parts: Vec<&str> = path.iter().map(|(s, _)| s.as_str()).filter(|s| !s.is_empty()).collect();
             if !last.is_empty() {
                 parts.push(last);
             }
@@ -50,15 +59,26 @@ pub fn field_map(bytes: &[u8], trace: &[TraceEvent], p: &Palette) -> String {
         };
         match &ev.value {
             TraceValue::Object(ctor) => {
-                let name = match dotted(ev.field) {
+                let name = match dotted(&own) {
                     at if at.is_empty() => format!("constructor {}", ctor.display_id()),
                     at => format!("{at} constructor {}", ctor.display_id()),
                 };
                 rows.push((ev.start, ev.start + 4, name));
-                path.push(ev.field);
+                path.push((own, None));
+            }
+            TraceValue::Bare(_) => path.push((own, None)),
+            TraceValue::Vector { count, boxed } => {
+                let header = if *boxed { 8 } else { 4 };
+                let what = if *boxed { "vector id and count" } else { "vector count" };
+                rows.push((
+                    ev.start,
+                    ev.start + header,
+                    format!("{} {what} ({count})", dotted(&own)).trim_start().to_string(),
+                ));
+                path.push((own, Some(0)));
             }
             TraceValue::TrueFlag(_) | TraceValue::Absent => {}
-            _ => rows.push((ev.start, ev.end, dotted(ev.field))),
+            _ => rows.push((ev.start, ev.end, dotted(&own))),
         }
     }
     let name_width = rows.iter().map(|r| r.2.chars().count()).max().unwrap_or(0);

@@ -29,24 +29,86 @@ pub fn render_tree(bytes: &[u8], trace: &[TraceEvent], color: bool) -> String {
     draw(&lines, offset_width(bytes.len()), &p)
 }
 
+/// What holds the fields at one depth of the tree.
+enum Parent {
+    Object(&'static CtorDef),
+    /// A vector: the TL type of its elements and the index of the next one.
+    Vector {
+        element: String,
+        next: usize,
+    },
+}
+
+/// The element type of a vector type: `T` of `Vector<T>` or `vector<T>`.
+fn element_type(ty: &str) -> String {
+    ty.split_once('<').and_then(|(_, t)| t.strip_suffix('>')).unwrap_or("").to_string()
+}
+
 fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette) -> Vec<Line> {
     let mut out = Vec::with_capacity(trace.len() + 16);
-    // The constructor of each open object, by depth.
-    let mut ctors: Vec<&'static CtorDef> = Vec::new();
+    // What holds the fields, by depth.
+    let mut parents: Vec<Parent> = Vec::new();
     for ev in trace {
-        ctors.truncate(ev.depth);
-        let parent = ctors.last().copied();
-        let def = parent.and_then(|c| c.field(ev.field));
+        parents.truncate(ev.depth);
+        let (parent, def, name, tl_type) = match parents.last_mut() {
+            Some(Parent::Object(c)) => {
+                let def = c.field(ev.field);
+                (Some(*c), def, ev.field.to_string(), def.map_or(String::new(), |d| d.tl_type()))
+            }
+            Some(Parent::Vector { element, next }) => {
+                *next += 1;
+                (None, None, format!("[{}]", *next - 1), element.clone())
+            }
+            None => (None, None, String::new(), String::new()),
+        };
         let label = |ty: String| {
-            if ev.field.is_empty() {
+            if name.is_empty() {
                 String::new()
             } else {
-                format!("{}: {} = ", Palette::paint(p.field, ev.field), Palette::paint(p.ty, &ty))
+                format!("{}: {} = ", Palette::paint(p.field, &name), Palette::paint(p.ty, &ty))
             }
         };
-        let tl_type = def.map_or(String::new(), |d| d.tl_type());
         let range = Some((ev.start, ev.end));
         match &ev.value {
+            TraceValue::Bare(ctor) => {
+                let content = label(tl_type) + &Palette::paint(p.ctor, ctor.name);
+                out.push(Line { depth: ev.depth, range, content });
+                parents.push(Parent::Object(ctor));
+            }
+            TraceValue::Vector { count, .. } => {
+                let element = element_type(def.map_or(tl_type.as_str(), |d| d.ty));
+                let note = if *count == 1 { "1 element".to_string() } else { format!("{count} elements") };
+                let content = label(tl_type) + &Palette::paint(p.dim, &format!("({note})"));
+                out.push(Line { depth: ev.depth, range, content });
+                parents.push(Parent::Vector { element, next: 0 });
+            }
+            TraceValue::Double(bits) => {
+                let v = f64::from_bits(*bits);
+                let shown = if v.is_finite() { format!("{v:?}") } else { format!("{v} (0x{bits:016x})") };
+                out.push(Line { depth: ev.depth, range, content: label(tl_type) + &Palette::paint(p.value, &shown) });
+            }
+            TraceValue::Int128 | TraceValue::Int256 => {
+                let raw = bytes.get(ev.start..ev.end).unwrap_or_default();
+                let content = label(tl_type) + &Palette::paint(p.value, &crate::hex::encode(raw));
+                out.push(Line { depth: ev.depth, range, content });
+            }
+            TraceValue::Bytes { data } => {
+                let raw = bytes.get(data.clone()).unwrap_or_default();
+                let note = match raw.len() {
+                    1 => " (1 byte)".to_string(),
+                    n => format!(" ({n} bytes)"),
+                };
+                let shown = if raw.is_empty() { "empty".to_string() } else { hex_bytes(raw, 32) };
+                let content = label(tl_type) + &Palette::paint(p.value, &shown) + &Palette::paint(p.dim, &note);
+                out.push(Line { depth: ev.depth, range, content });
+            }
+            TraceValue::Bool(v) => {
+                out.push(Line {
+                    depth: ev.depth,
+                    range,
+                    content: label(tl_type) + &Palette::paint(p.value, &v.to_string()),
+                });
+            }
             TraceValue::Object(ctor) => {
                 let mut content = label(tl_type);
                 content.push_str(&Palette::paint(p.ctor, &ctor.display_id()));
@@ -59,7 +121,7 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette) -> Vec<Line> {
                     }
                 }
                 out.push(Line { depth: ev.depth, range, content });
-                ctors.push(ctor);
+                parents.push(Parent::Object(ctor));
             }
             TraceValue::Flags(flags) => {
                 let set: Vec<String> = (0..32).filter(|b| flags & (1 << b) != 0).map(|b| b.to_string()).collect();
@@ -73,7 +135,7 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette) -> Vec<Line> {
                 );
                 out.push(Line { depth: ev.depth, range, content });
                 if let Some(ctor) = parent {
-                    out.extend(flag_bits(*flags, ctor, ev.depth + 1, p));
+                    out.extend(flag_bits(*flags, ctor, ev.field, ev.depth + 1, p));
                 }
             }
             TraceValue::Int(v) => {
@@ -128,11 +190,11 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette) -> Vec<Line> {
 
 /// One line per bit the constructor defines, and one per undefined bit that
 /// is set (only lenient decoding gets that far).
-fn flag_bits(flags: u32, ctor: &CtorDef, depth: usize, p: &Palette) -> Vec<Line> {
+fn flag_bits(flags: u32, ctor: &CtorDef, word: &str, depth: usize, p: &Palette) -> Vec<Line> {
     let mut lines = Vec::new();
     for bit in 0u8..32 {
         let is_set = flags & (1 << bit) != 0;
-        let field = ctor.field_for_bit(bit);
+        let field = ctor.field_for_flag(word, bit);
         let content = match field {
             Some(f) => format!(
                 "bit {bit:<2} {} {}",

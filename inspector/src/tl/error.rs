@@ -29,6 +29,8 @@ pub enum Problem {
     TooDeep { max_depth: usize },
     /// A length prefix claims more bytes than the input holds.
     LengthExceedsInput { what: &'static str, claimed: usize, remaining: usize },
+    /// A type the schema uses but does not define (schema-driven decoding only).
+    UndefinedType { ty: &'static str },
 }
 
 impl fmt::Display for Problem {
@@ -93,6 +95,7 @@ impl fmt::Display for Problem {
                 f,
                 "{what} length {claimed} claims more bytes than the {remaining} that remain"
             ),
+            Problem::UndefinedType { ty } => write!(f, "the schema uses the type {ty} but does not define it"),
         }
     }
 }
@@ -216,6 +219,7 @@ impl Problem {
             Problem::NonZeroPadding { padding } => padding.len(),
             Problem::TrailingBytes { count, .. } => *count,
             Problem::LengthExceedsInput { .. } => 1,
+            Problem::UndefinedType { .. } => 4,
         };
         n.min(remaining)
     }

@@ -1,7 +1,10 @@
-//! The TL core: schema, reader, writer, typed values and their JSON form.
+//! The TL core: schema, reader, writer, typed values and their JSON form,
+//! and the schema-driven decoder for any constructor of a run-time schema.
 
 #[cfg(feature = "arbitrary")]
 pub mod arbitrary;
+pub mod crc;
+pub mod dynamic;
 pub mod error;
 pub mod ids;
 pub mod json;

@@ -210,14 +210,119 @@ impl<'a, S: TraceSink> Reader<'a, S> {
     /// error (strict) or a warning and cleared (lenient).
     #[inline]
     pub fn flags(&mut self, ctor: &'static CtorDef) -> Result<u32, DecodeError> {
+        self.flag_word("flags", ctor, ctor.flag_mask)
+    }
+
+    /// The flag word `field` (`flags`, `flags2`, ...) of `ctor`, whose
+    /// defined bits are `mask`; as [`Reader::flags`].
+    #[inline]
+    pub fn flag_word(&mut self, field: &'static str, ctor: &'static CtorDef, mask: u32) -> Result<u32, DecodeError> {
         let start = self.pos();
-        let flags = self.u32_raw("flags", "flags (4 bytes)")?;
-        self.record("flags", start, TraceValue::Flags(flags));
-        let undefined = flags & !ctor.flag_mask;
+        let flags = self.u32_raw(field, "flags (4 bytes)")?;
+        self.record(field, start, TraceValue::Flags(flags));
+        let undefined = flags & !mask;
         if undefined != 0 {
-            self.forgivable(start, "flags", Problem::UndefinedFlags { ctor: ctor.name, flags, undefined })?;
+            self.forgivable(start, field, Problem::UndefinedFlags { ctor: ctor.name, flags, undefined })?;
         }
-        Ok(flags & ctor.flag_mask)
+        Ok(flags & mask)
+    }
+
+    /// A `double` field.
+    #[inline]
+    pub fn double(&mut self, field: &'static str) -> Result<f64, DecodeError> {
+        let start = self.pos();
+        let bits = u64::from_le_bytes(self.array(field, "double (8 bytes)")?);
+        self.record(field, start, TraceValue::Double(bits));
+        Ok(f64::from_bits(bits))
+    }
+
+    /// An `int128` field, as its wire bytes.
+    #[inline]
+    pub fn int128(&mut self, field: &'static str) -> Result<[u8; 16], DecodeError> {
+        let start = self.pos();
+        let v = self.array(field, "int128 (16 bytes)")?;
+        self.record(field, start, TraceValue::Int128);
+        Ok(v)
+    }
+
+    /// An `int256` field, as its wire bytes.
+    #[inline]
+    pub fn int256(&mut self, field: &'static str) -> Result<[u8; 32], DecodeError> {
+        let start = self.pos();
+        let v = self.array(field, "int256 (32 bytes)")?;
+        self.record(field, start, TraceValue::Int256);
+        Ok(v)
+    }
+
+    /// A `bytes` field: like a string, but any content is valid.
+    #[inline]
+    pub fn bytes(&mut self, field: &'static str) -> Result<Vec<u8>, DecodeError> {
+        let start = self.pos();
+        let (data_start, data) = self.bytes_with_offset(field)?;
+        self.record(field, start, TraceValue::Bytes { data: data_start..data_start + data.len() });
+        Ok(data.to_vec())
+    }
+
+    /// A boxed `Bool` field whose id, read at `start`, named `value`.
+    #[inline]
+    pub fn record_bool(&mut self, field: &'static str, start: usize, value: bool) {
+        self.record(field, start, TraceValue::Bool(value));
+    }
+
+    /// The element count of a vector, read as an `int`: an error when
+    /// negative or when `count` elements of at least `min_size` bytes each
+    /// cannot fit in what remains, so that no caller reserves room for
+    /// elements the input does not hold.
+    #[inline]
+    pub fn vector_count(&mut self, field: &str, min_size: usize) -> Result<usize, DecodeError> {
+        let start = self.pos();
+        let raw = i32::from_le_bytes(self.array(field, "vector count (4 bytes)")?);
+        let remaining = self.remaining();
+        let fits = usize::try_from(raw).ok().filter(|&n| n.saturating_mul(min_size.max(1)) <= remaining);
+        // Elements of no bytes (min_size 0) still count at most one per byte left.
+        match fits {
+            Some(n) => Ok(n),
+            None => Err(self.error(
+                start,
+                field,
+                Problem::LengthExceedsInput { what: "vector", claimed: raw as u32 as usize, remaining },
+            )),
+        }
+    }
+
+    /// Enter a vector of `count` elements that began at `start`, within the
+    /// depth budget (a vector is a level, so vectors of vectors are bounded too).
+    #[inline]
+    pub fn begin_vector(
+        &mut self,
+        start: usize,
+        field: &'static str,
+        count: usize,
+        boxed: bool,
+    ) -> Result<ObjectToken, DecodeError> {
+        self.begin(start, field, TraceValue::Vector { count, boxed })
+    }
+
+    /// Enter the bare object `ctor` (no id on the wire) starting at `start`.
+    #[inline]
+    pub fn begin_bare(
+        &mut self,
+        start: usize,
+        field: &'static str,
+        ctor: &'static CtorDef,
+    ) -> Result<ObjectToken, DecodeError> {
+        self.begin(start, field, TraceValue::Bare(ctor))
+    }
+
+    #[inline]
+    fn begin(&mut self, start: usize, field: &'static str, value: TraceValue) -> Result<ObjectToken, DecodeError> {
+        if self.depth >= self.options.max_depth {
+            return Err(self.error(start, field, Problem::TooDeep { max_depth: self.options.max_depth }));
+        }
+        let event = TraceEvent { depth: self.depth, field, start, end: TraceEvent::OPEN, value };
+        let trace_index = self.trace.open(event);
+        self.depth += 1;
+        Ok(ObjectToken { trace_index })
     }
 
     /// A `flags.N?true` field (no bytes; recorded for the trace).
@@ -357,17 +462,10 @@ impl<'a, S: TraceSink> Reader<'a, S> {
         field: &'static str,
         ctor: &'static CtorDef,
     ) -> Result<ObjectToken, DecodeError> {
-        if self.depth >= self.options.max_depth {
-            return Err(self.error(start, field, Problem::TooDeep { max_depth: self.options.max_depth }));
-        }
-        let event =
-            TraceEvent { depth: self.depth, field, start, end: TraceEvent::OPEN, value: TraceValue::Object(ctor) };
-        let trace_index = self.trace.open(event);
-        self.depth += 1;
-        Ok(ObjectToken { trace_index })
+        self.begin(start, field, TraceValue::Object(ctor))
     }
 
-    /// Leave the object `token` began.
+    /// Leave the object (or vector) `token` began.
     #[inline]
     pub fn end_object(&mut self, token: ObjectToken) {
         self.depth -= 1;

@@ -16,6 +16,9 @@ pub struct FieldDef {
     pub ty: &'static str,
     /// `Some(n)` for a `flags.n?T` field.
     pub flag: Option<u8>,
+    /// The `#` field whose bit `flag` is (`flags`, `flags2`, ...); empty
+    /// for a field without a condition.
+    pub flag_word: &'static str,
     /// Holds a unix time, shown as a UTC date as well.
     pub is_time: bool,
 }
@@ -24,7 +27,7 @@ impl FieldDef {
     /// The type as written in the TL line, with its flag condition (`flags.0?int`).
     pub fn tl_type(&self) -> String {
         match self.flag {
-            Some(bit) => format!("flags.{bit}?{}", self.ty),
+            Some(bit) => format!("{}.{bit}?{}", self.flag_word, self.ty),
             None => self.ty.to_string(),
         }
     }
@@ -65,7 +68,12 @@ impl CtorDef {
 
     /// The field that bit `bit` of `flags` controls.
     pub fn field_for_bit(&self, bit: u8) -> Option<&'static FieldDef> {
-        self.fields.iter().find(|f| f.flag == Some(bit))
+        self.field_for_flag("flags", bit)
+    }
+
+    /// The field that bit `bit` of the flag word `word` controls.
+    pub fn field_for_flag(&self, word: &str, bit: u8) -> Option<&'static FieldDef> {
+        self.fields.iter().find(|f| f.flag == Some(bit) && f.flag_word == word)
     }
 
     /// `name#id`, the way TL writes a constructor.

@@ -31,6 +31,45 @@ pub enum TraceValue {
     TrueFlag(bool),
     /// An optional field whose flag bit is not set (no bytes either).
     Absent,
+    /// A bare object (no constructor id on the wire: its fields follow as
+    /// children). Only the schema-driven decoder meets bare types.
+    Bare(&'static CtorDef),
+    /// A `double`, as its IEEE bits (so that the trace stays `Eq` and NaNs
+    /// compare exactly).
+    Double(u64),
+    /// An `int128`; its value is the event's 16 bytes.
+    Int128,
+    /// An `int256`; its value is the event's 32 bytes.
+    Int256,
+    /// A `bytes` field: the range of its content bytes in the buffer.
+    Bytes {
+        data: Range<usize>,
+    },
+    /// A boxed `Bool` (`boolTrue` or `boolFalse`: a value, not an object).
+    Bool(bool),
+    /// A vector of `count` elements (`boxed`: `Vector<T>`, from its id;
+    /// else `vector<T>`, from its count); the elements follow as children
+    /// with an empty field name.
+    Vector {
+        count: usize,
+        boxed: bool,
+    },
+}
+
+impl TraceValue {
+    /// An event that has children (an object or a vector), whose end is set
+    /// when it closes.
+    pub fn is_container(&self) -> bool {
+        matches!(self, TraceValue::Object(_) | TraceValue::Bare(_) | TraceValue::Vector { .. })
+    }
+
+    /// The constructor of an object, boxed or bare.
+    pub fn ctor(&self) -> Option<&'static CtorDef> {
+        match self {
+            TraceValue::Object(c) | TraceValue::Bare(c) => Some(c),
+            _ => None,
+        }
+    }
 }
 
 /// One field as the decoder met it, in wire order.
@@ -180,8 +219,7 @@ impl TraceSink for Recorder {
     fn warning(&mut self, offset: usize, field: &str, problem: Problem) {
         // The open objects are those whose end is not yet set; the fields
         // holding them, and then `field`, make the path.
-        let open =
-            self.events.iter().filter(|ev| ev.end == TraceEvent::OPEN && matches!(ev.value, TraceValue::Object(_)));
+        let open = self.events.iter().filter(|ev| ev.end == TraceEvent::OPEN && ev.value.is_container());
         let names = open.map(|ev| ev.field).chain(std::iter::once(field));
         let path = names.filter(|n| !n.is_empty()).collect::<Vec<_>>().join(".");
         self.warnings.push(Warning { offset, path, problem });
@@ -217,8 +255,8 @@ struct OpenObject {
     depth: usize,
     /// The next field of `ctor.fields` not yet accounted for.
     next: usize,
-    /// The object's `flags` word, once read.
-    flags: u32,
+    /// The object's flag words (`flags`, `flags2`, ...) as read so far.
+    flags: Vec<(&'static str, u32)>,
     /// Where the next field starts: the end of the previous one.
     pos: usize,
     /// The field at which decoding stopped inside this object, when it failed there.
@@ -235,9 +273,10 @@ impl OpenObject {
                 self.next += 1;
                 return;
             }
+            let word = self.flags.iter().find(|(name, _)| *name == field.flag_word).map_or(0, |w| w.1);
             let value = match field.flag {
-                Some(bit) if field.is_true_flag() => TraceValue::TrueFlag(self.flags & (1 << bit) != 0),
-                Some(bit) if self.flags & (1 << bit) == 0 => TraceValue::Absent,
+                Some(bit) if field.is_true_flag() => TraceValue::TrueFlag(word & (1 << bit) != 0),
+                Some(bit) if word & (1 << bit) == 0 => TraceValue::Absent,
                 _ => return,
             };
             out.push(TraceEvent { depth: self.depth + 1, field: field.name, start: self.pos, end: self.pos, value });
@@ -279,23 +318,26 @@ pub fn with_flag_fields(trace: &[TraceEvent], error: Option<&DecodeError>) -> Ve
         while open.last().is_some_and(|o| o.depth >= ev.depth) {
             open.pop().into_iter().for_each(|o| o.finish(&mut out));
         }
-        if let Some(parent) = open.last_mut() {
+        // The elements of a vector are not fields of an object.
+        if let Some(parent) = open.last_mut().filter(|o| o.depth + 1 == ev.depth) {
             parent.emit_flag_fields(Some(ev.field), &mut out);
             if ev.end != TraceEvent::OPEN {
                 parent.pos = ev.end;
             }
             if let TraceValue::Flags(flags) = ev.value {
-                parent.flags = flags;
+                parent.flags.push((ev.field, flags));
             }
         }
         out.push(ev.clone());
-        if let TraceValue::Object(ctor) = ev.value {
+        if let Some(ctor) = ev.value.ctor() {
             let stopped_at = match (ev.end, stops.get(ev.depth)) {
                 (TraceEvent::OPEN, Some(field)) => Some(field.to_string()),
                 _ => None,
             };
-            let pos = ev.start.saturating_add(4);
-            open.push(OpenObject { ctor, depth: ev.depth, next: 0, flags: 0, pos, stopped_at });
+            // A boxed object's fields start after its id.
+            let id_len = if matches!(ev.value, TraceValue::Object(_)) { 4 } else { 0 };
+            let pos = ev.start.saturating_add(id_len);
+            open.push(OpenObject { ctor, depth: ev.depth, next: 0, flags: Vec::new(), pos, stopped_at });
         }
     }
     while let Some(o) = open.pop() {

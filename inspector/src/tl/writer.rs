@@ -52,6 +52,11 @@ impl Writer {
         self.buf.extend_from_slice(&v.to_le_bytes());
     }
 
+    /// Bytes as they are (`int128`, `int256`).
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
     /// A `string`/`bytes` value in its canonical form: the short length form
     /// below 254 bytes, the long one from 254, zero padding to 4 bytes.
     /// A value too long for TL is remembered and reported by [`Writer::finish`].

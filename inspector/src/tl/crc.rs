@@ -1,0 +1,32 @@
+//! The rule that derives a TL constructor id from its line, written once:
+//! `build.rs` includes this file (`#[path]`) to check the closure's ids, and
+//! the run-time [`Schema`](super::dynamic::Schema) checks every line it loads
+//! with it.
+
+/// The id TL derives from a line: the CRC32 (IEEE) of the line without its
+/// `#id`, with the `flags.N?true` fields left out, `bytes` hashed as
+/// `string`, and the `<>{}` of generic types dropped. (grammers-tl-parser
+/// infers ids too, but its rewrite of `bytes` gives a different hash for
+/// `gzip_packed`, so the rule is spelled out here.)
+///
+/// `line` is one definition, whitespace-normalized or not, without its `;`.
+pub fn tl_crc(line: &str) -> u32 {
+    let mut words = Vec::new();
+    for (i, word) in line.split_whitespace().enumerate() {
+        if i == 0 {
+            words.push(word.split('#').next().unwrap_or(word).to_string());
+            continue;
+        }
+        // Any flag word's `true` fields (`flags2.3?true` too) take no part.
+        if word.ends_with("?true") {
+            continue;
+        }
+        let word = match word.split_once(':') {
+            Some((name, "bytes")) => format!("{name}:string"),
+            Some((name, ty)) if ty.ends_with("?bytes") => format!("{name}:{}string", &ty[..ty.len() - 5]),
+            _ => word.to_string(),
+        };
+        words.push(word.replace('<', " ").replace(['>', '{', '}'], ""));
+    }
+    crc32fast::hash(words.join(" ").as_bytes())
+}

@@ -1,0 +1,303 @@
+//! The canonical JSON form of any schema value (protocol.md §3, extended):
+//! `"_"` names the constructor, fields keep their TL names and wire order,
+//! a flag word is its value, an absent field is `null`, `true` fields are
+//! booleans, `int`/`long` exact integers, `string` text, and further:
+//! `double` a JSON number, `bytes` standard padded base64, `int128` and
+//! `int256` the lowercase hex of their wire bytes, `Bool` `true`/`false`,
+//! vectors arrays. Two escapes keep every decoded value exact, as in the
+//! typed form: a `string` that is not UTF-8 (lenient decoding only) is
+//! `{"_": "bytes", "hex": ...}`, and a `double` that JSON cannot hold
+//! (NaN, infinities) is `{"_": "double", "hex": ...}` (its wire bytes).
+//!
+//! [`Schema::encode_json`] reads that form back into wire bytes, as strictly
+//! as the typed reader: unknown fields, missing required ones, out-of-range
+//! numbers and a flag word that disagrees with the fields are errors.
+
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+use super::{DynValue, Schema, Ty};
+use crate::tl::ids;
+use crate::tl::json::JsonError;
+use crate::tl::reader::MAX_DEPTH_LIMIT;
+use crate::tl::writer::{Writer, MAX_STRING_LEN};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+impl DynValue {
+    /// The canonical JSON form.
+    pub fn to_json(&self) -> Value {
+        match self {
+            DynValue::Object { ctor, fields } => {
+                let mut m = Map::new();
+                m.insert("_".into(), ctor.name.into());
+                for (def, value) in ctor.fields.iter().zip(fields) {
+                    m.insert(def.name.into(), value.to_json());
+                }
+                Value::Object(m)
+            }
+            DynValue::Flags(f) => (*f).into(),
+            DynValue::True(b) | DynValue::Bool(b) => (*b).into(),
+            DynValue::Absent => Value::Null,
+            DynValue::Int(v) => (*v).into(),
+            DynValue::Long(v) => (*v).into(),
+            DynValue::Double(v) => match serde_json::Number::from_f64(*v) {
+                Some(n) => Value::Number(n),
+                None => serde_json::json!({"_": "double", "hex": crate::hex::encode(&v.to_le_bytes())}),
+            },
+            DynValue::Int128(b) => crate::hex::encode(b).into(),
+            DynValue::Int256(b) => crate::hex::encode(b).into(),
+            DynValue::String(s) => match s.as_str() {
+                Some(text) => text.into(),
+                None => serde_json::json!({"_": "bytes", "hex": crate::hex::encode(s.as_bytes())}),
+            },
+            DynValue::Bytes(b) => B64.encode(b).into(),
+            DynValue::Vector(items) => Value::Array(items.iter().map(DynValue::to_json).collect()),
+        }
+    }
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) if s.chars().count() > 40 => "a string".into(),
+        Value::String(s) => format!("the string {s:?}"),
+        Value::Array(_) => "an array".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
+fn err(path: &str, message: String) -> JsonError {
+    JsonError { path: path.to_string(), message }
+}
+
+impl Schema {
+    /// The wire bytes of the canonical JSON form of any constructor or
+    /// function of the schema (a top-level value is always boxed).
+    pub fn encode_json(&self, v: &Value) -> Result<Vec<u8>, JsonError> {
+        let mut w = Writer::with_capacity(64);
+        self.write(&mut w, &Ty::Any, v, "", 0)?;
+        w.finish().map_err(|e| err("", e.to_string()))
+    }
+
+    fn write(&self, w: &mut Writer, ty: &Ty, v: &Value, path: &str, depth: usize) -> Result<(), JsonError> {
+        if depth > MAX_DEPTH_LIMIT {
+            return Err(err(path, format!("nested deeper than {MAX_DEPTH_LIMIT} levels")));
+        }
+        let expected = |what: &str| err(path, format!("expected {what}, found {}", describe(v)));
+        match ty {
+            Ty::Int => {
+                let n = v.as_i64().and_then(|n| i32::try_from(n).ok());
+                w.int(n.ok_or_else(|| expected("an int (32-bit signed integer)"))?);
+            }
+            Ty::Long => w.long(v.as_i64().ok_or_else(|| expected("a long (64-bit signed integer)"))?),
+            Ty::Double => {
+                let bits = match v {
+                    Value::Number(n) => n.as_f64().map(f64::to_bits),
+                    Value::Object(m) if m.get("_") == Some(&Value::String("double".into())) => {
+                        let hex = m.get("hex").and_then(Value::as_str).unwrap_or("");
+                        crate::hex::parse(hex).ok().and_then(|b| <[u8; 8]>::try_from(b).ok()).map(u64::from_le_bytes)
+                    }
+                    _ => None,
+                };
+                let bits =
+                    bits.ok_or_else(|| expected("a double (a number, or {\"_\": \"double\", \"hex\": 8 bytes})"))?;
+                w.long(bits as i64);
+            }
+            Ty::Int128 => w.raw(&fixed::<16>(v).ok_or_else(|| expected("an int128 (32 hex digits)"))?),
+            Ty::Int256 => w.raw(&fixed::<32>(v).ok_or_else(|| expected("an int256 (64 hex digits)"))?),
+            Ty::String => {
+                let bytes = match v {
+                    Value::String(s) => s.as_bytes().to_vec(),
+                    Value::Object(m) if m.get("_") == Some(&Value::String("bytes".into())) => {
+                        let hex = m.get("hex").and_then(Value::as_str).unwrap_or("");
+                        crate::hex::parse(hex)
+                            .map_err(|e| err(path, format!("invalid hex in {{\"_\": \"bytes\"}}: {e}")))?
+                    }
+                    _ => return Err(expected("a string")),
+                };
+                check_len(path, bytes.len())?;
+                w.bytes(&bytes);
+            }
+            Ty::Bytes => {
+                let s = v.as_str().ok_or_else(|| expected("bytes (standard base64)"))?;
+                let bytes = B64.decode(s).map_err(|e| err(path, format!("invalid base64: {e}")))?;
+                check_len(path, bytes.len())?;
+                w.bytes(&bytes);
+            }
+            Ty::Bool => {
+                let b = v.as_bool().ok_or_else(|| expected("true or false"))?;
+                w.u32(if b { ids::BOOL_TRUE } else { ids::BOOL_FALSE });
+            }
+            Ty::Vector { boxed, element, .. } => {
+                let items = v.as_array().ok_or_else(|| expected("an array"))?;
+                if *boxed {
+                    w.u32(ids::VECTOR);
+                }
+                let count = i32::try_from(items.len()).map_err(|_| err(path, "too many elements".into()))?;
+                w.int(count);
+                for (i, item) in items.iter().enumerate() {
+                    self.write(w, element, item, &join(path, &i.to_string()), depth + 1)?;
+                }
+            }
+            Ty::Boxed(t) => {
+                let entry = &self.types[*t];
+                let ci = self.object_ctor(v, path, entry.name, |ci| entry.ctors.contains(&ci))?;
+                w.u32(self.ctors[ci].def.id);
+                self.write_fields(w, ci, v, path, depth)?;
+            }
+            Ty::Any => {
+                let ci = self.object_ctor(v, path, "an object", |_| true)?;
+                w.u32(self.ctors[ci].def.id);
+                self.write_fields(w, ci, v, path, depth)?;
+            }
+            Ty::Bare(ci) => {
+                let name = self.ctors[*ci].def.name;
+                match v.get("_") {
+                    None => {}
+                    Some(Value::String(s)) if s == name => {}
+                    Some(other) => {
+                        return Err(err(path, format!("expected the bare {name}, found \"_\": {}", describe(other))))
+                    }
+                }
+                self.write_fields(w, *ci, v, path, depth)?;
+            }
+            Ty::Flags { .. } | Ty::True => return Err(err(path, "a flag word or `true` cannot stand alone".into())),
+            Ty::Undefined(name) => {
+                return Err(err(path, format!("the schema uses the type {name} but does not define it")))
+            }
+        }
+        Ok(())
+    }
+
+    /// The constructor an object's `"_"` names, if `allowed`.
+    fn object_ctor(
+        &self,
+        v: &Value,
+        path: &str,
+        expected: &str,
+        allowed: impl Fn(usize) -> bool,
+    ) -> Result<usize, JsonError> {
+        let Value::Object(map) = v else {
+            return Err(err(path, format!("expected an object for {expected}, found {}", describe(v))));
+        };
+        let name = match map.get("_") {
+            Some(Value::String(name)) => name,
+            Some(other) => {
+                return Err(err(path, format!("\"_\" must be a constructor name, found {}", describe(other))))
+            }
+            None => return Err(err(path, format!("missing \"_\" (the constructor name of {expected})"))),
+        };
+        let Some(found) = self.by_name.get(name.as_str()) else {
+            return Err(err(path, format!("unknown constructor {name:?} for {expected}")));
+        };
+        match found.iter().copied().find(|&ci| allowed(ci)) {
+            Some(ci) => Ok(ci),
+            None => {
+                Err(err(path, format!("{name} is {}, but {expected} is expected here", self.ctors[found[0]].def.what)))
+            }
+        }
+    }
+
+    fn write_fields(&self, w: &mut Writer, ci: usize, v: &Value, path: &str, depth: usize) -> Result<(), JsonError> {
+        let c = &self.ctors[ci];
+        let Value::Object(map) = v else {
+            return Err(err(path, format!("expected an object for {}, found {}", c.def.name, describe(v))));
+        };
+        for key in map.keys() {
+            if key != "_" && c.def.field(key).is_none() {
+                let fields: Vec<&str> = c.def.fields.iter().map(|f| f.name).collect();
+                let message = if fields.is_empty() {
+                    format!("{} has no fields", c.def.name)
+                } else {
+                    format!("{} has no such field (its fields: {})", c.def.name, fields.join(", "))
+                };
+                return Err(err(&join(path, key), message));
+            }
+        }
+        let get = |name: &str| map.get(name).filter(|v| !v.is_null());
+        // Each flag word follows from the fields it governs.
+        let present = |i: usize| -> Result<bool, JsonError> {
+            let def = &c.def.fields[i];
+            let at = join(path, def.name);
+            match (&c.fields[i].ty, get(def.name)) {
+                (Ty::True, None) => Ok(false),
+                (Ty::True, Some(Value::Bool(b))) => Ok(*b),
+                (Ty::True, Some(other)) => Err(err(&at, format!("expected true or false, found {}", describe(other)))),
+                (_, value) => Ok(value.is_some()),
+            }
+        };
+        let mut words = vec![0u32; c.fields.len()];
+        for (i, f) in c.fields.iter().enumerate() {
+            if let Some((word, bit)) = f.condition {
+                if present(i)? {
+                    words[word] |= 1 << bit;
+                }
+            }
+        }
+        for (i, (f, def)) in c.fields.iter().zip(c.def.fields).enumerate() {
+            let at = join(path, def.name);
+            match (&f.ty, f.condition) {
+                (Ty::Flags { .. }, _) => {
+                    if let Some(given) = get(def.name) {
+                        let given = given.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
+                            err(&at, format!("expected a 32-bit unsigned integer, found {}", describe(given)))
+                        })?;
+                        if given != words[i] {
+                            let derived = words[i];
+                            return Err(err(
+                                &at,
+                                format!(
+                                    "{} {given} (0x{given:x}) disagree with the fields, which give {derived} (0x{derived:x}); \
+                                     leave {} out to derive it",
+                                    def.name, def.name
+                                ),
+                            ));
+                        }
+                    }
+                    w.u32(words[i]);
+                }
+                (Ty::True, _) => {
+                    present(i)?;
+                }
+                (ty, Some(_)) => {
+                    if let Some(value) = get(def.name) {
+                        self.write(w, ty, value, &at, depth + 1)?;
+                    }
+                }
+                (ty, None) => {
+                    let value =
+                        get(def.name).ok_or_else(|| err(&at, format!("missing required field of type {}", def.ty)))?;
+                    self.write(w, ty, value, &at, depth + 1)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_len(path: &str, len: usize) -> Result<(), JsonError> {
+    if len > MAX_STRING_LEN {
+        return Err(err(path, format!("a string of {len} bytes is longer than TL allows ({MAX_STRING_LEN})")));
+    }
+    Ok(())
+}
+
+/// `N` bytes written as lowercase (or uppercase) hex without spaces.
+fn fixed<const N: usize>(v: &Value) -> Option<[u8; N]> {
+    let s = v.as_str()?;
+    if s.len() != 2 * N || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    crate::hex::parse(s).ok().and_then(|b| <[u8; N]>::try_from(b).ok())
+}

@@ -1,0 +1,73 @@
+//! The property of the fuzz target `schema_differential`: the typed
+//! closure and the schema-driven decoder, given the same bytes, agree
+//! exactly: the same value (as canonical JSON), the same trace (fields
+//! without bytes included, so the same tree and field map), the same
+//! warnings and the same error, strict and lenient.
+//!
+//! The exact comparison is with [`Schema::closure`], which knows the
+//! constructors the typed core knows and so names the same ones in its
+//! messages. With the whole [`Schema::builtin`] the values and traces of
+//! every accepted frame must agree too, and a rejected frame must be
+//! rejected at the same byte and field (its message may name a constructor
+//! the closure does not know).
+
+use inspector::tl::dynamic::{Expect, Schema};
+use inspector::tl::json::TlJson;
+use inspector::tl::{decode_with_sink, DecodeOptions, Frame, FullTrace, Recorder};
+
+/// Both decoders on `bytes` with `options`: `Err` says how they differ.
+pub fn agree(bytes: &[u8], options: DecodeOptions) -> Result<(), String> {
+    let expect = Expect::frame();
+    let schema = Schema::closure();
+    // The trace with the fields without bytes, and then the warnings.
+    let (typed, typed_full) = decode_with_sink::<Frame, _>(bytes, options, FullTrace::default());
+    let (dynamic, dynamic_full) = schema.decode_with_sink(bytes, &expect, options, FullTrace::default());
+    let (_, typed_rec) = decode_with_sink::<Frame, _>(bytes, options, Recorder::default());
+    let (_, dynamic_rec) = schema.decode_with_sink(bytes, &expect, options, Recorder::default());
+    match (&typed, &dynamic) {
+        (Ok(t), Ok(d)) if t.to_json() != d.to_json() => {
+            return Err(format!("values differ:\n typed   {}\n dynamic {}", t.to_json(), d.to_json()))
+        }
+        (Err(t), Err(d)) if t != d => return Err(format!("errors differ:\n typed   {t}\n dynamic {d}")),
+        (Ok(_), Err(d)) => return Err(format!("only the dynamic decoder fails: {d}")),
+        (Err(t), Ok(_)) => return Err(format!("only the typed decoder fails: {t}")),
+        _ => {}
+    }
+    if typed_full != dynamic_full {
+        return Err(format!("traces differ:\n typed   {:?}\n dynamic {:?}", typed_full.0, dynamic_full.0));
+    }
+    if typed_rec != dynamic_rec {
+        return Err(format!("warnings or traces differ:\n typed   {typed_rec:?}\n dynamic {dynamic_rec:?}"));
+    }
+    // What the schema decoded, it encodes back to the typed encoder's bytes.
+    if let (Ok(t), Ok(d)) = (&typed, &dynamic) {
+        let again = schema.encode_json(&d.to_json()).map_err(|e| format!("cannot encode its own JSON: {e}"))?;
+        let typed_bytes = inspector::tl::TlObject::to_bytes(t).map_err(|e| e.to_string())?;
+        if again != typed_bytes {
+            return Err(format!("encodings differ: {again:02x?} vs {typed_bytes:02x?}"));
+        }
+    }
+    // The whole schema: the same values and traces, failures at the same place.
+    let (whole, whole_full) = Schema::builtin().decode_with_sink(bytes, &expect, options, FullTrace::default());
+    match (&typed, &whole) {
+        (Ok(t), Ok(w)) if t.to_json() != w.to_json() || whole_full != typed_full => {
+            Err(format!("the builtin schema decodes differently: {}", w.to_json()))
+        }
+        (Err(t), Err(w)) if (t.offset, &t.path) != (w.offset, &w.path) => {
+            Err(format!("the builtin schema fails elsewhere:\n typed   {t}\n builtin {w}"))
+        }
+        (Ok(_), Err(w)) => Err(format!("only the builtin schema fails: {w}")),
+        (Err(t), Ok(_)) => Err(format!("only the typed decoder fails, the builtin schema does not: {t}")),
+        _ => Ok(()),
+    }
+}
+
+/// The fuzz property: [`agree`], strict and lenient, panicking with the
+/// difference.
+pub fn schema_differential(data: &[u8]) {
+    for options in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+        if let Err(e) = agree(data, options) {
+            panic!("the typed and schema-driven decoders disagree ({options:?}) on {data:02x?}: {e}");
+        }
+    }
+}
