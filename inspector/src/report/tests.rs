@@ -96,7 +96,7 @@ fn the_text_report() {
     assert!(text.contains("CHAT_ADMIN_REQUIRED"), "{text}");
     assert!(
         text.ends_with(
-            "5 matched, 0 requests unanswered, 0 answers unmatched, 0 messages with unknown keys, 0 warnings\n"
+            "5 matched, 0 requests unanswered, 0 answers unmatched, 0 answers to other methods, 0 messages with unknown keys, 0 warnings\n"
         ),
         "{text}"
     );
