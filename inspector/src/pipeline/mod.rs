@@ -9,6 +9,13 @@
 //! records into text, JSON Lines or corpus files), so it is driven like the
 //! stages are: push packets, receive records.
 //!
+//! It is two halves: the per-connection one (`connections.rs`: transport,
+//! envelope, service and TL decoding, one connection's state at a time) and
+//! the ordered one (`Matcher`: request numbers, matching, counts, records),
+//! which must see every connection's items in capture order. [`Pipeline`]
+//! joins them on the calling thread; [`parallel`] runs the first half on
+//! several threads and gives the second the same items in the same order.
+//!
 //! It owns the connection table and request ↔ answer matching. An answer is
 //! matched to its request by `req_msg_id`, across containers and
 //! connections; an unencrypted answer, which has no rpc_result, answers the
@@ -25,6 +32,7 @@
 //! requests the last [`ANSWERED_KEPT`].
 
 mod connections;
+pub mod parallel;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -300,7 +308,7 @@ struct RequestSeen {
 }
 
 /// The capture pipeline on the calling thread; see the module
-/// documentation.
+/// documentation. [`parallel`] runs the same two halves on several threads.
 pub struct Pipeline {
     tcp: TcpReassembler,
     connections: Connections,
