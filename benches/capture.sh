@@ -5,9 +5,14 @@
 # examples/capture_gen.rs (the capture fixture writer, streamed), then runs
 # each command several times and prints medians and ratios:
 #
-#   throughput  inspector pcap FILE --auth-key KEY --format json > /dev/null
+#   throughput  inspector pcap FILE --auth-key KEY --format json --threads 1 > /dev/null
+#               the same with --threads 2
 #               tshark -r FILE -T fields -e tcp.len > /dev/null
 #               AES-256-IGE decryption of as many bytes as FILE encrypts
+#               on two captures: bulk transfers (large answers and segments)
+#               and real-client-shaped traffic (capture_gen --shape client:
+#               many short connections, small frames, a few large gzip
+#               answers, every transport)
 #   memory      peak RSS of inspector pcap on 50 MB, 500 MB and 2 GB, on a
 #               connection with 4 MiB and 16 MiB frames, on one that
 #               never closes, and on a scan of 200,000 connections left open
@@ -18,7 +23,8 @@
 # less). Nothing here asserts a time.
 #
 # Environment: RUNS (default 5), TSHARK_RUNS (default 3), SIZE (default
-# 500M, the throughput capture), BENCH_DIR (where captures go, default
+# 500M, the throughput capture), CLIENT_SIZE (default 200M, the
+# client-shaped capture), BENCH_DIR (where captures go, default
 # $CARGO_TARGET_DIR/capture-bench), KEEP=1 to keep the captures, SKIP_2G=1
 # to leave out the 2 GB memory run, NO_INSTALL=1 not to apt-get tshark.
 set -euo pipefail
@@ -28,6 +34,7 @@ TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 RUNS="${RUNS:-5}"
 TSHARK_RUNS="${TSHARK_RUNS:-3}"
 SIZE="${SIZE:-500M}"
+CLIENT_SIZE="${CLIENT_SIZE:-200M}"
 DIR="${BENCH_DIR:-$TARGET/capture-bench}"
 INSPECTOR="$TARGET/release/inspector"
 GEN="$TARGET/release/examples/capture_gen"
@@ -76,6 +83,7 @@ gen() { # name size [flags]
 }
 
 gen throughput "$SIZE"
+gen client "$CLIENT_SIZE" --shape client
 gen 50M 50M
 gen large-frames 50M --large-frames
 gen never-close 500M --never-close
@@ -113,8 +121,10 @@ say "inspector summary: $(cat "$DIR/summary.json")"
 
 say "throughput on $(basename "$FILE") ($BYTES bytes, $ENC encrypted in $ENC_MSGS messages), $RUNS runs each"
 : >"$DIR/inspector.runs"
+: >"$DIR/inspector2.runs"
 for _ in $(seq "$RUNS"); do
-  timed "$DIR/inspector" "$INSPECTOR" pcap "$FILE" --auth-key "@$KEY" --format json >>"$DIR/inspector.runs"
+  timed "$DIR/inspector" "$INSPECTOR" pcap "$FILE" --auth-key "@$KEY" --format json --threads 1 >>"$DIR/inspector.runs"
+  timed "$DIR/inspector2" "$INSPECTOR" pcap "$FILE" --auth-key "@$KEY" --format json --threads 2 >>"$DIR/inspector2.runs"
 done
 # The helper times the decryption itself (wall); GNU time gives its CPU.
 : >"$DIR/ige.runs"
@@ -136,6 +146,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "nan" || b == "nan" || b <= 
 
 I_WALL=$(awk '{ print $1 }' "$DIR/inspector.runs" | median)
 I_CPU=$(awk '{ print $2 + $3 }' "$DIR/inspector.runs" | median)
+I2_WALL=$(awk '{ print $1 }' "$DIR/inspector2.runs" | median)
+I2_CPU=$(awk '{ print $2 + $3 }' "$DIR/inspector2.runs" | median)
 G_SEC=$(awk '{ print $1 }' "$DIR/ige.runs" | median)
 G_CPU=$(awk '{ print $2 + $3 }' "$DIR/ige.runs" | median)
 if [[ -s "$DIR/tshark.runs" ]]; then
@@ -153,33 +165,88 @@ echo "Capture throughput: $(basename "$FILE"), $BYTES bytes, medians of $RUNS ru
 echo
 echo "| command | wall s | MB/s wall | CPU s | MB/s CPU |"
 echo "|---|---:|---:|---:|---:|"
-echo "| inspector pcap --format json | $I_WALL | $(mbps "$I_WALL") | $I_CPU | $(mbps "$I_CPU") |"
+echo "| inspector pcap --format json --threads 1 | $I_WALL | $(mbps "$I_WALL") | $I_CPU | $(mbps "$I_CPU") |"
+echo "| inspector pcap --format json --threads 2 | $I2_WALL | $(mbps "$I2_WALL") | $I2_CPU | $(mbps "$I2_CPU") |"
 echo "| tshark -T fields -e tcp.len | $T_WALL | $(mbps "$T_WALL") | $T_CPU | $(mbps "$T_CPU") |"
 echo "| AES-256-IGE of the $ENC encrypted bytes (${CHUNK}-byte pieces) | $G_SEC | $(mbps "$G_SEC") | $G_CPU | $(mbps "$G_CPU") |"
 echo
 echo "| ratio | wall | CPU | goal |"
 echo "|---|---:|---:|---|"
-echo "| inspector / IGE limit | $(ratio "$G_SEC" "$I_WALL") | $(ratio "$G_CPU" "$I_CPU") | ≥ 0.5 |"
-echo "| inspector / tshark | $(ratio "$T_WALL" "$I_WALL")× | $(ratio "$T_CPU" "$I_CPU")× | ≥ 50× (floor 20×) |"
+echo "| inspector / IGE limit, 1 thread | $(ratio "$G_SEC" "$I_WALL") | $(ratio "$G_CPU" "$I_CPU") | ≥ 0.5 |"
+echo "| inspector / tshark, 1 thread | $(ratio "$T_WALL" "$I_WALL")× | $(ratio "$T_CPU" "$I_CPU")× | ≥ 50× (floor 20×) |"
+echo "| inspector / tshark, 2 threads | $(ratio "$T_WALL" "$I2_WALL")× | $(ratio "$T_CPU" "$I2_CPU")× | |"
+
+# The client-shaped capture: the same commands, against tshark only.
+CFILE="$DIR/client.pcap"
+CBYTES=$(stat_of "$CFILE" file_bytes)
+"$INSPECTOR" pcap "$CFILE" --auth-key "@$CFILE.key" --format json | tail -n 1 >"$DIR/client-summary.json"
+say "inspector summary (client shape): $(cat "$DIR/client-summary.json")"
+say "throughput on client.pcap ($CBYTES bytes, $(stat_of "$CFILE" packets) packets, $(stat_of "$CFILE" connections) connections), $RUNS runs each"
+: >"$DIR/client1.runs"
+: >"$DIR/client2.runs"
+for _ in $(seq "$RUNS"); do
+  timed "$DIR/client1" "$INSPECTOR" pcap "$CFILE" --auth-key "@$CFILE.key" --format json --threads 1 >>"$DIR/client1.runs"
+  timed "$DIR/client2" "$INSPECTOR" pcap "$CFILE" --auth-key "@$CFILE.key" --format json --threads 2 >>"$DIR/client2.runs"
+done
+: >"$DIR/ctshark.runs"
+if command -v tshark >/dev/null 2>&1; then
+  for _ in $(seq "$TSHARK_RUNS"); do
+    timed "$DIR/ctshark" tshark -r "$CFILE" -T fields -e tcp.len >>"$DIR/ctshark.runs"
+  done
+fi
+cmbps() { awk -v b="$CBYTES" -v s="$1" 'BEGIN { if (s == "nan" || s <= 0) print "nan"; else printf "%.0f", b / s / 1e6 }'; }
+C1_WALL=$(awk '{ print $1 }' "$DIR/client1.runs" | median)
+C1_CPU=$(awk '{ print $2 + $3 }' "$DIR/client1.runs" | median)
+C2_WALL=$(awk '{ print $1 }' "$DIR/client2.runs" | median)
+C2_CPU=$(awk '{ print $2 + $3 }' "$DIR/client2.runs" | median)
+if [[ -s "$DIR/ctshark.runs" ]]; then
+  CT_WALL=$(awk '{ print $1 }' "$DIR/ctshark.runs" | median)
+  CT_CPU=$(awk '{ print $2 + $3 }' "$DIR/ctshark.runs" | median)
+else
+  CT_WALL=nan
+  CT_CPU=nan
+fi
+
+echo
+echo "Client-shaped capture: client.pcap, $CBYTES bytes, $(stat_of "$CFILE" packets) packets, $(stat_of "$CFILE" connections) connections, medians of $RUNS runs (tshark: $TSHARK_RUNS)"
+echo
+echo "| command | wall s | MB/s wall | CPU s | MB/s CPU |"
+echo "|---|---:|---:|---:|---:|"
+echo "| inspector pcap --format json --threads 1 | $C1_WALL | $(cmbps "$C1_WALL") | $C1_CPU | $(cmbps "$C1_CPU") |"
+echo "| inspector pcap --format json --threads 2 | $C2_WALL | $(cmbps "$C2_WALL") | $C2_CPU | $(cmbps "$C2_CPU") |"
+echo "| tshark -T fields -e tcp.len | $CT_WALL | $(cmbps "$CT_WALL") | $CT_CPU | $(cmbps "$CT_CPU") |"
+echo
+echo "| ratio | wall | CPU |"
+echo "|---|---:|---:|"
+echo "| inspector / tshark, 1 thread | $(ratio "$CT_WALL" "$C1_WALL")× | $(ratio "$CT_CPU" "$C1_CPU")× |"
+echo "| inspector / tshark, 2 threads | $(ratio "$CT_WALL" "$C2_WALL")× | $(ratio "$CT_CPU" "$C2_CPU")× |"
+echo "| 2 threads / 1 thread (speed-up) | $(ratio "$C1_WALL" "$C2_WALL")× | |"
 
 echo
 echo "Peak RSS of inspector pcap --format json (one run each)"
 echo
-echo "| capture | bytes | connections | peak RSS MiB | goal ≤ 64 MiB |"
-echo "|---|---:|---:|---:|---|"
-for name in 50M throughput 2G large-frames never-close scan; do
+echo "| capture | bytes | connections | peak RSS MiB, 1 thread | 2 threads | goal ≤ 64 MiB |"
+echo "|---|---:|---:|---:|---:|---|"
+# Peak RSS in KiB of one run with $2 threads.
+rss() { # file threads
+  /usr/bin/time -v -o "$DIR/rss.txt" "$INSPECTOR" pcap "$1" --auth-key "@$1.key" --format json --threads "$2" >/dev/null 2>/dev/null
+  sed -n 's/.*Maximum resident set size (kbytes): //p' "$DIR/rss.txt"
+}
+for name in 50M throughput client 2G large-frames never-close scan; do
   f="$DIR/$name.pcap"
   [[ -s "$f" ]] || continue
-  /usr/bin/time -v -o "$DIR/rss.txt" "$INSPECTOR" pcap "$f" --auth-key "@$f.key" --format json >/dev/null 2>/dev/null
-  kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$DIR/rss.txt")
-  mib=$(awk -v k="$kb" 'BEGIN { printf "%.1f", k / 1024 }')
-  ok=$(awk -v k="$kb" 'BEGIN { print (k <= 64 * 1024) ? "met" : "MISSED" }')
+  kb1=$(rss "$f" 1)
+  kb2=$(rss "$f" 2)
+  mib1=$(awk -v k="$kb1" 'BEGIN { printf "%.1f", k / 1024 }')
+  mib2=$(awk -v k="$kb2" 'BEGIN { printf "%.1f", k / 1024 }')
+  ok=$(awk -v a="$kb1" -v b="$kb2" 'BEGIN { print (a <= 64 * 1024 && b <= 64 * 1024) ? "met" : "MISSED" }')
   case "$name" in
     throughput) label="$SIZE" ;;
+    client) label="$CLIENT_SIZE, client shape" ;;
     large-frames) label="50M + 4 MiB title + 16 MiB gzip_packed" ;;
     never-close) label="500M + one connection never closed" ;;
     scan) label="a scan: SYNs only, every connection left open" ;;
     *) label="$name" ;;
   esac
-  echo "| $label | $(stat_of "$f" file_bytes) | $(stat_of "$f" connections) | $mib | $ok |"
+  echo "| $label | $(stat_of "$f" file_bytes) | $(stat_of "$f" connections) | $mib1 | $mib2 | $ok |"
 done

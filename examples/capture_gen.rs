@@ -3,7 +3,7 @@
 //! `inspector pcap` is compared with.
 //!
 //! ```text
-//! capture_gen generate OUT [--size 500M] [--seed N] [--large-frames] [--never-close]
+//! capture_gen generate OUT [--size 500M] [--seed N] [--shape bulk|client] [--large-frames] [--never-close]
 //! capture_gen scan OUT [--connections N]
 //! capture_gen ige-limit BYTES [--chunk N]
 //! ```
@@ -23,6 +23,16 @@
 //! command line. It writes OUT, the key as hex in OUT.key, and counts in
 //! OUT.stats (`name=value` lines, read by the script; `encrypted_bytes` is
 //! what the IGE limit decrypts).
+//!
+//! `--shape client` makes the capture look like real clients' traffic
+//! rather than bulk transfers: many short connections open at once (256),
+//! each with the standard conversation and a few (4 to 15) other requests
+//! whose answers are small (64 B to 4 KiB), one in forty a large
+//! gzip_packed answer (16 to 256 KiB inflated); segments of 536 to 1448
+//! bytes, as on the Internet. Packets then average a few hundred bytes and
+//! per-packet and per-connection costs weigh more than the ciphers' speed.
+//! The default shape, `bulk`, has answers up to 32 KiB and segments up to
+//! 8960 bytes.
 //!
 //! `--large-frames` adds to the first connection a request with a 4 MiB
 //! title and an answer whose gzip_packed body inflates to just under the
@@ -62,6 +72,18 @@ use pcap_file::{DataLink, TsResolution};
 
 /// Connections open at once.
 const ACTIVE: usize = 32;
+/// Connections open at once in the client shape.
+const ACTIVE_CLIENT: usize = 256;
+
+/// What the traffic looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// Few connections at a time, large answers, large segments.
+    Bulk,
+    /// Real clients: many short connections, small frames, a few large
+    /// gzip_packed answers.
+    Client,
+}
 /// msg_ids reserved per connection (or per chunk of the long connection).
 const IDS_PER_CONNECTION: u32 = 1024;
 /// Made-up constructors for the other traffic: they are what the report
@@ -139,7 +161,7 @@ fn message(direction: Direction, msg_id: i64, seq_no: i32, body: Vec<u8>) -> Mes
 
 /// Append `pairs` requests and answers of other traffic to `conversation`,
 /// with msg_ids from `base` on.
-fn other_traffic(conversation: &mut Conversation, base: u32, pairs: u32, rng: &mut Rng) {
+fn other_traffic(conversation: &mut Conversation, base: u32, pairs: u32, shape: Shape, rng: &mut Rng) {
     let c2s = Direction::ClientToServer;
     let s2c = Direction::ServerToClient;
     for k in 0..pairs {
@@ -155,8 +177,13 @@ fn other_traffic(conversation: &mut Conversation, base: u32, pairs: u32, rng: &m
         } else {
             conversation.messages.push(message(c2s, req, seq, body));
         }
-        let gzipped = rng.below(6) == 0;
-        let len = rng.size(64, 32 << 10);
+        let (gzipped, len) = match shape {
+            Shape::Bulk => (rng.below(6) == 0, rng.size(64, 32 << 10)),
+            // Mostly small answers; now and then a history or a sticker
+            // set, large and gzip_packed.
+            Shape::Client if rng.below(40) == 0 => (true, rng.size(16 << 10, 256 << 10)),
+            Shape::Client => (rng.below(12) == 0, rng.size(64, 4 << 10)),
+        };
         let object = other_object(rng, OTHER_ANSWER, len, gzipped);
         let object = if gzipped { gzip_packed(&object) } else { object };
         let answer = rpc_result(req, &object);
@@ -198,11 +225,14 @@ fn rng_title(rng: &mut Rng, len: usize) -> String {
 
 /// A conversation of its own msg_id range: the standard exportChatInvite
 /// exchanges, then other traffic.
-fn conversation(index: u32, rng: &mut Rng) -> Conversation {
+fn conversation(index: u32, shape: Shape, rng: &mut Rng) -> Conversation {
     let base = index * IDS_PER_CONNECTION;
     let mut c = Conversation::numbered(base);
-    let pairs = 16 + rng.below(16) as u32;
-    other_traffic(&mut c, base, pairs, rng);
+    let pairs = match shape {
+        Shape::Bulk => 16 + rng.below(16) as u32,
+        Shape::Client => 4 + rng.below(12) as u32,
+    };
+    other_traffic(&mut c, base, pairs, shape, rng);
     c
 }
 
@@ -241,8 +271,12 @@ fn transport(index: u32) -> Transport {
 /// Segment sizes, coalescing, and the occasional repeated segment (which
 /// reassembly must trim). No reordering: swapping a request's segment with
 /// its answer's would leave the answer without a request in the report.
-fn segmenting(index: u32) -> Segmenting {
-    let mut s = Segmenting { mss: [1400, 1448, 536, 8960][index as usize % 4], ..Segmenting::default() };
+fn segmenting(index: u32, shape: Shape) -> Segmenting {
+    let mss = match shape {
+        Shape::Bulk => [1400, 1448, 536, 8960][index as usize % 4],
+        Shape::Client => [1400, 1448, 536, 1380][index as usize % 4],
+    };
+    let mut s = Segmenting { mss, ..Segmenting::default() };
     s.coalesce = index % 3 == 0;
     if index % 7 == 3 {
         s.retransmit = vec![9];
@@ -305,7 +339,7 @@ impl LongConnection {
 
     /// The next chunk of traffic, as conversation `index`.
     fn chunk(&mut self, index: u32, key: &AuthKey, rng: &mut Rng, counts: &mut Counts, queue: &mut Queue) {
-        let c = conversation(index, rng);
+        let c = conversation(index, Shape::Bulk, rng);
         let streams = build_streams(&c, &Transport::plain(Framing::Intermediate), key, &[]);
         counts.add_streams(&c, &streams);
         // Each chunk's client stream starts with the transport tag; only
@@ -339,6 +373,7 @@ struct GenerateArgs {
     out: PathBuf,
     size: u64,
     seed: u64,
+    shape: Shape,
     large_frames: bool,
     never_close: bool,
 }
@@ -358,7 +393,7 @@ fn generate(args: &GenerateArgs) -> std::io::Result<Counts> {
     let mut counts = Counts { file_bytes: 24, ..Counts::default() };
     let mut next_index = 0u32;
     let open_short = |index: u32, rng: &mut Rng, counts: &mut Counts, large: bool| -> Queue {
-        let mut c = conversation(index, rng);
+        let mut c = conversation(index, args.shape, rng);
         if large {
             large_frames(&mut c, index * IDS_PER_CONNECTION, rng);
         }
@@ -366,12 +401,16 @@ fn generate(args: &GenerateArgs) -> std::io::Result<Counts> {
         let streams = build_streams(&c, &transport(index), &key, &[]);
         counts.add_streams(&c, &streams);
         counts.connections += 1;
-        tcp_packets(&streams, client, server, &segmenting(index), 0)
+        tcp_packets(&streams, client, server, &segmenting(index, args.shape), 0)
             .into_iter()
             .map(|p| Link::Ethernet.wrap(&p.bytes))
             .collect()
     };
-    let mut slots: Vec<Slot> = Vec::with_capacity(ACTIVE);
+    let active = match args.shape {
+        Shape::Bulk => ACTIVE,
+        Shape::Client => ACTIVE_CLIENT,
+    };
+    let mut slots: Vec<Slot> = Vec::with_capacity(active);
     if args.never_close {
         let (client, server) = endpoints(next_index, false);
         next_index += 1;
@@ -379,7 +418,7 @@ fn generate(args: &GenerateArgs) -> std::io::Result<Counts> {
         let (long, queue) = LongConnection::new(client, server);
         slots.push(Slot::Long(long, queue));
     }
-    while slots.len() < ACTIVE {
+    while slots.len() < active {
         let q = open_short(next_index, &mut rng, &mut counts, args.large_frames && next_index == 0);
         next_index += 1;
         slots.push(Slot::Short(q));
@@ -469,7 +508,8 @@ fn parse_size(text: &str) -> Result<u64, String> {
     Ok(n * scale)
 }
 
-const USAGE: &str = "usage: capture_gen generate OUT [--size 500M] [--seed N] [--large-frames] [--never-close]
+const USAGE: &str =
+    "usage: capture_gen generate OUT [--size 500M] [--seed N] [--shape bulk|client] [--large-frames] [--never-close]
        capture_gen scan OUT [--connections N]
        capture_gen ige-limit BYTES [--chunk N]";
 
@@ -500,6 +540,7 @@ fn run(args: &[String]) -> Result<(), String> {
                 out: PathBuf::new(),
                 size: 500_000_000,
                 seed: 1,
+                shape: Shape::Bulk,
                 large_frames: false,
                 never_close: false,
             };
@@ -508,6 +549,13 @@ fn run(args: &[String]) -> Result<(), String> {
                 match a.as_str() {
                     "--size" => g.size = parse_size(rest.next().ok_or("--size needs a value")?)?,
                     "--seed" => g.seed = rest.next().and_then(|s| s.parse().ok()).ok_or("--seed needs a number")?,
+                    "--shape" => {
+                        g.shape = match rest.next().map(String::as_str) {
+                            Some("bulk") => Shape::Bulk,
+                            Some("client") => Shape::Client,
+                            _ => return Err("--shape is bulk or client".into()),
+                        }
+                    }
                     "--large-frames" => g.large_frames = true,
                     "--never-close" => g.never_close = true,
                     other if !other.starts_with("--") && g.out.as_os_str().is_empty() => g.out = other.into(),

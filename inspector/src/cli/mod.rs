@@ -95,7 +95,8 @@ pub(crate) fn parse_depth(text: &str) -> Result<usize, String> {
 
 /// Standard streams, replaceable in tests.
 pub struct Io<'a> {
-    pub stdin: &'a mut dyn Read,
+    /// Send: `pcap --threads` reads the capture on a thread of its own.
+    pub stdin: &'a mut (dyn Read + Send),
     pub stdin_is_terminal: bool,
     pub stdout: &'a mut dyn Write,
     pub stdout_is_terminal: bool,
@@ -210,9 +211,14 @@ pub fn main_with_std() -> ExitStatus {
     let stdin_is_terminal = stdin.is_terminal();
     let stdout_is_terminal = stdout.is_terminal();
     let stderr_is_terminal = io::stderr().is_terminal();
-    let mut stdin = stdin.lock();
+    // Standard input and error stay unlocked: `pcap --threads` reads the
+    // capture on another thread (a lock is not Send), and the progress
+    // line is drawn from that thread too. Standard error is unbuffered and
+    // standard input is read in large blocks, so locking per call costs
+    // nothing that shows.
+    let mut stdin = stdin;
     let mut stdout = stdout.lock();
-    let mut stderr = io::stderr().lock();
+    let mut stderr = io::stderr();
     let mut io = Io {
         stdin: &mut stdin,
         stdin_is_terminal,

@@ -46,6 +46,7 @@ Examples:
   inspector pcap capture.pcap --auth-key @key.hex --format json
   inspector pcap capture.pcap --keylog keys.txt --all
   tcpdump -i any -U -w - port 443 | inspector pcap - --auth-key @key.hex
+  inspector pcap big.pcap --auth-key @key.hex --format json --threads 4
 
 Answers are matched to their requests by req_msg_id, across connections;
 an answer to another method's request (an rpc_error, say) is listed only
@@ -107,6 +108,24 @@ pub(crate) struct PcapArgs {
     /// bytes) into DIR, named by content hash, as fuzz seeds.
     #[arg(long, value_name = "DIR")]
     pub(crate) extract_corpus: Option<PathBuf>,
+
+    /// Threads that decrypt and decode, connections shared among them (the
+    /// capture is read on one more, the report written on the calling
+    /// one); the report is the same whatever the number [default: the
+    /// available cores]
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    pub(crate) threads: Option<usize>,
+}
+
+/// The most `--threads` accepted: far beyond any machine's use, low enough
+/// that a typo does not start thousands of threads.
+const MAX_THREADS: usize = 256;
+
+fn parse_threads(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        _ => Err(format!("expected a whole number from 1 to {MAX_THREADS}")),
+    }
 }
 
 // clap stays in the command line: the report's format enum gets its
@@ -170,6 +189,9 @@ pub(crate) fn run(args: &PcapArgs, color: bool, io: &mut Io<'_>) -> Result<ExitS
         hexdump: args.hexdump,
         color: color && args.format == ReportFormat::Text,
         extract_corpus: args.extract_corpus.clone(),
+        threads: args
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)),
     };
     if let Some(dir) = &options.extract_corpus {
         std::fs::create_dir_all(dir)

@@ -4,9 +4,8 @@
 //! is redrawn at most ten times a second, and anything else written to
 //! stderr (warnings) first clears it so the two never share a line.
 
-use std::cell::RefCell;
 use std::io::{self, Read, Write};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Files smaller than this are read too fast for a progress line to help.
@@ -25,11 +24,20 @@ pub struct Progress {
     visible: bool,
 }
 
-pub type SharedProgress = Rc<RefCell<Progress>>;
+/// Shared between threads: with `--threads` the capture is read (and the
+/// line drawn) on a thread of its own, while warnings are written on the
+/// calling thread.
+pub type SharedProgress = Arc<Mutex<Progress>>;
+
+/// The progress, even if a thread panicked holding it (a progress line is
+/// no reason to fail twice).
+fn lock(progress: &SharedProgress) -> MutexGuard<'_, Progress> {
+    progress.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 impl Progress {
     pub fn new(total: u64) -> SharedProgress {
-        Rc::new(RefCell::new(Progress { total, done: 0, started: Instant::now(), last_draw: None, visible: false }))
+        Arc::new(Mutex::new(Progress { total, done: 0, started: Instant::now(), last_draw: None, visible: false }))
     }
 
     fn line(&self) -> String {
@@ -68,7 +76,7 @@ impl Progress {
 
     /// Remove the line for good (at the end of the run).
     pub fn finish(progress: &SharedProgress) {
-        progress.borrow_mut().clear(&mut io::stderr());
+        lock(progress).clear(&mut io::stderr());
     }
 }
 
@@ -87,7 +95,7 @@ impl<R> ProgressReader<R> {
 impl<R: Read> Read for ProgressReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.progress.borrow_mut().advance(n, &mut io::stderr());
+        lock(&self.progress).advance(n, &mut io::stderr());
         Ok(n)
     }
 }
@@ -106,7 +114,10 @@ impl<'a> ClearingWriter<'a> {
 
 impl Write for ClearingWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.progress.borrow_mut().clear(self.inner);
+        // Held while writing, so that the reading thread cannot draw the
+        // line again between the clearing and the text.
+        let mut progress = lock(&self.progress);
+        progress.clear(self.inner);
         self.inner.write(buf)
     }
 
@@ -123,7 +134,7 @@ mod tests {
     fn the_line_shows_the_fraction_and_clearing_erases_it() {
         let progress = Progress::new(100 << 20);
         let mut term = Vec::new();
-        progress.borrow_mut().advance(50 << 20, &mut term);
+        lock(&progress).advance(50 << 20, &mut term);
         let drawn = String::from_utf8(term.clone()).unwrap();
         assert!(drawn.starts_with("\r[###############               ]  50%  50 / 100 MiB"), "{drawn:?}");
         let mut sink = Vec::new();

@@ -26,7 +26,8 @@ pub use text::{TextOptions, TextReport};
 use crate::capture::{read_capture_into, CaptureError};
 use crate::envelope::{format_key_id, KeyStore};
 use crate::pipeline::{
-    AnswerTo, Feeder, Message, Method, Origin, Pipeline, PipelineOptions, RecordSink, Summary, Warning, ANSWERED_KEPT,
+    parallel, AnswerTo, Feeder, Message, Method, Origin, Pipeline, PipelineOptions, RecordSink, Summary, Warning,
+    ANSWERED_KEPT,
 };
 use crate::service::{chain_text, ServiceOptions};
 use crate::tcp::MAX_CONNECTIONS;
@@ -68,6 +69,10 @@ pub struct ReportOptions {
     /// bytes) into this directory, named by the SHA-256 of the bytes, as
     /// seeds for the fuzz targets.
     pub extract_corpus: Option<PathBuf>,
+    /// Threads that decrypt, unwrap and decode (connections are shared
+    /// among them); 0 or 1 runs everything on the calling thread. The
+    /// report is the same, byte for byte, whatever the number.
+    pub threads: usize,
 }
 
 /// Why a run could not finish.
@@ -92,7 +97,7 @@ impl std::error::Error for RunError {}
 /// `out` and warnings to `err` (in JSON mode warnings are also objects in
 /// `out`). An `out` that is closed by its reader (a pipe into `head`) ends
 /// the run early and quietly, with the counts of what was read.
-pub fn run_capture<R: Read, W: Write + ?Sized, E: Write + ?Sized>(
+pub fn run_capture<R: Read + Send, W: Write + ?Sized, E: Write + ?Sized>(
     input: R,
     options: &ReportOptions,
     out: &mut W,
@@ -111,30 +116,42 @@ pub fn run_capture<R: Read, W: Write + ?Sized, E: Write + ?Sized>(
             let text = TextOptions { all: options.all, hexdump: options.hexdump, color: options.color };
             let report = TextReport::new(out, err, text);
             match corpus {
-                Some(dir) => run_report(input, pipeline, CorpusWriter::new(dir, report)),
-                None => run_report(input, pipeline, report),
+                Some(dir) => run_report(input, pipeline, options.threads, CorpusWriter::new(dir, report)),
+                None => run_report(input, pipeline, options.threads, report),
             }
         }
         ReportFormat::Json => {
             let report = JsonReport::new(out, err, options.all);
             match corpus {
-                Some(dir) => run_report(input, pipeline, CorpusWriter::new(dir, report)),
-                None => run_report(input, pipeline, report),
+                Some(dir) => run_report(input, pipeline, options.threads, CorpusWriter::new(dir, report)),
+                None => run_report(input, pipeline, options.threads, report),
             }
         }
     }
 }
 
-/// Run the pipeline over the capture in `input` into one report; the
-/// summary, with the report's own counts.
-pub fn run_report<I: Read, R: Report>(input: I, options: PipelineOptions, mut report: R) -> Result<Summary, RunError> {
-    let mut pipeline = Pipeline::new(options);
-    let stats = match read_capture_into(input, &mut Feeder { pipeline: &mut pipeline, sink: &mut report }) {
-        Ok(stats) => stats,
+/// Run the pipeline over the capture in `input` into one report, on the
+/// calling thread (`threads` 0 or 1) or with `threads` workers
+/// ([`parallel`]); the summary, with the
+/// report's own counts.
+pub fn run_report<I: Read + Send, R: Report>(
+    input: I,
+    options: PipelineOptions,
+    threads: usize,
+    mut report: R,
+) -> Result<Summary, RunError> {
+    let result = if threads > 1 {
+        parallel::run(input, &options, threads, &mut report)
+    } else {
+        let mut pipeline = Pipeline::new(options);
+        read_capture_into(input, &mut Feeder { pipeline: &mut pipeline, sink: &mut report })
+            .map(|stats| pipeline.finish(stats.packets, &mut report))
+    };
+    let mut summary = match result {
+        Ok(summary) => summary,
         Err(CaptureError::NotACapture(m)) => return Err(RunError::NotACapture(m)),
         Err(CaptureError::Io(m)) => return Err(RunError::Io(m)),
     };
-    let mut summary = pipeline.finish(stats.packets, &mut report);
     report.add_counts(&mut summary);
     match report.finish() {
         Ok(()) => Ok(summary),

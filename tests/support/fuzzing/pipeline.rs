@@ -934,6 +934,8 @@ fn check_unwrap(body: &[u8], options: ServiceOptions) {
 ///
 /// - No panic; a file that is not a capture is `NotACapture`, never an I/O
 ///   error (the sinks cannot fail).
+/// - The threaded driver (`--threads 2`) gives the same report, warnings
+///   and summary (or error) as one thread, byte for byte.
 /// - The summary adds up: answers matched never exceed the requests or the
 ///   answers, and every JSON line is one JSON value, warnings included.
 pub fn pcap_pipeline(data: &[u8]) {
@@ -952,7 +954,22 @@ pub fn pcap_pipeline(data: &[u8]) {
         };
         let mut out = Vec::new();
         let mut err = Vec::new();
-        match run_capture(data, &options, &mut out, &mut err) {
+        let result = run_capture(data, &options, &mut out, &mut err);
+        // The threaded driver must say exactly what one thread says.
+        let threaded = ReportOptions { threads: 2, ..options };
+        let (mut out2, mut err2) = (Vec::new(), Vec::new());
+        let result2 = run_capture(data, &threaded, &mut out2, &mut err2);
+        assert_eq!(result2, result, "{format:?}: the summary or error differs on 2 threads");
+        if out2 != out || err2 != err {
+            panic!(
+                "{format:?}: the report differs on 2 threads\n--- one thread\n{}{}\n--- two threads\n{}{}",
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&err),
+                String::from_utf8_lossy(&out2),
+                String::from_utf8_lossy(&err2)
+            );
+        }
+        match result {
             Ok(s) => {
                 assert!(s.matched <= s.requests, "{} matched of {} requests", s.matched, s.requests);
                 assert!(

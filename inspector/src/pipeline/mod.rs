@@ -9,6 +9,13 @@
 //! records into text, JSON Lines or corpus files), so it is driven like the
 //! stages are: push packets, receive records.
 //!
+//! It is two halves: the per-connection one (`connections.rs`: transport,
+//! envelope, service and TL decoding, one connection's state at a time) and
+//! the ordered one (`Matcher`: request numbers, matching, counts, records),
+//! which must see every connection's items in capture order. [`Pipeline`]
+//! joins them on the calling thread; [`parallel`] runs the first half on
+//! several threads and gives the second the same items in the same order.
+//!
 //! It owns the connection table and request ↔ answer matching. An answer is
 //! matched to its request by `req_msg_id`, across containers and
 //! connections; an unencrypted answer, which has no rpc_result, answers the
@@ -24,15 +31,19 @@
 //! [`ANSWERED_KEPT`] answered ones are remembered, and of other methods'
 //! requests the last [`ANSWERED_KEPT`].
 
+mod connections;
+pub mod parallel;
+
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 
 use crate::capture::{decode_packet, CaptureSink, CaptureWarning, NotTcp, Packet};
-use crate::envelope::{open_message, Envelope, EnvelopeError, KeyStore};
-use crate::service::{unwrap_message, Content, ServiceError, ServiceMessage, ServiceOptions, Unwrapped, Wrapper};
+use crate::envelope::{EnvelopeError, KeyStore};
+use crate::service::{Content, ServiceError, ServiceMessage, ServiceOptions, Unwrapped, Wrapper};
 use crate::tcp::{ConnId, Direction, TcpEvent, TcpReassembler, TcpSink};
-use crate::tl::{decode_top, decode_traced_into, DecodeError, DecodeOptions, Frame, Recorder, TraceEvent};
-use crate::transport::{TransportConnection, TransportEvent, TransportInfo, TransportOptions, TransportProblem};
+use crate::tl::{DecodeError, Frame, TraceEvent};
+use crate::transport::{TransportInfo, TransportOptions, TransportProblem};
+use connections::{At, Connections, Item, ItemSink};
 
 /// Answered requests whose msg_id is still remembered, to name a second
 /// answer to one of them ("another answer to request #n"); also how many of
@@ -265,11 +276,11 @@ pub trait RecordSink {
     }
 }
 
-/// The pipeline's state: everything but the reassembler, which lends its
-/// bytes to this state while it runs.
-struct State {
-    options: PipelineOptions,
-    conns: HashMap<ConnId, ConnState>,
+/// The ordered half of the pipeline: it sees every connection's items in
+/// the order of the capture, numbers our requests, matches answers to
+/// them (across connections), counts, warns once per unknown key, and
+/// hands out the records.
+pub(crate) struct Matcher {
     /// Our requests by msg_id: every unanswered one, and the last
     /// [`ANSWERED_KEPT`] answered ones.
     requests: HashMap<i64, RequestSeen>,
@@ -285,29 +296,9 @@ struct State {
     plain_requests: HashMap<ConnId, VecDeque<i64>>,
     warned_keys: HashSet<u64>,
     summary: Summary,
-    transport_events: Vec<TransportEvent>,
-    now_ns: i128,
-    /// The TL core's trace, one allocation reused for every object.
-    recorder: Recorder,
     /// Whether the reassembler's forgetting of open connections (past
     /// [`MAX_CONNECTIONS`](crate::tcp::MAX_CONNECTIONS)) was announced; its count comes at the end.
     warned_forgotten: bool,
-}
-
-struct ConnState {
-    /// Made when the first bytes (or the first gap) arrive, and boxed: a
-    /// capture of many connections that carry nothing (a port scan) then
-    /// costs a few dozen bytes per connection, not the transport's ciphers
-    /// and buffers.
-    transport: Option<Box<TransportConnection>>,
-    /// Whether the connection's start was captured (how its transport
-    /// must begin).
-    from_start: bool,
-    client: SocketAddr,
-    server: SocketAddr,
-    info: Option<TransportInfo>,
-    /// FIN or RST seen, client then server.
-    closed: [bool; 2],
 }
 
 /// One of our requests, for matching.
@@ -316,21 +307,39 @@ struct RequestSeen {
     answered: bool,
 }
 
-/// The capture pipeline; see the module documentation.
+/// The capture pipeline on the calling thread; see the module
+/// documentation. [`parallel`] runs the same two halves on several threads.
 pub struct Pipeline {
     tcp: TcpReassembler,
-    state: State,
+    connections: Connections,
+    matcher: Matcher,
+    /// Capture time of the last packet.
+    now_ns: i128,
 }
 
-/// The state and the sink for the time of one call, as the reassembler's sink.
+/// The two halves and the sink for the time of one call, as the
+/// reassembler's sink.
 struct Stage<'s, K: RecordSink + ?Sized> {
-    state: &'s mut State,
+    connections: &'s mut Connections,
+    inline: Inline<'s, K>,
+    time_ns: i128,
+}
+
+/// Items straight into the matcher, borrowed: on one thread nothing is copied.
+struct Inline<'s, K: RecordSink + ?Sized> {
+    matcher: &'s mut Matcher,
     sink: &'s mut K,
+}
+
+impl<K: RecordSink + ?Sized> ItemSink for Inline<'_, K> {
+    fn item(&mut self, item: Item<'_>) {
+        self.matcher.item(item, self.sink);
+    }
 }
 
 impl<K: RecordSink + ?Sized> TcpSink for Stage<'_, K> {
     fn event(&mut self, event: TcpEvent<'_>) {
-        self.state.tcp_event(event, self.sink);
+        self.connections.tcp_event(self.time_ns, event, &mut self.inline);
     }
 }
 
@@ -338,62 +347,47 @@ impl Pipeline {
     pub fn new(options: PipelineOptions) -> Self {
         Pipeline {
             tcp: TcpReassembler::new(),
-            state: State {
-                options,
-                conns: HashMap::new(),
-                requests: HashMap::new(),
-                answered: VecDeque::new(),
-                other_requests: HashMap::new(),
-                other_order: VecDeque::new(),
-                forgotten_up_to: None,
-                plain_requests: HashMap::new(),
-                warned_keys: HashSet::new(),
-                summary: Summary::default(),
-                transport_events: Vec::new(),
-                now_ns: 0,
-                recorder: Recorder::default(),
-                warned_forgotten: false,
-            },
+            connections: Connections::new(options),
+            matcher: Matcher::new(),
+            now_ns: 0,
         }
     }
 
     /// Take one captured packet.
     pub fn packet<K: RecordSink + ?Sized>(&mut self, packet: &Packet<'_>, sink: &mut K) {
-        self.state.now_ns = packet.time_ns;
+        self.now_ns = packet.time_ns;
         let segment = match decode_packet(packet.linktype, packet.data) {
             Ok(s) => s,
             Err(NotTcp::OtherProtocol) => return,
             Err(problem) => {
-                self.state.warn(Warning::Packet { number: packet.number, problem }, sink);
+                self.matcher.warn(Warning::Packet { number: packet.number, problem }, sink);
                 return;
             }
         };
-        self.tcp.segment(&segment, &mut Stage { state: &mut self.state, sink });
+        let inline = Inline { matcher: &mut self.matcher, sink };
+        let mut stage = Stage { connections: &mut self.connections, inline, time_ns: self.now_ns };
+        self.tcp.segment(&segment, &mut stage);
     }
 
     /// Take a warning of the capture reader (it counts in the summary).
     pub fn capture_warning<K: RecordSink + ?Sized>(&mut self, warning: CaptureWarning, sink: &mut K) {
-        self.state.warn(Warning::Capture(warning), sink);
+        self.matcher.warn(Warning::Capture(warning), sink);
     }
 
     /// The capture ended after `packets` packets: flush what the
     /// reassembler holds, and hand out the summary (also returned).
     pub fn finish<K: RecordSink + ?Sized>(mut self, packets: u64, sink: &mut K) -> Summary {
-        self.tcp.finish(&mut Stage { state: &mut self.state, sink });
-        let count = self.tcp.stats().forgotten_connections;
-        if count > 1 {
-            self.state.warn(Warning::ConnectionsForgotten { count }, sink);
-        }
-        let mut summary = std::mem::take(&mut self.state.summary);
-        summary.packets = packets;
-        summary.connections = self.tcp.connection_count();
-        sink.record(Record::Summary(summary.clone()));
-        summary
+        let inline = Inline { matcher: &mut self.matcher, sink };
+        let mut stage = Stage { connections: &mut self.connections, inline, time_ns: self.now_ns };
+        self.tcp.finish(&mut stage);
+        let tcp = &self.tcp;
+        let end = End { packets, connections: tcp.connection_count(), forgotten: tcp.stats().forgotten_connections };
+        self.matcher.finish(end, sink)
     }
 
     /// The counts so far.
     pub fn summary(&self) -> &Summary {
-        &self.state.summary
+        &self.matcher.summary
     }
 }
 
@@ -417,244 +411,165 @@ impl<K: RecordSink + ?Sized> CaptureSink for Feeder<'_, K> {
     }
 }
 
-impl State {
-    fn warn<K: RecordSink + ?Sized>(&mut self, warning: Warning, sink: &mut K) {
+/// How the capture ended, for the summary.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct End {
+    pub(crate) packets: u64,
+    pub(crate) connections: usize,
+    /// Open connections the reassembler forgot.
+    pub(crate) forgotten: u64,
+}
+
+impl Matcher {
+    pub(crate) fn new() -> Self {
+        Matcher {
+            requests: HashMap::new(),
+            answered: VecDeque::new(),
+            other_requests: HashMap::new(),
+            other_order: VecDeque::new(),
+            forgotten_up_to: None,
+            plain_requests: HashMap::new(),
+            warned_keys: HashSet::new(),
+            summary: Summary::default(),
+            warned_forgotten: false,
+        }
+    }
+
+    pub(crate) fn warn<K: RecordSink + ?Sized>(&mut self, warning: Warning, sink: &mut K) {
         self.summary.warnings += 1;
         sink.record(Record::Warning(warning));
     }
 
-    fn origin(&self, conn: ConnId, direction: Direction) -> Origin {
-        let c = self.conns.get(&conn);
-        Origin {
-            time_ns: self.now_ns,
-            endpoints: c.map(|c| (c.client, c.server)),
-            direction,
-            transport: c.and_then(|c| c.info),
+    /// The last records of a run: the count of forgotten connections, and
+    /// the summary (also returned).
+    pub(crate) fn finish<K: RecordSink + ?Sized>(&mut self, end: End, sink: &mut K) -> Summary {
+        if end.forgotten > 1 {
+            self.warn(Warning::ConnectionsForgotten { count: end.forgotten }, sink);
         }
+        let mut summary = std::mem::take(&mut self.summary);
+        summary.packets = end.packets;
+        summary.connections = end.connections;
+        sink.record(Record::Summary(summary.clone()));
+        summary
     }
 
-    fn tcp_event<K: RecordSink + ?Sized>(&mut self, event: TcpEvent<'_>, sink: &mut K) {
-        match event {
-            TcpEvent::Opened { conn, client, server, from_start } => {
-                self.conns.insert(
-                    conn,
-                    ConnState { transport: None, from_start, client, server, info: None, closed: [false; 2] },
-                );
-                if !from_start {
-                    let forced_plain = matches!(self.options.transport.forced, Some((_, false)));
-                    self.warn(Warning::StartedBeforeCapture { client, server, forced_plain }, sink);
+    /// Take one item of the per-connection half, in capture order.
+    pub(crate) fn item<K: RecordSink + ?Sized>(&mut self, item: Item<'_>, sink: &mut K) {
+        match item {
+            Item::Warning(w) => self.warn(w, sink),
+            Item::Frame => self.summary.frames += 1,
+            Item::Message => self.summary.messages += 1,
+            Item::UnknownKey { origin, auth_key_id, len } => {
+                self.summary.unknown_key_messages += 1;
+                if self.warned_keys.insert(auth_key_id) {
+                    self.warn(Warning::UnknownKey { origin, auth_key_id }, sink);
                 }
+                sink.record(Record::UnknownKey { origin, auth_key_id, len });
             }
-            TcpEvent::Data { conn, direction, bytes, .. } => {
-                let mut events = std::mem::take(&mut self.transport_events);
-                if let Some(t) = self.transport(conn) {
-                    t.feed(direction, &bytes, &mut events);
-                }
-                for e in events.drain(..) {
-                    self.transport_event(conn, e, sink);
-                }
-                self.transport_events = events;
-            }
-            TcpEvent::Gap { conn, direction, offset, len } => {
-                let origin = self.origin(conn, direction);
-                self.warn(Warning::Gap { origin, offset, len }, sink);
-                let mut events = std::mem::take(&mut self.transport_events);
-                if let Some(t) = self.transport(conn) {
-                    t.gap(direction, len, &mut events);
-                }
-                for e in events.drain(..) {
-                    self.transport_event(conn, e, sink);
-                }
-                self.transport_events = events;
-            }
-            TcpEvent::Forgotten { conn } => {
+            Item::Object { conn, at, object, decoded, trace } => self.object(conn, &at, object, decoded, trace, sink),
+            Item::QuickAck { origin, token } => sink.record(Record::QuickAck { origin, token }),
+            Item::Forgotten { conn, origin } => {
                 if !self.warned_forgotten {
                     self.warned_forgotten = true;
-                    let origin = self.origin(conn, Direction::ClientToServer);
                     self.warn(Warning::FirstConnectionForgotten { origin }, sink);
                 }
-                self.conns.remove(&conn);
                 self.plain_requests.remove(&conn);
             }
-            TcpEvent::Closed { conn, direction, .. } => {
-                // Once both sides have closed no more bytes can come, and
-                // the connection's state (the transport's buffers keep the
-                // capacity of its largest frame, its ciphers) is dropped:
-                // kept, it made peak RSS grow by kilobytes per connection
-                // in the capture benchmark.
-                let side = usize::from(direction == Direction::ServerToClient);
-                let done = self.conns.get_mut(&conn).is_some_and(|c| {
-                    c.closed[side] = true;
-                    c.closed == [true; 2]
-                });
-                if done {
-                    self.conns.remove(&conn);
-                    self.plain_requests.remove(&conn);
-                }
+            Item::Closed { conn } => {
+                self.plain_requests.remove(&conn);
             }
         }
     }
 
-    /// The transport of connection `conn`, made on first use.
-    fn transport(&mut self, conn: ConnId) -> Option<&mut TransportConnection> {
-        let c = self.conns.get_mut(&conn)?;
-        if c.transport.is_none() {
-            let mut options = self.options.transport.clone();
-            options.known_key_ids = self.options.keys.ids();
-            c.transport = Some(Box::new(if c.from_start {
-                TransportConnection::new(options)
-            } else {
-                TransportConnection::mid_stream(options)
-            }));
-        }
-        c.transport.as_deref_mut()
-    }
-
-    fn transport_event<K: RecordSink + ?Sized>(&mut self, conn: ConnId, event: TransportEvent, sink: &mut K) {
-        match event {
-            TransportEvent::Detected(info) => {
-                if let Some(c) = self.conns.get_mut(&conn) {
-                    c.info = Some(info);
-                }
-            }
-            TransportEvent::Frame(frame) => {
-                self.summary.frames += 1;
-                let origin = self.origin(conn, frame.direction);
-                let stream_offset = frame.stream_offset;
-                match open_message(&frame.payload, frame.direction, &self.options.keys) {
-                    Err(error) => self.warn(Warning::Envelope { origin, stream_offset, error }, sink),
-                    Ok(Envelope::UnknownKey { auth_key_id }) => {
-                        self.summary.unknown_key_messages += 1;
-                        if self.warned_keys.insert(auth_key_id) {
-                            self.warn(Warning::UnknownKey { origin, auth_key_id }, sink);
-                        }
-                        sink.record(Record::UnknownKey { origin, auth_key_id, len: frame.payload.len() });
-                    }
-                    Ok(Envelope::Plain { msg_id, data, trailing }) => {
-                        if trailing > 0 {
-                            self.warn(Warning::TrailingBytes { origin, msg_id, trailing }, sink);
-                        }
-                        self.summary.messages += 1;
-                        let items = unwrap_message(data, msg_id, 0, self.options.service);
-                        let at = Where { conn, origin, encrypted: false, auth_key_id: 0, stream_offset };
-                        self.items(&at, items, false, sink);
-                    }
-                    Ok(Envelope::Encrypted(m)) => {
-                        self.summary.messages += 1;
-                        let items = unwrap_message(&m.data, m.msg_id, m.seq_no, self.options.service);
-                        let at = Where { conn, origin, encrypted: true, auth_key_id: m.auth_key_id, stream_offset };
-                        self.items(&at, items, true, sink);
-                    }
-                }
-            }
-            TransportEvent::QuickAck { direction, token, .. } => {
-                let origin = self.origin(conn, direction);
-                sink.record(Record::QuickAck { origin, token });
-            }
-            TransportEvent::TransportError { direction, code, stream_offset } => {
-                let origin = self.origin(conn, direction);
-                self.warn(Warning::TransportError { origin, code, stream_offset }, sink);
-            }
-            TransportEvent::Problem(problem) => {
-                let origin = self.origin(conn, problem.direction);
-                self.warn(Warning::Transport { origin, problem }, sink);
-            }
-        }
-    }
-
-    fn items<K: RecordSink + ?Sized>(&mut self, at: &Where, items: Vec<Unwrapped>, has_seq: bool, sink: &mut K) {
-        for item in &items {
-            let message = Message {
-                origin: at.origin,
-                encrypted: at.encrypted,
-                auth_key_id: at.auth_key_id,
-                msg_id: item.msg_id,
-                seq_no: has_seq.then_some(item.seq_no),
-                wrapping: &item.wrapping,
-                req_msg_id: item.req_msg_id,
-                stream_offset: at.stream_offset,
-            };
-            match &item.content {
-                Content::Request(bytes) => self.request(at, message, bytes, sink),
-                Content::Answer(bytes) => self.answer(at, message, bytes, sink),
-                Content::Malformed(error) => {
-                    let warning = Warning::Malformed {
-                        origin: at.origin,
-                        msg_id: item.msg_id,
-                        stream_offset: at.stream_offset,
-                        error: error.clone(),
-                    };
-                    self.warn(warning, sink);
-                }
-                Content::Service(service) => {
-                    if is_query(&message) {
-                        self.remember_other(item.msg_id, Method::Named(service.name));
-                    }
-                    sink.record(Record::Service { message, service });
-                }
-                Content::Other { id, len } => {
-                    if is_query(&message) {
-                        let method = match crate::tl::schema::describe_id(*id) {
-                            Some((name, _)) => Method::Named(name),
-                            None => Method::Id(*id),
-                        };
-                        self.remember_other(item.msg_id, method);
-                    }
-                    sink.record(Record::Other { message, id: *id, len: *len });
-                }
-            }
-        }
-    }
-
-    /// Decode request or answer bytes with the TL core, recording the trace
-    /// only when asked (JSON output needs no spans), into one recorder reused
-    /// for every object of the capture.
-    fn decode<K: RecordSink + ?Sized>(
+    fn object<K: RecordSink + ?Sized>(
         &mut self,
-        bytes: &[u8],
+        conn: ConnId,
+        at: &At,
+        object: &Unwrapped,
+        decoded: Option<Result<Frame, DecodeError>>,
+        trace: &[TraceEvent],
+        sink: &mut K,
+    ) {
+        let message = at.message(object);
+        match (&object.content, decoded) {
+            (Content::Request(bytes), Some(value)) => {
+                self.request(conn, message, Decoded { bytes, value, trace }, sink)
+            }
+            (Content::Answer(bytes), Some(value)) => self.answer(conn, message, Decoded { bytes, value, trace }, sink),
+            // The per-connection half decodes every request and answer.
+            (Content::Request(_) | Content::Answer(_), None) => {}
+            (Content::Malformed(error), _) => {
+                let warning = Warning::Malformed {
+                    origin: at.origin,
+                    msg_id: object.msg_id,
+                    stream_offset: at.stream_offset,
+                    error: error.clone(),
+                };
+                self.warn(warning, sink);
+            }
+            (Content::Service(service), _) => {
+                if is_query(&message) {
+                    self.remember_other(object.msg_id, Method::Named(service.name));
+                }
+                sink.record(Record::Service { message, service });
+            }
+            (Content::Other { id, len }, _) => {
+                if is_query(&message) {
+                    let method = match crate::tl::schema::describe_id(*id) {
+                        Some((name, _)) => Method::Named(name),
+                        None => Method::Id(*id),
+                    };
+                    self.remember_other(object.msg_id, method);
+                }
+                sink.record(Record::Other { message, id: *id, len: *len });
+            }
+        }
+    }
+
+    /// A request or answer the TL core rejected is announced before its record.
+    fn warn_undecodable<K: RecordSink + ?Sized>(
+        &mut self,
+        decoded: &Decoded<'_>,
         answer: bool,
         msg_id: i64,
         sink: &mut K,
-    ) -> Result<Frame, DecodeError> {
-        let result = if self.options.trace {
-            decode_traced_into::<Frame>(bytes, DecodeOptions::strict(), &mut self.recorder)
-        } else {
-            decode_top::<Frame>(bytes, DecodeOptions::strict())
-        };
-        if let Err(error) = &result {
+    ) {
+        if let Err(error) = &decoded.value {
             self.warn(Warning::Undecodable { answer, msg_id, error: error.clone() }, sink);
         }
-        result
     }
 
-    fn trace(&self) -> &[TraceEvent] {
-        if self.options.trace {
-            &self.recorder.events
-        } else {
-            &[]
-        }
-    }
-
-    fn request<K: RecordSink + ?Sized>(&mut self, at: &Where, message: Message<'_>, bytes: &[u8], sink: &mut K) {
+    fn request<K: RecordSink + ?Sized>(
+        &mut self,
+        conn: ConnId,
+        message: Message<'_>,
+        decoded: Decoded<'_>,
+        sink: &mut K,
+    ) {
         self.summary.requests += 1;
         let number = self.summary.requests;
         self.requests.insert(message.msg_id, RequestSeen { number, answered: false });
-        if !at.encrypted {
-            self.plain_requests.entry(at.conn).or_default().push_back(message.msg_id);
+        if !message.encrypted {
+            self.plain_requests.entry(conn).or_default().push_back(message.msg_id);
         }
-        let value = self.decode(bytes, false, message.msg_id, sink);
-        let decoded = Decoded { bytes, value, trace: self.trace() };
+        self.warn_undecodable(&decoded, false, message.msg_id, sink);
         sink.record(Record::Request(Request { message, number, decoded }));
     }
 
-    fn answer<K: RecordSink + ?Sized>(&mut self, at: &Where, message: Message<'_>, bytes: &[u8], sink: &mut K) {
+    fn answer<K: RecordSink + ?Sized>(
+        &mut self,
+        conn: ConnId,
+        message: Message<'_>,
+        decoded: Decoded<'_>,
+        sink: &mut K,
+    ) {
         // An unencrypted answer has no rpc_result: it answers the oldest
         // open unencrypted request on its connection.
         let req = message.req_msg_id.or_else(|| {
-            if at.encrypted {
+            if message.encrypted {
                 None
             } else {
-                self.plain_requests.get_mut(&at.conn).and_then(VecDeque::pop_front)
+                self.plain_requests.get_mut(&conn).and_then(VecDeque::pop_front)
             }
         });
         let to = self.attribute(req);
@@ -670,8 +585,7 @@ impl State {
                 self.summary.unmatched_answers += 1;
             }
         }
-        let value = self.decode(bytes, true, message.msg_id, sink);
-        let decoded = Decoded { bytes, value, trace: self.trace() };
+        self.warn_undecodable(&decoded, true, message.msg_id, sink);
         sink.record(Record::Answer(Answer { message, to, req_msg_id: req, decoded }));
     }
 
@@ -727,15 +641,6 @@ impl State {
 /// by the client.
 fn is_query(message: &Message<'_>) -> bool {
     message.origin.direction == Direction::ClientToServer && message.seq_no.is_none_or(|s| s & 1 == 1)
-}
-
-/// Where a message's items come from, within the pipeline.
-struct Where {
-    conn: ConnId,
-    origin: Origin,
-    encrypted: bool,
-    auth_key_id: u64,
-    stream_offset: u64,
 }
 
 #[cfg(test)]
@@ -811,14 +716,14 @@ mod tests {
         let mut p = Pipeline::new(PipelineOptions::default());
         let n = ANSWERED_KEPT as i64 + 10;
         for id in 1..=n {
-            p.state.remember_other(id * 4, Method::Id(0x1234_5678));
+            p.matcher.remember_other(id * 4, Method::Id(0x1234_5678));
         }
-        assert_eq!((p.state.other_requests.len(), p.state.other_order.len()), (ANSWERED_KEPT, ANSWERED_KEPT));
-        assert_eq!(p.state.attribute(Some(4)), AnswerTo::NotInCapture { req_msg_id: 4, maybe_forgotten: true });
+        assert_eq!((p.matcher.other_requests.len(), p.matcher.other_order.len()), (ANSWERED_KEPT, ANSWERED_KEPT));
+        assert_eq!(p.matcher.attribute(Some(4)), AnswerTo::NotInCapture { req_msg_id: 4, maybe_forgotten: true });
         let last = AnswerTo::Other { req_msg_id: n * 4, method: Method::Id(0x1234_5678) };
-        assert_eq!(p.state.attribute(Some(n * 4)), last);
+        assert_eq!(p.matcher.attribute(Some(n * 4)), last);
         assert_eq!(
-            p.state.attribute(Some(n * 4 + 4)),
+            p.matcher.attribute(Some(n * 4 + 4)),
             AnswerTo::NotInCapture { req_msg_id: n * 4 + 4, maybe_forgotten: false }
         );
     }

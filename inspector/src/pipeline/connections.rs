@@ -1,0 +1,283 @@
+//! The per-connection half of the pipeline: a connection's TCP events in,
+//! [`Item`]s out.
+//!
+//! Everything here depends on one connection only (its transport, the
+//! decryption and unwrapping of its frames, the TL decoding of what they
+//! carry), so connections can be split between threads once TCP has sorted
+//! the packets (`parallel.rs`). What needs the whole capture in its order
+//! (numbering requests, matching answers across connections, counting,
+//! warning once per key) is the other half, [`Matcher`](super::Matcher),
+//! which turns items into [`Record`](super::Record)s.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use super::{Message, Origin, PipelineOptions, Warning};
+use crate::envelope::{open_message, Envelope};
+use crate::service::{unwrap_message, Content, Unwrapped};
+use crate::tcp::{ConnId, Direction, TcpEvent};
+use crate::tl::DecodeOptions;
+use crate::tl::{decode_top, decode_traced_into, DecodeError, Frame, Recorder, TraceEvent};
+use crate::transport::{TransportConnection, TransportEvent, TransportInfo};
+
+/// What the per-connection half hands to the ordered half, in the order it
+/// happened on the connection.
+#[derive(Debug)]
+pub(crate) enum Item<'a> {
+    Warning(Warning),
+    /// A transport frame was read (counted).
+    Frame,
+    /// A message was opened (counted).
+    Message,
+    UnknownKey {
+        origin: Origin,
+        auth_key_id: u64,
+        len: usize,
+    },
+    /// One object of a message. Lent mutably, so that a consumer on another
+    /// thread can take its bytes instead of copying them.
+    Object {
+        conn: ConnId,
+        at: At,
+        object: &'a mut Unwrapped,
+        /// The TL core's decoding, for a request or an answer.
+        decoded: Option<Result<Frame, DecodeError>>,
+        /// Where every decoded field lies; empty unless traces were asked for.
+        trace: &'a [TraceEvent],
+    },
+    QuickAck {
+        origin: Origin,
+        token: u32,
+    },
+    /// The reassembler forgot the connection while it was open.
+    Forgotten {
+        conn: ConnId,
+        origin: Origin,
+    },
+    /// Both sides closed: nothing more can come on the connection.
+    Closed {
+        conn: ConnId,
+    },
+}
+
+/// What takes the items.
+pub(crate) trait ItemSink {
+    fn item(&mut self, item: Item<'_>);
+}
+
+/// Where a message's objects come from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct At {
+    pub(crate) origin: Origin,
+    pub(crate) encrypted: bool,
+    /// 0 for an unencrypted message.
+    pub(crate) auth_key_id: u64,
+    /// Offset of the transport frame in its direction's stream.
+    pub(crate) stream_offset: u64,
+}
+
+impl At {
+    /// The message `object` as a record shows it.
+    pub(crate) fn message<'a>(&self, object: &'a Unwrapped) -> Message<'a> {
+        Message {
+            origin: self.origin,
+            encrypted: self.encrypted,
+            auth_key_id: self.auth_key_id,
+            msg_id: object.msg_id,
+            // An unencrypted message has no seq_no.
+            seq_no: self.encrypted.then_some(object.seq_no),
+            wrapping: &object.wrapping,
+            req_msg_id: object.req_msg_id,
+            stream_offset: self.stream_offset,
+        }
+    }
+}
+
+/// The connections of one share of the capture (all of it on one thread).
+pub(crate) struct Connections {
+    options: PipelineOptions,
+    conns: HashMap<ConnId, ConnState>,
+    transport_events: Vec<TransportEvent>,
+    /// The TL core's trace, one allocation reused for every object.
+    recorder: Recorder,
+}
+
+struct ConnState {
+    /// Made when the first bytes (or the first gap) arrive, and boxed: a
+    /// capture of many connections that carry nothing (a port scan) then
+    /// costs a few dozen bytes per connection, not the transport's ciphers
+    /// and buffers.
+    transport: Option<Box<TransportConnection>>,
+    /// Whether the connection's start was captured (how its transport
+    /// must begin).
+    from_start: bool,
+    client: SocketAddr,
+    server: SocketAddr,
+    info: Option<TransportInfo>,
+    /// FIN or RST seen, client then server.
+    closed: [bool; 2],
+}
+
+impl Connections {
+    pub(crate) fn new(options: PipelineOptions) -> Self {
+        Connections { options, conns: HashMap::new(), transport_events: Vec::new(), recorder: Recorder::default() }
+    }
+
+    fn origin(&self, conn: ConnId, direction: Direction, time_ns: i128) -> Origin {
+        let c = self.conns.get(&conn);
+        Origin { time_ns, endpoints: c.map(|c| (c.client, c.server)), direction, transport: c.and_then(|c| c.info) }
+    }
+
+    /// Take one TCP event of the packet captured at `time_ns`.
+    pub(crate) fn tcp_event<S: ItemSink + ?Sized>(&mut self, time_ns: i128, event: TcpEvent<'_>, out: &mut S) {
+        match event {
+            TcpEvent::Opened { conn, client, server, from_start } => {
+                self.conns.insert(
+                    conn,
+                    ConnState { transport: None, from_start, client, server, info: None, closed: [false; 2] },
+                );
+                if !from_start {
+                    let forced_plain = matches!(self.options.transport.forced, Some((_, false)));
+                    out.item(Item::Warning(Warning::StartedBeforeCapture { client, server, forced_plain }));
+                }
+            }
+            TcpEvent::Data { conn, direction, bytes, .. } => {
+                let mut events = std::mem::take(&mut self.transport_events);
+                if let Some(t) = self.transport(conn) {
+                    t.feed(direction, &bytes, &mut events);
+                }
+                for e in events.drain(..) {
+                    self.transport_event(conn, time_ns, e, out);
+                }
+                self.transport_events = events;
+            }
+            TcpEvent::Gap { conn, direction, offset, len } => {
+                let origin = self.origin(conn, direction, time_ns);
+                out.item(Item::Warning(Warning::Gap { origin, offset, len }));
+                let mut events = std::mem::take(&mut self.transport_events);
+                if let Some(t) = self.transport(conn) {
+                    t.gap(direction, len, &mut events);
+                }
+                for e in events.drain(..) {
+                    self.transport_event(conn, time_ns, e, out);
+                }
+                self.transport_events = events;
+            }
+            TcpEvent::Forgotten { conn } => {
+                let origin = self.origin(conn, Direction::ClientToServer, time_ns);
+                self.conns.remove(&conn);
+                out.item(Item::Forgotten { conn, origin });
+            }
+            TcpEvent::Closed { conn, direction, .. } => {
+                // Once both sides have closed no more bytes can come, and
+                // the connection's state (the transport's buffers keep the
+                // capacity of its largest frame, its ciphers) is dropped:
+                // kept, it made peak RSS grow by kilobytes per connection
+                // in the capture benchmark.
+                let side = usize::from(direction == Direction::ServerToClient);
+                let done = self.conns.get_mut(&conn).is_some_and(|c| {
+                    c.closed[side] = true;
+                    c.closed == [true; 2]
+                });
+                if done {
+                    self.conns.remove(&conn);
+                    out.item(Item::Closed { conn });
+                }
+            }
+        }
+    }
+
+    /// The transport of connection `conn`, made on first use.
+    fn transport(&mut self, conn: ConnId) -> Option<&mut TransportConnection> {
+        let c = self.conns.get_mut(&conn)?;
+        if c.transport.is_none() {
+            let mut options = self.options.transport.clone();
+            options.known_key_ids = self.options.keys.ids();
+            c.transport = Some(Box::new(if c.from_start {
+                TransportConnection::new(options)
+            } else {
+                TransportConnection::mid_stream(options)
+            }));
+        }
+        c.transport.as_deref_mut()
+    }
+
+    fn transport_event<S: ItemSink + ?Sized>(
+        &mut self,
+        conn: ConnId,
+        time_ns: i128,
+        event: TransportEvent,
+        out: &mut S,
+    ) {
+        match event {
+            TransportEvent::Detected(info) => {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.info = Some(info);
+                }
+            }
+            TransportEvent::Frame(frame) => {
+                out.item(Item::Frame);
+                let origin = self.origin(conn, frame.direction, time_ns);
+                let stream_offset = frame.stream_offset;
+                match open_message(&frame.payload, frame.direction, &self.options.keys) {
+                    Err(error) => out.item(Item::Warning(Warning::Envelope { origin, stream_offset, error })),
+                    Ok(Envelope::UnknownKey { auth_key_id }) => {
+                        out.item(Item::UnknownKey { origin, auth_key_id, len: frame.payload.len() });
+                    }
+                    Ok(Envelope::Plain { msg_id, data, trailing }) => {
+                        if trailing > 0 {
+                            out.item(Item::Warning(Warning::TrailingBytes { origin, msg_id, trailing }));
+                        }
+                        out.item(Item::Message);
+                        let items = unwrap_message(data, msg_id, 0, self.options.service);
+                        let at = At { origin, encrypted: false, auth_key_id: 0, stream_offset };
+                        self.objects(conn, &at, items, out);
+                    }
+                    Ok(Envelope::Encrypted(m)) => {
+                        out.item(Item::Message);
+                        let items = unwrap_message(&m.data, m.msg_id, m.seq_no, self.options.service);
+                        let at = At { origin, encrypted: true, auth_key_id: m.auth_key_id, stream_offset };
+                        self.objects(conn, &at, items, out);
+                    }
+                }
+            }
+            TransportEvent::QuickAck { direction, token, .. } => {
+                let origin = self.origin(conn, direction, time_ns);
+                out.item(Item::QuickAck { origin, token });
+            }
+            TransportEvent::TransportError { direction, code, stream_offset } => {
+                let origin = self.origin(conn, direction, time_ns);
+                out.item(Item::Warning(Warning::TransportError { origin, code, stream_offset }));
+            }
+            TransportEvent::Problem(problem) => {
+                let origin = self.origin(conn, problem.direction, time_ns);
+                out.item(Item::Warning(Warning::Transport { origin, problem }));
+            }
+        }
+    }
+
+    /// Decode the requests and answers among a message's objects, and hand
+    /// every object on.
+    fn objects<S: ItemSink + ?Sized>(&mut self, conn: ConnId, at: &At, mut items: Vec<Unwrapped>, out: &mut S) {
+        for object in &mut items {
+            let decoded = match &object.content {
+                Content::Request(bytes) | Content::Answer(bytes) => Some(self.decode(bytes)),
+                _ => None,
+            };
+            let trace: &[TraceEvent] =
+                if decoded.is_some() && self.options.trace { &self.recorder.events } else { &[] };
+            out.item(Item::Object { conn, at: *at, object, decoded, trace });
+        }
+    }
+
+    /// Decode request or answer bytes with the TL core, recording the trace
+    /// only when asked (JSON output needs no spans), into one recorder reused
+    /// for every object of the capture.
+    fn decode(&mut self, bytes: &[u8]) -> Result<Frame, DecodeError> {
+        if self.options.trace {
+            decode_traced_into::<Frame>(bytes, DecodeOptions::strict(), &mut self.recorder)
+        } else {
+            decode_top::<Frame>(bytes, DecodeOptions::strict())
+        }
+    }
+}
