@@ -8,6 +8,7 @@ pub mod envelope;
 pub mod fuzzing;
 pub mod hex;
 pub mod input;
+pub mod keys;
 pub mod pcap_cmd;
 pub mod progress;
 pub mod render;
