@@ -62,6 +62,7 @@ replayed_targets! {
     envelope => inspector::fuzzing::envelope,
     service => inspector::fuzzing::service,
     pcap_pipeline => inspector::fuzzing::pcap_pipeline,
+    faketls => inspector_tests::faketls_props::faketls,
 }
 
 fn corpus_root() -> PathBuf {

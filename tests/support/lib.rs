@@ -3,6 +3,7 @@
 //! independent implementation of the same TL definitions; and the writer
 //! of synthetic captures for the capture pipeline's tests.
 
+pub mod faketls_props;
 pub mod fixtures;
 pub mod grammers;
 pub mod matrix;
