@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 
 use crate::tcp::Direction;
 
-mod faketls;
+pub mod faketls;
 
 use faketls::FakeTlsLayer;
 pub use faketls::{

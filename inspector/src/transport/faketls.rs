@@ -14,7 +14,7 @@
 //! record. The payloads of each direction, joined, are the obfuscated2
 //! stream of an ordinary MTProxy connection keyed with the same secret.
 //!
-//! [`FakeTlsLayer`] strips the records (split anywhere across feeds) and
+//! The layer (inside [`TransportConnection`]) strips the records (split anywhere across feeds) and
 //! hands the joined payloads to an inner [`TransportConnection`]; the
 //! offsets in the inner connection's events count bytes of that joined
 //! stream, while the problems this layer reports itself count raw TCP
