@@ -96,3 +96,67 @@ fn without_the_secret_the_hello_is_still_named() {
         "{warnings}"
     );
 }
+
+/// ClientHellos built by mtcute (tests/fixtures/faketls/mtcute_hellos.mjs):
+/// TDLib's layout, about 1.8 KB, extensions shuffled, with a client CCS.
+#[test]
+fn mtcute_hellos_verify_and_carry_a_connection() {
+    use inspector::tcp::Direction;
+    use inspector::transport::{
+        encode_frame, encode_records, encode_server_flight, parse_client_hello, verify_client_hello, Framing,
+        Obfuscator, TransportConnection, TransportEvent,
+    };
+    let full = secret();
+    let key = &full[1..17];
+    let list = std::fs::read_to_string(format!("{FIXTURES}mtcute-hellos.txt")).unwrap();
+    let mut seen = 0;
+    for line in list.lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        let (domain, len, from, to): (&str, usize, u32, u32) =
+            (f[0], f[1].parse().unwrap(), f[2].parse().unwrap(), f[3].parse().unwrap());
+        let hello = std::fs::read(format!("{FIXTURES}mtcute-hello-{domain}.bin")).unwrap();
+        assert_eq!(hello.len(), len);
+        let time = verify_client_hello(&hello, key).unwrap_or_else(|| panic!("{domain}: the hello does not verify"));
+        assert!((from..=to).contains(&time), "{domain}: time {time} outside {from}..={to}");
+        assert_eq!(parse_client_hello(&hello).unwrap().sni.as_deref(), Some(domain));
+
+        // mtcute's connection after the hello: CCS, then records of at
+        // most 2878 bytes, the obfuscation header in the first one.
+        let message: Vec<u8> = (0..1000u32).map(|i| (i * 7 + 1) as u8 | 1).collect();
+        let message = message[..24 + 16 * 60].to_vec();
+        let random: [u8; 64] = std::array::from_fn(|i| (i as u8).wrapping_mul(11).wrapping_add(0x33));
+        let (mut obf, header) = Obfuscator::new(Framing::PaddedIntermediate, random, 2, Some(key));
+        let mut stream = encode_frame(Framing::PaddedIntermediate, &message, 0, &[1, 2, 3]).repeat(5);
+        obf.apply(Direction::ClientToServer, &mut stream);
+        let mut c2s = hello.clone();
+        c2s.extend_from_slice(&[0x14, 3, 3, 0, 1, 1]);
+        c2s.extend(encode_records(&[&header[..], &stream].concat(), &[2878]));
+        let mut conn =
+            TransportConnection::new(TransportOptions { mtproxy_secret: Some(full.clone()), ..Default::default() });
+        let mut out = Vec::new();
+        conn.feed(Direction::ServerToClient, &encode_server_flight(key, &hello, &[7; 1000]), &mut out);
+        for chunk in c2s.chunks(1460) {
+            conn.feed(Direction::ClientToServer, chunk, &mut out);
+        }
+        let frames = out.iter().filter(|e| matches!(e, TransportEvent::Frame(f) if f.payload == message)).count();
+        let problems: Vec<String> = out
+            .iter()
+            .filter_map(|e| match e {
+                TransportEvent::Problem(p) => Some(p.to_string()),
+                _ => None,
+            })
+            .collect();
+        // Only the SNI differs from the secret's domain, and says so.
+        let expected: Vec<String> = if domain == "www.example.com" {
+            vec![]
+        } else {
+            vec![format!(
+                "c2s stream offset 0 in faketls.hello.sni: the ClientHello names {domain}, the secret www.example.com"
+            )]
+        };
+        assert_eq!(problems, expected, "{domain}");
+        assert_eq!(frames, 5, "{domain}");
+        seen += 1;
+    }
+    assert_eq!(seen, 3);
+}
