@@ -360,3 +360,40 @@ fn truncated_and_mistyped_strings() {
     };
     assert_eq!(parse_session_string(&zeros).unwrap_err().problem, "the session holds no auth key (not logged in)");
 }
+
+#[test]
+fn grammers_binary_sessions_of_before_0_8() {
+    // Written by grammers-session 0.7.0 itself
+    // (tests/fixtures/sessions/grammers-tl): DC 2 with the capture key
+    // (home), DC 4 with 0x44 repeated, over IPv6.
+    let dir = PathBuf::from(SESSIONS);
+    let before = snapshot_dir(&dir);
+    let keys = load_session_file(&fixture("grammers-0.7.0.session")).unwrap_or_else(|e| panic!("{e}"));
+    let listed: Vec<(Option<i32>, bool, Option<&str>)> =
+        keys.iter().map(|k| (k.dc_id, k.home, k.address.as_deref())).collect();
+    assert_eq!(
+        listed,
+        [(Some(2), true, Some("149.154.167.51:443")), (Some(4), false, Some("[2001:67c:4e8:f004::a]:443"))]
+    );
+    assert_eq!(keys[0].format, SessionFormat::GrammersTl);
+    assert_eq!(keys[0].key.bytes().as_slice(), capture_key().as_slice());
+    assert_eq!(keys[1].key.bytes().as_slice(), &[0x44; 256][..]);
+    assert_decrypts_like_auth_key(&keys, "grammers 0.7");
+    assert!(before == snapshot_dir(&dir));
+
+    // Cut anywhere, it says where, in one line, and never panics.
+    let bytes = std::fs::read(fixture("grammers-0.7.0.session")).unwrap();
+    let s = Scratch::new("grammers-tl");
+    let path = s.0.join("cut.session");
+    std::fs::write(&path, &bytes[..20]).unwrap();
+    assert_eq!(problem_of(&path), "a grammers session (binary TL) announcing 2 data centres in 20 bytes");
+    for n in [4, 100, 300, 590] {
+        std::fs::write(&path, &bytes[..n]).unwrap();
+        let problem = problem_of(&path);
+        assert!(problem.starts_with("a grammers session (binary TL) cut short: "), "{n}: {problem}");
+    }
+    let mut huge = bytes[..16].to_vec();
+    huge[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
+    std::fs::write(&path, &huge).unwrap();
+    assert_eq!(problem_of(&path), "a grammers session (binary TL) announcing 4294967295 data centres in 16 bytes");
+}

@@ -20,6 +20,7 @@
 //! Every failure is a [`SourceError`]: one line naming the source and what
 //! is wrong with it.
 
+mod grammers_tl;
 mod sqlite;
 mod strings;
 
@@ -40,6 +41,8 @@ pub enum SessionFormat {
     PyrogramFile { version: i64 },
     /// A grammers session (SQLite), with its `user_version`.
     GrammersFile { version: i64 },
+    /// A grammers session file of before 0.8 (one TL object).
+    GrammersTl,
     /// A Telethon `StringSession`.
     TelethonString,
     /// A Pyrogram session string in one of its layouts.
@@ -63,6 +66,7 @@ impl fmt::Display for SessionFormat {
             SessionFormat::TelethonFile { version } => write!(f, "telethon session v{version}"),
             SessionFormat::PyrogramFile { version } => write!(f, "pyrogram session v{version}"),
             SessionFormat::GrammersFile { version } => write!(f, "grammers session v{version}"),
+            SessionFormat::GrammersTl => f.write_str("grammers session (binary TL)"),
             SessionFormat::TelethonString => f.write_str("telethon string"),
             SessionFormat::PyrogramString(PyrogramStringLayout::V1UserId32) => {
                 f.write_str("pyrogram string (1.x, 32-bit user id)")
@@ -119,6 +123,10 @@ pub const STRING_SOURCE: &str = "session string";
 /// The first bytes of every SQLite 3 database.
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
+/// grammers' binary sessions hold a few data centres and the update state:
+/// kilobytes. Anything far larger is not one, and is not read whole.
+const MAX_TL_SESSION: u64 = 16 << 20;
+
 /// A file at most this long may hold a session string as text.
 const MAX_STRING_FILE: u64 = 4096;
 
@@ -145,8 +153,8 @@ fn looks_like_path(text: &str) -> bool {
     text.contains(std::path::MAIN_SEPARATOR) || text.contains('/') || text.ends_with(".session")
 }
 
-/// Keys from a session file: SQLite (Telethon, Pyrogram family, grammers)
-/// or a text file holding a session string.
+/// Keys from a session file: SQLite (Telethon, Pyrogram family, grammers),
+/// grammers' older binary file, or a text file holding a session string.
 pub fn load_session_file(path: &Path) -> Result<Vec<SessionKey>, SourceError> {
     let source = path.display().to_string();
     let fail = |problem: String| SourceError { source: source.clone(), problem };
@@ -160,6 +168,13 @@ pub fn load_session_file(path: &Path) -> Result<Vec<SessionKey>, SourceError> {
     drop(file);
     if head.starts_with(SQLITE_MAGIC) {
         return sqlite::load(path).map_err(fail);
+    }
+    if head.starts_with(&grammers_tl::SESSION.to_le_bytes()) {
+        if len > MAX_TL_SESSION {
+            return Err(fail(format!("a grammers session (binary TL) of {len} bytes, more than any real one")));
+        }
+        let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        return grammers_tl::load(&bytes).map_err(fail);
     }
     if len <= MAX_STRING_FILE {
         if let Ok(text) = std::str::from_utf8(&head) {
