@@ -295,9 +295,9 @@ fn several_rows_and_temporary_keys_are_all_loaded() {
 
 #[test]
 fn grammers_sessions_hold_a_key_per_data_centre() {
-    // The schema of grammers-session 0.8+ (storages/sqlite.rs), written
-    // here because building grammers' SQLite backend (libsql) is too heavy
-    // for a fixture; PRAGMA user_version 1.
+    // grammers-session 0.8+'s schema (storages/sqlite.rs) written by hand,
+    // to add a data centre without a key and a later schema version than
+    // the real fixture below has.
     let s = Scratch::new("grammers");
     let path = s.0.join("grammers.session");
     let conn = rusqlite::Connection::open(&path).unwrap();
@@ -396,4 +396,22 @@ fn grammers_binary_sessions_of_before_0_8() {
     huge[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
     std::fs::write(&path, &huge).unwrap();
     assert_eq!(problem_of(&path), "a grammers session (binary TL) announcing 4294967295 data centres in 16 bytes");
+}
+
+#[test]
+fn a_grammers_session_written_by_grammers() {
+    // Written by grammers-session 0.11.0's SqliteSession
+    // (tests/fixtures/sessions/grammers): DC 2 with the capture key, home;
+    // DC 4 with 0x44 repeated.
+    let dir = PathBuf::from(SESSIONS);
+    let before = snapshot_dir(&dir);
+    let keys = load_session_file(&fixture("grammers-0.11.0.session")).unwrap_or_else(|e| panic!("{e}"));
+    let listed: Vec<(Option<i32>, bool, Option<&str>)> =
+        keys.iter().map(|k| (k.dc_id, k.home, k.address.as_deref())).collect();
+    assert_eq!(listed, [(Some(2), true, Some("149.154.167.51:443")), (Some(4), false, Some("149.154.167.91:443"))]);
+    assert_eq!(keys[0].format, SessionFormat::GrammersFile { version: 1 });
+    assert_eq!(keys[0].key.bytes().as_slice(), capture_key().as_slice());
+    assert_eq!(keys[1].key.bytes().as_slice(), &[0x44; 256][..]);
+    assert_decrypts_like_auth_key(&keys, "grammers 0.11");
+    assert!(before == snapshot_dir(&dir));
 }
