@@ -134,11 +134,25 @@ fn find_sni(mut block: &[u8]) -> Option<String> {
                 return None;
             }
             let n = usize::from(r.u16()?);
-            return std::str::from_utf8(r.take(n)?).ok().map(str::to_string);
+            return Some(printable(r.take(n)?));
         }
         block = &block[4 + len..];
     }
     None
+}
+
+/// A host name as it may be shown on one line: bytes other than printable
+/// ASCII (a hostile hello can put anything there) as `\xNN`.
+fn printable(name: &[u8]) -> String {
+    let mut out = String::with_capacity(name.len());
+    for &b in name {
+        if b.is_ascii_graphic() {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
 }
 
 struct Cursor<'a> {
@@ -800,6 +814,9 @@ mod tests {
         let mut bad = flight.clone();
         *bad.last_mut().unwrap() ^= 1;
         assert!(!verify_server_flight(&bad, &parsed.random, &SECRET));
+        // A name with control characters is shown escaped, on one line.
+        let odd = encode_client_hello(&SECRET, "a\nb\u{7f}", TIME, &[1; 32], 517);
+        assert_eq!(parse_client_hello(&odd).unwrap().sni.as_deref(), Some("a\\x0ab\\x7f"));
         // Every truncation is an error or a hello without SNI, never a panic.
         for n in 0..hello.len() {
             let _ = parse_client_hello(&hello[..n]);
