@@ -253,6 +253,11 @@ fn files_that_are_not_sessions() {
     drop(conn);
     assert_eq!(problem_of(&other), "an SQLite database, but not a client session (no sessions or dc_option table)");
 
+    // An SQLite header and not much else: a download cut short.
+    let cut = s.0.join("cut.session");
+    std::fs::write(&cut, &std::fs::read(fixture("telethon-1.45.0.session")).unwrap()[..2048]).unwrap();
+    assert_eq!(problem_of(&cut), "not a readable SQLite database: database disk image is malformed");
+
     let missing = s.0.join("gone.session");
     let e = load_source(missing.to_str().unwrap()).unwrap_err();
     assert_eq!(e.to_string(), format!("{}: no such file (and not a session string)", missing.display()));
