@@ -64,6 +64,7 @@ replayed_targets! {
     service => inspector_tests::fuzzing::service,
     pcap_pipeline => inspector_tests::fuzzing::pcap_pipeline,
     schema_differential => inspector_tests::schema_differential::schema_differential,
+    faketls => inspector_tests::faketls_props::faketls,
 }
 
 fn corpus_root() -> PathBuf {

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod envelope;
 pub mod hex;
 pub mod input;
+pub mod keys;
 pub mod pipeline;
 pub mod render;
 pub mod report;

@@ -23,7 +23,7 @@
 use std::fmt;
 use std::io::Read;
 
-use flate2::bufread::GzDecoder;
+use flate2::bufread::{GzDecoder, ZlibDecoder};
 use serde_json::{json, Map, Value};
 
 use crate::tl::{DecodeOptions, Reader};
@@ -63,7 +63,7 @@ impl Default for ServiceOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Wrapper {
     MsgContainer { container_msg_id: i64 },
-    GzipPacked { packed: usize, unpacked: usize },
+    GzipPacked { packed: usize, unpacked: usize, format: PackedFormat },
     RpcResult { req_msg_id: i64 },
     InvokeWithLayer { layer: i32 },
     InitConnection(Box<InitConnection>),
@@ -73,6 +73,24 @@ pub enum Wrapper {
     InvokeWithTakeout { takeout_id: i64 },
     InvokeWithBusinessConnection { connection_id: String },
     InvokeWithMessagesRange { min_id: i32, max_id: i32 },
+}
+
+/// What a `gzip_packed` body held: a gzip member (RFC 1952), as the
+/// protocol says and most clients send, or a bare zlib stream (RFC 1950),
+/// as mtcute sends and servers accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackedFormat {
+    Gzip,
+    Zlib,
+}
+
+impl PackedFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            PackedFormat::Gzip => "gzip",
+            PackedFormat::Zlib => "zlib",
+        }
+    }
 }
 
 /// The fields of `initConnection`.
@@ -116,9 +134,10 @@ impl Wrapper {
             Wrapper::MsgContainer { container_msg_id } => {
                 o.insert("msg_id".into(), (*container_msg_id).into());
             }
-            Wrapper::GzipPacked { packed, unpacked } => {
+            Wrapper::GzipPacked { packed, unpacked, format } => {
                 o.insert("packed_len".into(), (*packed).into());
                 o.insert("unpacked_len".into(), (*unpacked).into());
+                o.insert("format".into(), format.name().into());
             }
             Wrapper::RpcResult { req_msg_id } => {
                 o.insert("req_msg_id".into(), (*req_msg_id).into());
@@ -170,6 +189,8 @@ impl fmt::Display for Wrapper {
             Wrapper::InvokeWithLayer { layer } => write!(f, "invokeWithLayer({layer})"),
             Wrapper::InitConnection(i) => write!(f, "initConnection({})", i.api_id),
             Wrapper::RpcResult { req_msg_id } => write!(f, "rpc_result({req_msg_id})"),
+            // gzip is what the protocol names; only the other is spelled out.
+            Wrapper::GzipPacked { format: PackedFormat::Zlib, .. } => f.write_str("gzip_packed(zlib)"),
             other => f.write_str(other.name()),
         }
     }
@@ -351,9 +372,10 @@ impl Unwrapper<'_> {
                 let packed_at = start + 4;
                 let left = self.gzip_left;
                 match gunzip_limited(packed, left) {
-                    Ok(plain) => {
+                    Ok((plain, format)) => {
                         self.gzip_left -= plain.len();
-                        let mut inner = ctx.with(Wrapper::GzipPacked { packed: packed.len(), unpacked: plain.len() });
+                        let mut inner =
+                            ctx.with(Wrapper::GzipPacked { packed: packed.len(), unpacked: plain.len(), format });
                         inner.in_gzip = true;
                         self.object(&plain, 0, plain.len(), &inner, depth + 1);
                     }
@@ -712,9 +734,15 @@ fn service_message(id: u32, r: &mut Reader<'_>) -> Option<Result<ServiceMessage,
     Some(read().map(|()| ServiceMessage { name, fields }))
 }
 
-/// Decompress gzip (RFC 1952) up to `cap` bytes; more is an error, so a
-/// small bomb cannot take the machine's memory.
+/// Decompress a `gzip_packed` body, gzip (RFC 1952) or zlib (RFC 1950),
+/// up to `cap` bytes; more is an error, so a small bomb cannot take the
+/// machine's memory.
 pub fn gunzip(packed: &[u8], cap: usize) -> Result<Vec<u8>, String> {
+    inflate_packed(packed, cap).map(|(plain, _)| plain)
+}
+
+/// [`gunzip`], also saying which of the two formats the body was.
+pub fn inflate_packed(packed: &[u8], cap: usize) -> Result<(Vec<u8>, PackedFormat), String> {
     gunzip_limited(packed, cap).map_err(|e| match e {
         Gunzip::Invalid(m) => m,
         Gunzip::OverCap => format!("decompresses to more than the cap of {cap} bytes"),
@@ -726,29 +754,41 @@ enum Gunzip {
     OverCap,
 }
 
-fn gunzip_limited(packed: &[u8], cap: usize) -> Result<Vec<u8>, Gunzip> {
+/// A zlib header: deflate (method 8) with a window of at most 32 KiB, and
+/// the check bits that make the first two bytes a multiple of 31. A gzip
+/// member starts `1f 8b`, which is never one.
+fn is_zlib_header(b: &[u8]) -> bool {
+    b.len() >= 2 && b[0] & 0x0f == 8 && b[0] >> 4 <= 7 && (u16::from(b[0]) << 8 | u16::from(b[1])) % 31 == 0
+}
+
+fn gunzip_limited(packed: &[u8], cap: usize) -> Result<(Vec<u8>, PackedFormat), Gunzip> {
+    let format = if is_zlib_header(packed) { PackedFormat::Zlib } else { PackedFormat::Gzip };
     // The gzip trailer's ISIZE (the inflated length mod 2^32) sizes the
     // output at once, saving the doubling reallocations and copies of
     // `read_to_end` that showed in the capture benchmark's profile. The
     // sender chose it, so it is only trusted as far as the data backs it:
     // up to the cap and up to 16 times the compressed size (ordinary text
     // and TL compress by less); a larger real output still grows as it is
-    // inflated. The decoder reads the slice directly (bufread), without
-    // copying it through a BufReader.
-    let hint = packed.len().checked_sub(4).map_or(0, |at| {
-        let isize = u32::from_le_bytes([packed[at], packed[at + 1], packed[at + 2], packed[at + 3]]);
-        usize::try_from(isize).unwrap_or(usize::MAX)
-    });
+    // inflated. zlib has no such field. The decoder reads the slice
+    // directly (bufread), without copying it through a BufReader.
+    let hint = match format {
+        PackedFormat::Gzip => packed.len().checked_sub(4).map_or(0, |at| {
+            let isize = u32::from_le_bytes([packed[at], packed[at + 1], packed[at + 2], packed[at + 3]]);
+            usize::try_from(isize).unwrap_or(usize::MAX)
+        }),
+        PackedFormat::Zlib => packed.len().saturating_mul(4),
+    };
     let mut out = Vec::with_capacity(hint.min(cap).min(packed.len().saturating_mul(16)));
     let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
-    GzDecoder::new(packed)
-        .take(limit)
-        .read_to_end(&mut out)
-        .map_err(|e| Gunzip::Invalid(format!("not valid gzip data: {e}")))?;
+    let read = match format {
+        PackedFormat::Gzip => GzDecoder::new(packed).take(limit).read_to_end(&mut out),
+        PackedFormat::Zlib => ZlibDecoder::new(packed).take(limit).read_to_end(&mut out),
+    };
+    read.map_err(|e| Gunzip::Invalid(format!("not valid {} data: {e}", format.name())))?;
     if out.len() > cap {
         return Err(Gunzip::OverCap);
     }
-    Ok(out)
+    Ok((out, format))
 }
 
 #[cfg(test)]
@@ -855,6 +895,30 @@ mod tests {
         assert_eq!(m.to_json(), json!({"_": "ping", "ping_id": 77}));
         assert_eq!((got[3].msg_id, got[3].seq_no, names(&got[3])), (12, 3, vec!["msg_container", "msg_container"]));
         assert_eq!(got[4].content, Content::Other { id: 0x0403_0201, len: 8 });
+    }
+
+    #[test]
+    fn gzip_packed_holds_gzip_or_zlib() {
+        // zlib.compress() of the request (Python's zlib, as mtcute's pako
+        // writes it): 78 9c, deflate, Adler-32.
+        let zlib = crate::hex::parse("789c9b702f740903109cac5b500b001fc704cc").unwrap();
+        let zlib_packed = [GZIP_PACKED.to_le_bytes().to_vec(), tl_bytes(&zlib)].concat();
+        for (body, format) in [(gzip_packed(&request()), PackedFormat::Gzip), (zlib_packed, PackedFormat::Zlib)] {
+            let got = unwrap_message(&body, 8, 1, ServiceOptions::default());
+            assert!(matches!(&got[0].content, Content::Request(b) if *b == request()), "{format:?}");
+            let Wrapper::GzipPacked { format: found, unpacked, .. } = &got[0].wrapping[0] else { panic!() };
+            assert_eq!((*found, *unpacked), (format, 12));
+            assert_eq!(got[0].wrapping[0].to_json()["format"], format.name());
+            let text = if format == PackedFormat::Zlib { "gzip_packed(zlib)" } else { "gzip_packed" };
+            assert_eq!(chain_text(&got[0].wrapping), text);
+        }
+        // The cap holds for zlib too: 12000 bytes from 64 (Python, level 9).
+        let bomb = crate::hex::parse("78daedc6310100200800304b12473310c1c33294308bb6e0d9aee58d33be5a7ba6bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb7bd31fb854ba07").unwrap();
+        assert_eq!(inflate_packed(&bomb, 12_000).map(|(p, f)| (p.len(), f)), Ok((12_000, PackedFormat::Zlib)));
+        assert_eq!(gunzip(&bomb, 11_999).unwrap_err(), "decompresses to more than the cap of 11999 bytes");
+        // A broken zlib stream says so.
+        let e = gunzip(&zlib[..zlib.len() - 6], 1000).unwrap_err();
+        assert!(e.starts_with("not valid zlib data: "), "{e}");
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! out the same. The transport is detected from the client's first bytes
 //! (or forced): abridged, intermediate, padded intermediate, full, and
 //! obfuscated2 (optionally with an MTProxy secret) in front of the first
-//! three. The server's direction has no tag: it follows what the client
+//! three, and MTProxy's fake TLS (`ee` secrets, see [`faketls`]) around
+//! obfuscated2. The server's direction has no tag: it follows what the client
 //! chose, so its bytes wait until the client's have been recognised.
 //!
 //! After a gap (bytes lost from the capture) a direction is resynchronised:
@@ -30,6 +31,14 @@ use aes::Aes256;
 use sha2::{Digest, Sha256};
 
 use crate::tcp::Direction;
+
+pub mod faketls;
+
+use faketls::FakeTlsLayer;
+pub use faketls::{
+    encode_client_hello, encode_records, encode_server_flight, is_fake_tls_secret, parse_client_hello, secret_domain,
+    verify_client_hello, verify_server_flight, ClientHello, FakeTlsInfo,
+};
 
 /// The largest frame accepted. Telegram's own limit is far lower (about
 /// 1 MiB); a bigger length means the stream is not what we think it is.
@@ -84,19 +93,25 @@ impl Framing {
 }
 
 /// What a connection turned out to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TransportInfo {
     pub framing: Framing,
     pub obfuscated: bool,
     pub mtproxy: bool,
     /// The DC id from the obfuscation header, when there was one.
     pub dc_id: Option<i16>,
+    /// The fake-TLS layer's hello (SNI, client time), when there was one;
+    /// shared, since every message of the connection carries its transport.
+    pub fake_tls: Option<std::sync::Arc<FakeTlsInfo>>,
 }
 
 impl fmt::Display for TransportInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.mtproxy {
             f.write_str("mtproxy+")?;
+            if let Some(tls) = &self.fake_tls {
+                write!(f, "{tls}+")?;
+            }
         } else if self.obfuscated {
             f.write_str("obfuscated2+")?;
         }
@@ -112,7 +127,8 @@ pub struct TransportOptions {
     /// inside must agree.
     pub forced: Option<(Framing, bool)>,
     /// An MTProxy secret (16 bytes; a 17-byte secret with a leading `dd`
-    /// selects padded intermediate).
+    /// selects padded intermediate; `ee`, 16 bytes and a domain name select
+    /// fake TLS).
     pub mtproxy_secret: Option<Vec<u8>>,
     /// auth_key_ids that make a frame plausible when looking for frame
     /// boundaries (after a gap, or in a connection seen from the middle).
@@ -120,16 +136,26 @@ pub struct TransportOptions {
     pub known_key_ids: Vec<u64>,
 }
 
-/// Parse an MTProxy secret from hex: 16 bytes, or 17 with a `dd` prefix.
-/// `ee` (fake TLS) secrets are refused: that mode is out of scope.
+/// Parse an MTProxy secret from hex: 16 bytes, 17 with a `dd` prefix, or
+/// `ee`, 16 bytes and the hex of the fake-TLS domain name.
 pub fn parse_mtproxy_secret(text: &str) -> Result<Vec<u8>, String> {
     let bytes = crate::hex::parse(text)?;
     match bytes.len() {
         16 => Ok(bytes),
         17 if bytes[0] == 0xdd => Ok(bytes),
-        17 if bytes[0] == 0xee => Err("an ee (fake-TLS) MTProxy secret is not supported".into()),
-        n if n > 17 && bytes[0] == 0xee => Err("an ee (fake-TLS) MTProxy secret is not supported".into()),
-        n => Err(format!("an MTProxy secret is 16 bytes (32 hex digits), optionally prefixed by dd; found {n} bytes")),
+        17 if bytes[0] == 0xee => {
+            Err("an ee (fake-TLS) MTProxy secret is ee, 16 bytes and the hex of a domain name; the domain is missing".into())
+        }
+        n if n > 17 && bytes[0] == 0xee => match std::str::from_utf8(&bytes[17..]) {
+            Ok(domain) if domain.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)) => Ok(bytes),
+            _ => Err(format!(
+                "the {} bytes after the 16 of an ee (fake-TLS) MTProxy secret are not a domain name",
+                n - 17
+            )),
+        },
+        n => Err(format!(
+            "an MTProxy secret is 16 bytes (32 hex digits), optionally prefixed by dd, or ee followed by 16 bytes and a domain name; found {n} bytes"
+        )),
     }
 }
 
@@ -331,6 +357,8 @@ enum State {
     /// The connection's start was not captured: looking for plain frames.
     DetectingMidStream,
     Ready(TransportInfo),
+    /// Fake TLS around an inner connection.
+    FakeTls(Box<FakeTlsLayer>),
     /// Nothing can be read from this connection.
     Failed,
 }
@@ -380,13 +408,18 @@ impl TransportConnection {
     /// with what a length prefix announces, so this stays within a small
     /// multiple of the bytes fed.
     pub fn buffered_bytes(&self) -> usize {
-        self.c2s.buf.capacity() + self.s2c.buf.capacity() + self.s2c_pending.capacity()
+        let layer = match &self.state {
+            State::FakeTls(layer) => layer.buffered_bytes(),
+            _ => 0,
+        };
+        self.c2s.buf.capacity() + self.s2c.buf.capacity() + self.s2c_pending.capacity() + layer
     }
 
     /// The transport, once known.
     pub fn info(&self) -> Option<TransportInfo> {
-        match self.state {
-            State::Ready(info) => Some(info),
+        match &self.state {
+            State::Ready(info) => Some(info.clone()),
+            State::FakeTls(layer) => layer.info(),
             _ => None,
         }
     }
@@ -403,8 +436,9 @@ impl TransportConnection {
         if bytes.is_empty() {
             return;
         }
-        match self.state {
+        match &mut self.state {
             State::Failed => {}
+            State::FakeTls(layer) => layer.feed(dir, bytes, out),
             State::DetectingMidStream => {
                 let half = self.half(dir);
                 half.buf.extend_from_slice(bytes);
@@ -417,6 +451,13 @@ impl TransportConnection {
                     self.c2s.buf.extend_from_slice(bytes);
                     self.c2s.raw_seen += bytes.len() as u64;
                     self.detect(out);
+                    if let State::FakeTls(layer) = &mut self.state {
+                        let first = std::mem::take(&mut self.c2s.buf);
+                        let pending = std::mem::take(&mut self.s2c_pending);
+                        layer.feed(Direction::ClientToServer, &first, out);
+                        layer.feed(Direction::ServerToClient, &pending, out);
+                        self.c2s = Half::default();
+                    }
                     if let State::Ready(_) = self.state {
                         self.deframe(Direction::ClientToServer, out);
                         let pending = std::mem::take(&mut self.s2c_pending);
@@ -460,6 +501,9 @@ impl TransportConnection {
     pub fn gap(&mut self, dir: Direction, len: u64, out: &mut Vec<TransportEvent>) {
         if let State::Failed = self.state {
             return;
+        }
+        if let State::FakeTls(layer) = &mut self.state {
+            return layer.gap(dir, len, out);
         }
         if let State::DetectingMidStream = self.state {
             let half = self.half(dir);
@@ -525,6 +569,31 @@ impl TransportConnection {
     fn detect(&mut self, out: &mut Vec<TransportEvent>) {
         let first = self.c2s.live().to_vec();
         let secret = self.options.mtproxy_secret.clone();
+        let fake_tls_secret = secret.as_deref().is_some_and(is_fake_tls_secret);
+        let forced_plain = matches!(self.options.forced, Some((_, false))) && secret.is_none();
+        if fake_tls_secret || (secret.is_none() && !forced_plain) {
+            // A TLS record header (handshake, 03 01..03 04) and a ClientHello.
+            const HELLO_PREFIX: usize = 6;
+            let hello = first.len() >= HELLO_PREFIX
+                && first[0] == faketls::HANDSHAKE
+                && first[1] == 0x03
+                && (0x01..=0x04).contains(&first[2])
+                && first[5] == 0x01;
+            if hello {
+                self.state = State::FakeTls(Box::new(FakeTlsLayer::new(self.options.clone())));
+                return;
+            }
+            if fake_tls_secret {
+                if first.len() >= HELLO_PREFIX {
+                    self.fail(
+                        out,
+                        &first,
+                        "an ee (fake-TLS) secret was given, but the client did not open with a TLS ClientHello",
+                    );
+                }
+                return;
+            }
+        }
         let mut obfuscated_allowed = true;
         if let Some((framing, obfuscated)) = self.options.forced {
             if !obfuscated && secret.is_none() {
@@ -544,7 +613,10 @@ impl TransportConnection {
                     tag_len
                 };
                 self.c2s.consume(skip);
-                self.ready(TransportInfo { framing, obfuscated: false, mtproxy: false, dc_id: None }, out);
+                self.ready(
+                    TransportInfo { framing, obfuscated: false, mtproxy: false, dc_id: None, fake_tls: None },
+                    out,
+                );
                 return;
             }
             obfuscated_allowed = obfuscated || secret.is_some();
@@ -623,7 +695,13 @@ impl TransportConnection {
                 false,
             ));
         }
-        let info = TransportInfo { framing, obfuscated: true, mtproxy: secret.is_some(), dc_id: Some(obf.dc_id()) };
+        let info = TransportInfo {
+            framing,
+            obfuscated: true,
+            mtproxy: secret.is_some(),
+            dc_id: Some(obf.dc_id()),
+            fake_tls: None,
+        };
         // Everything after the header is ciphertext already in the buffer.
         self.c2s.consume(64);
         let start = self.c2s.start;
@@ -633,7 +711,7 @@ impl TransportConnection {
     }
 
     fn ready(&mut self, info: TransportInfo, out: &mut Vec<TransportEvent>) {
-        self.state = State::Ready(info);
+        self.state = State::Ready(info.clone());
         out.push(TransportEvent::Detected(info));
     }
 
@@ -646,7 +724,7 @@ impl TransportConnection {
     }
 
     fn deframe(&mut self, dir: Direction, out: &mut Vec<TransportEvent>) {
-        let State::Ready(info) = self.state else { return };
+        let State::Ready(TransportInfo { framing, .. }) = self.state else { return };
         let known = KnownIds { options: &self.options.known_key_ids, seen: &self.seen_key_ids };
         let half = match dir {
             Direction::ClientToServer => &mut self.c2s,
@@ -655,7 +733,7 @@ impl TransportConnection {
         let mut learned = Vec::new();
         while !half.dead {
             if half.resync {
-                match find_frame(info.framing, dir, half.live(), &known) {
+                match find_frame(framing, dir, half.live(), &known) {
                     Search::Found { at, full_seq } => {
                         half.resync = false;
                         out.extend(half.skip_to(dir, at, full_seq, |offset| {
@@ -669,7 +747,7 @@ impl TransportConnection {
                 }
                 continue;
             }
-            match next_frame(info.framing, dir, half) {
+            match next_frame(framing, dir, half) {
                 Ok(Some(event)) => {
                     if let TransportEvent::Frame(f) = &event {
                         if f.payload.len() >= 8 {
@@ -937,7 +1015,7 @@ fn strip_dd(secret: &[u8]) -> &[u8] {
 }
 
 fn plain_info(framing: Framing) -> TransportInfo {
-    TransportInfo { framing, obfuscated: false, mtproxy: false, dc_id: None }
+    TransportInfo { framing, obfuscated: false, mtproxy: false, dc_id: None, fake_tls: None }
 }
 
 fn problem(

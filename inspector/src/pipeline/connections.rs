@@ -66,7 +66,7 @@ pub(crate) trait ItemSink {
 }
 
 /// Where a message's objects come from.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct At {
     pub(crate) origin: Origin,
     pub(crate) encrypted: bool,
@@ -80,7 +80,7 @@ impl At {
     /// The message `object` as a record shows it.
     pub(crate) fn message<'a>(&self, object: &'a Unwrapped) -> Message<'a> {
         Message {
-            origin: self.origin,
+            origin: self.origin.clone(),
             encrypted: self.encrypted,
             auth_key_id: self.auth_key_id,
             msg_id: object.msg_id,
@@ -125,7 +125,12 @@ impl Connections {
 
     fn origin(&self, conn: ConnId, direction: Direction, time_ns: i128) -> Origin {
         let c = self.conns.get(&conn);
-        Origin { time_ns, endpoints: c.map(|c| (c.client, c.server)), direction, transport: c.and_then(|c| c.info) }
+        Origin {
+            time_ns,
+            endpoints: c.map(|c| (c.client, c.server)),
+            direction,
+            transport: c.and_then(|c| c.info.clone()),
+        }
     }
 
     /// Take one TCP event of the packet captured at `time_ns`.
@@ -226,7 +231,11 @@ impl Connections {
                     }
                     Ok(Envelope::Plain { msg_id, data, trailing }) => {
                         if trailing > 0 {
-                            out.item(Item::Warning(Warning::TrailingBytes { origin, msg_id, trailing }));
+                            out.item(Item::Warning(Warning::TrailingBytes {
+                                origin: origin.clone(),
+                                msg_id,
+                                trailing,
+                            }));
                         }
                         out.item(Item::Message);
                         let items = unwrap_message(data, msg_id, 0, self.options.service);
@@ -266,7 +275,7 @@ impl Connections {
             };
             let trace: &[TraceEvent] =
                 if decoded.is_some() && self.options.trace { &self.recorder.events } else { &[] };
-            out.item(Item::Object { conn, at: *at, object, decoded, trace });
+            out.item(Item::Object { conn, at: at.clone(), object, decoded, trace });
         }
     }
 

@@ -97,7 +97,7 @@ impl Summary {
 }
 
 /// Where and when something was seen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
     /// Capture time, nanoseconds since the Unix epoch.
     pub time_ns: i128,
@@ -119,7 +119,7 @@ impl Origin {
 }
 
 /// One MTProto message (or a message inside a container) and where it was.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Message<'a> {
     pub origin: Origin,
     pub encrypted: bool,
@@ -462,7 +462,7 @@ impl Matcher {
             Item::UnknownKey { origin, auth_key_id, len } => {
                 self.summary.unknown_key_messages += 1;
                 if self.warned_keys.insert(auth_key_id) {
-                    self.warn(Warning::UnknownKey { origin, auth_key_id }, sink);
+                    self.warn(Warning::UnknownKey { origin: origin.clone(), auth_key_id }, sink);
                 }
                 sink.record(Record::UnknownKey { origin, auth_key_id, len });
             }
@@ -500,7 +500,7 @@ impl Matcher {
             (Content::Request(_) | Content::Answer(_), None) => {}
             (Content::Malformed(error), _) => {
                 let warning = Warning::Malformed {
-                    origin: at.origin,
+                    origin: at.origin.clone(),
                     msg_id: object.msg_id,
                     stream_offset: at.stream_offset,
                     error: error.clone(),

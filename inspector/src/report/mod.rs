@@ -218,7 +218,7 @@ pub(crate) fn connection_text(origin: &Origin) -> String {
 
 /// The transport's name, `?` until it is recognised.
 pub(crate) fn transport_text(origin: &Origin) -> String {
-    origin.transport.map_or_else(|| String::from("?"), |t| t.to_string())
+    origin.transport.as_ref().map_or_else(|| String::from("?"), |t| t.to_string())
 }
 
 /// `time · sender → receiver · direction · transport`.
