@@ -6,6 +6,7 @@
 
 mod decode;
 mod encode;
+mod keys;
 mod pcap;
 mod progress;
 mod schema;
@@ -63,6 +64,9 @@ pub(crate) enum Command {
     /// Decode every messages.exportChatInvite request and answer in a capture.
     #[command(after_help = pcap::PCAP_EXAMPLES)]
     Pcap(pcap::PcapArgs),
+    /// List the auth keys a client's session file or session string holds.
+    #[command(after_help = keys::KEYS_EXAMPLES)]
+    Keys(keys::KeysArgs),
 }
 
 // clap stays in the command line: the library's encoding enum gets its
@@ -167,6 +171,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>, io: &mut Io<'_>) -> ExitSta
         Command::Encode(args) => encode::run(args, io),
         Command::Schema(args) => schema::run(args, color, io),
         Command::Pcap(args) => pcap::run(args, color, io),
+        Command::Keys(args) => keys::run(args, io),
     };
     match result {
         Ok(status) => status,

@@ -45,6 +45,9 @@ Examples:
   inspector pcap capture.pcapng --auth-key key.hex
   inspector pcap capture.pcap --auth-key @key.hex --format json
   inspector pcap capture.pcap --keylog keys.txt --all
+  inspector pcap capture.pcapng --session my.session      keys from a client's session
+  inspector pcap capture.pcapng --session-string 1BVts...  or from a session string
+  inspector pcap proxied.pcap --auth-key @key.hex --mtproxy-secret ee00112233445566778899aabbccddeeff7777772e676f6f676c652e636f6d
   tcpdump -i any -U -w - port 443 | inspector pcap - --auth-key @key.hex
   inspector pcap big.pcap --auth-key @key.hex --format json --threads 4
 
@@ -74,11 +77,22 @@ pub(crate) struct PcapArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) keylog: Vec<PathBuf>,
 
+    /// A client's session file, read-only (Telethon, Pyrogram, Kurigram,
+    /// Hydrogram, Pyrofork or grammers; told apart by content): every key
+    /// it holds is tried. Repeatable; `inspector keys` lists what one holds.
+    #[arg(long = "session", value_name = "PATH")]
+    pub(crate) sessions: Vec<PathBuf>,
+
+    /// A Telethon StringSession or a Pyrogram session string. Repeatable.
+    #[arg(long = "session-string", value_name = "STRING")]
+    pub(crate) session_strings: Vec<String>,
+
     /// Force the transport instead of detecting it.
     #[arg(long, value_enum)]
     pub(crate) transport: Option<TransportChoice>,
 
-    /// An MTProxy secret in hex (16 bytes, or 17 with a dd prefix).
+    /// An MTProxy secret in hex: 16 bytes; 17 with a dd prefix (padded
+    /// intermediate); or ee, 16 bytes and the hex of a domain (fake TLS).
     #[arg(long, value_name = "HEX")]
     pub(crate) mtproxy_secret: Option<String>,
 
@@ -163,6 +177,14 @@ fn load_keys(args: &PcapArgs) -> Result<KeyStore, String> {
         for key in parse_keylog(&text).map_err(|e| format!("{}: {e}", path.display()))? {
             keys.insert(key);
         }
+    }
+    for path in &args.sessions {
+        let found = crate::keys::load_session_file(path).map_err(|e| format!("--session {e}"))?;
+        crate::keys::add_to_store(&found, &mut keys);
+    }
+    for text in &args.session_strings {
+        let found = crate::keys::parse_session_string(text).map_err(|e| format!("--session-string: {}", e.problem))?;
+        crate::keys::add_to_store(&found, &mut keys);
     }
     Ok(keys)
 }
