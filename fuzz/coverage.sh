@@ -56,13 +56,23 @@ for t in "${targets[@]}"; do
     corpus="$(mktemp -d)"
     cp -r "corpus/$t/." "$corpus/" 2>/dev/null || true
     cp -r "corpus/regressions/$t/." "$corpus/" 2>/dev/null || true
+    rm -rf "fuzz/coverage/$t"
+    # cargo-fuzz replays the corpus into raw profiles, then merges them with
+    # the toolchain's llvm-profdata (rustup's llvm-tools component, which
+    # this machine may lack); when that last step fails, merge with ours.
     # shellcheck disable=SC2086
-    cargo $toolchain fuzz coverage --fuzz-dir fuzz "$t" "$corpus" >"$out/$t.log" 2>&1 ||
-        { say "$t: cargo fuzz coverage failed, see $out/$t.log"; exit 1; }
+    cargo $toolchain fuzz coverage --fuzz-dir fuzz "$t" "$corpus" >"$out/$t.log" 2>&1 || true
     rm -rf "$corpus"
     profile="fuzz/coverage/$t/coverage.profdata"
-    [ -f "$profile" ] || profile="$(find fuzz -path "*coverage/$t/coverage.profdata" | head -1)"
-    binary="$(find fuzz/target -path "*/coverage/*/release/$t" -type f | head -1)"
+    if [ ! -f "$profile" ]; then
+        raw="fuzz/coverage/$t/raw"
+        if [ ! -d "$raw" ] || [ -z "$(ls -A "$raw")" ]; then
+            say "$t: cargo fuzz coverage produced no profiles, see $out/$t.log"
+            exit 1
+        fi
+        "$bin/llvm-profdata" merge -sparse "$raw" -o "$profile"
+    fi
+    binary="$(find fuzz/target target -path "*/coverage/*/release/$t" -type f 2>/dev/null | head -1)"
     profiles+=("$profile")
     "$bin/llvm-cov" report "$binary" -instr-profile="$profile" -ignore-filename-regex="$ignore" >"$out/$t.txt"
     total="$(grep '^TOTAL' "$out/$t.txt" | awk '{print $8, $9, $10}')"
@@ -73,7 +83,7 @@ if [ "${#targets[@]}" -gt 1 ]; then
     "$bin/llvm-profdata" merge -sparse "${profiles[@]}" -o "$out/all.profdata"
     objects=()
     for t in "${targets[@]}"; do
-        objects+=(-object "$(find fuzz/target -path "*/coverage/*/release/$t" -type f | head -1)")
+        objects+=(-object "$(find fuzz/target target -path "*/coverage/*/release/$t" -type f 2>/dev/null | head -1)")
     done
     "$bin/llvm-cov" report "${objects[@]}" -instr-profile="$out/all.profdata" -ignore-filename-regex="$ignore" \
         >"$out/all.txt"
