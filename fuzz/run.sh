@@ -13,6 +13,11 @@
 #   FUZZ_MAX_LEN  longest input libFuzzer makes, -max_len (default: the
 #                 target's line in fuzz/max_len.txt, else 8192)
 #   FUZZ_WORK     scratch directory (default: a new temporary one)
+#   FUZZ_JOBS     targets run side by side (default 1; FUZZ_JOBS=$(nproc)
+#                 for a long run on every core)
+#   FUZZ_MERGE    1: merge what the run found into corpus/<target>/,
+#                 minimized with cargo fuzz cmin (otherwise corpus/ is
+#                 never written)
 #   FUZZ_SANITIZER  address (default: the best available) or none (stable
 #                 with RUSTC_BOOTSTRAP=1 and no sanitizer: the fastest, and
 #                 how the fallback path is exercised)
@@ -102,9 +107,8 @@ fi
 say "toolchain: $mode"
 say "running ${#targets[@]} targets for ${seconds}s each; scratch directory: $work"
 
-status=0
-rows=()
-for t in "${targets[@]}"; do
+fuzz_one() { # target; writes $work/rows/$t and returns non-zero on a finding
+    local t="$1" seeds regressions live artifacts log rc execs speed last cov corp result found small kept
     seeds="corpus/$t"
     regressions="corpus/regressions/$t"
     live="$work/corpus/$t"
@@ -116,13 +120,13 @@ for t in "${targets[@]}"; do
     rm -f "$live/.gitkeep"
     log="$work/$t.log"
     say "fuzzing $t"
-    # The first corpus directory is the one libFuzzer adds to; the others are
-    # only read.
-    # shellcheck disable=SC2086
-    dict=()
+    local dict=()
     if [ -f "fuzz/dicts/$t.dict" ]; then
         dict=("-dict=fuzz/dicts/$t.dict")
     fi
+    # The first corpus directory is the one libFuzzer adds to; the others are
+    # only read.
+    # shellcheck disable=SC2086
     cargo $toolchain fuzz run --fuzz-dir fuzz -s "$sanitizer" -a "$t" "$live" "$regressions" -- \
         -max_total_time="$seconds" -rss_limit_mb="$rss_mb" -timeout="$timeout_s" \
         -max_len="$(max_len_for "$t")" "${dict[@]}" -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1
@@ -136,7 +140,6 @@ for t in "${targets[@]}"; do
     if [ "$rc" -eq 0 ]; then
         result="ok"
     else
-        status=1
         result="FAILED"
         say "$t failed (exit $rc); the end of its log ($log):"
         tail -n 60 "$log" >&2
@@ -164,8 +167,62 @@ for t in "${targets[@]}"; do
             say "  cargo test --test corpus_replay   (stable, replays every corpus file)"
         done
     fi
-    rows+=("$t|${execs:-?}|${speed:-?}|${cov:-?}|${corp:-?}|$result")
+    printf '%s\n' "$t|${execs:-?}|${speed:-?}|${cov:-?}|${corp:-?}|$result" >"$work/rows/$t"
+    [ "$result" = ok ]
+}
+
+# Targets run side by side, FUZZ_JOBS at a time (default 1; the long run:
+# FUZZ_JOBS=$(nproc)). Each target is one libFuzzer process, so N jobs use
+# N cores.
+jobs="${FUZZ_JOBS:-1}"
+mkdir -p "$work/rows"
+status=0
+running=0
+for t in "${targets[@]}"; do
+    if [ "$jobs" -le 1 ]; then
+        fuzz_one "$t" || status=1
+        continue
+    fi
+    fuzz_one "$t" &
+    running=$((running + 1))
+    if [ "$running" -ge "$jobs" ]; then
+        wait -n || status=1
+        running=$((running - 1))
+    fi
 done
+while [ "$running" -gt 0 ]; do
+    wait -n || status=1
+    running=$((running - 1))
+done
+rows=()
+for t in "${targets[@]}"; do
+    rows+=("$(cat "$work/rows/$t" 2>/dev/null || echo "$t|?|?|?|?|no result")")
+done
+
+# FUZZ_MERGE=1: what the run found goes into corpus/<target>/, minimized
+# with the committed seeds (cargo fuzz cmin), and the change is listed;
+# without it corpus/ is never touched.
+if [ "${FUZZ_MERGE:-0}" = 1 ]; then
+    for t in "${targets[@]}"; do
+        merged="$work/merged/$t"
+        mkdir -p "$merged"
+        cp -R "corpus/$t/." "$merged/" 2>/dev/null || true
+        cp -R "$work/corpus/$t/." "$merged/" 2>/dev/null || true
+        rm -f "$merged/.gitkeep"
+        before="$(ls "corpus/$t" 2>/dev/null | wc -l)"
+        # shellcheck disable=SC2086
+        if cargo $toolchain fuzz cmin --fuzz-dir fuzz -s "$sanitizer" -a "$t" "$merged" -- \
+            -rss_limit_mb="$rss_mb" -timeout="$timeout_s" >"$work/$t.cmin.log" 2>&1; then
+            mkdir -p "corpus/$t"
+            find "corpus/$t" -maxdepth 1 -type f ! -name .gitkeep -delete
+            cp -R "$merged/." "corpus/$t/"
+            say "corpus/$t: $before files before, $(ls "corpus/$t" | wc -l) after merging and minimizing (review with git status)"
+        else
+            say "cargo fuzz cmin failed for $t, corpus/$t left as it was: see $work/$t.cmin.log"
+            status=1
+        fi
+    done
+fi
 
 printf '\nsanitizer: %s, %ss per target\n' "$mode" "$seconds"
 printf '%-18s %12s %8s %8s %8s  %s\n' target executions exec/s "cov" corpus result
