@@ -47,7 +47,7 @@ out="fuzz/coverage"
 mkdir -p "$out"
 # Only the product library counts: not the test support, the fuzz crate or
 # dependencies.
-ignore='(/\.cargo/|/rustc/|tests/support/|fuzz/|/target/)'
+ignore='(/\.cargo/|/rustc/|tests/support/|/fuzz/(src|fuzz_targets)/|/build/grammers-)'
 summary="$out/summary.txt"
 printf '%-22s %8s %8s %7s\n' target lines missed cover >"$summary"
 profiles=()
@@ -88,5 +88,28 @@ if [ "${#targets[@]}" -gt 1 ]; then
     "$bin/llvm-cov" report "${objects[@]}" -instr-profile="$out/all.profdata" -ignore-filename-regex="$ignore" \
         >"$out/all.txt"
     printf '%-22s %8s %8s %7s\n' "all corpora" $(grep '^TOTAL' "$out/all.txt" | awk '{print $8, $9, $10}') >>"$summary"
+    # Every corpus together, by stage: the TL core (with the code build.rs
+    # generates), each decoding stage, and what drives and renders them.
+    printf '\n%-22s %8s %8s %7s\n' "all corpora, by stage" lines missed cover >>"$summary"
+    awk '
+        function stage(f) {
+            if (f ~ /\/out\/[a-z]+\.rs$/ || f ~ /src\/tl\/[a-z]+\.rs$/) return "tl (typed core)"
+            if (f ~ /src\/tl\/dynamic\//) return "tl/dynamic"
+            if (f ~ /src\/capture\.rs$/) return "capture"
+            if (f ~ /src\/tcp\.rs$/) return "tcp"
+            if (f ~ /src\/transport/) return "transport"
+            if (f ~ /src\/envelope\.rs$/) return "envelope"
+            if (f ~ /src\/service\.rs$/) return "service"
+            if (f ~ /src\/pipeline\//) return "pipeline"
+            if (f ~ /src\/report\//) return "report"
+            if (f ~ /src\/render\//) return "render"
+            return ""
+        }
+        $1 ~ /\.rs$/ { s = stage($1); if (s != "") { lines[s] += $8; missed[s] += $9 } }
+        END {
+            n = split("tl (typed core),tl/dynamic,capture,tcp,transport,envelope,service,pipeline,report,render", order, ",")
+            for (i = 1; i <= n; i++) { s = order[i]; if (lines[s] > 0)
+                printf "%-22s %8d %8d %6.2f%%\n", s, lines[s], missed[s], 100 * (lines[s] - missed[s]) / lines[s] }
+        }' "$out/all.txt" >>"$summary"
 fi
 cat "$summary"
