@@ -740,12 +740,7 @@ impl Model {
 
     /// `Name { field: <decode>, ... }` for a constructor without flags.
     fn literal(&self, path: &str, c: &Ctor) -> String {
-        let fields: Vec<String> = c.stored().map(|f| format!("{}: {}", f.name, self.decode_expr(f))).collect();
-        if fields.is_empty() {
-            path.to_string()
-        } else {
-            format!("{path} {{ {} }}", fields.join(", "))
-        }
+        struct_literal(path, c.stored().map(|f| format!("{}: {}", f.name, self.decode_expr(f))).collect())
     }
 
     /// The expression that decodes field `f` (inside a `decode_body` with
@@ -1028,12 +1023,8 @@ impl Model {
                     c.variant
                 )
             } else {
-                let fields: Vec<String> = c.stored().map(|f| format!("{}: {}", f.name, self.json_read(f))).collect();
-                if fields.is_empty() {
-                    format!("{rust}::{}", c.variant)
-                } else {
-                    format!("{rust}::{} {{ {} }}", c.variant, fields.join(", "))
-                }
+                let fields = c.stored().map(|f| format!("{}: {}", f.name, self.json_read(f))).collect();
+                struct_literal(&format!("{rust}::{}", c.variant), fields)
             };
             let _ = writeln!(s, "            {pat} => {value},");
         }
@@ -1083,11 +1074,7 @@ impl Model {
                             }
                         })
                         .collect();
-                    if fields.is_empty() {
-                        format!("{rust}::{}", c.variant)
-                    } else {
-                        format!("{rust}::{} {{ {} }}", c.variant, fields.join(", "))
-                    }
+                    struct_literal(&format!("{rust}::{}", c.variant), fields)
                 };
                 let _ = writeln!(s, "        {pat} => {value},");
             }
@@ -1095,6 +1082,15 @@ impl Model {
             let _ = writeln!(s, "}}\n");
         }
         s
+    }
+}
+
+/// `Path { a: x, b: y }`, or `Path` alone without fields.
+fn struct_literal(path: &str, fields: Vec<String>) -> String {
+    if fields.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path} {{ {} }}", fields.join(", "))
     }
 }
 
