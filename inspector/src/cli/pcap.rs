@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 
 use super::progress::{ClearingWriter, Progress, ProgressReader, MIN_SIZE_FOR_PROGRESS};
-use super::{parse_depth, ExitStatus, Failure, Io};
+use super::{parse_depth, ExitStatus, Failure, Io, SchemaFiles};
 use crate::envelope::{parse_auth_key, parse_keylog, KeyStore};
 use crate::report::{run_capture, ReportFormat, ReportOptions, RunError};
 use crate::service::ServiceOptions;
@@ -45,12 +45,16 @@ Examples:
   inspector pcap capture.pcapng --auth-key key.hex
   inspector pcap capture.pcap --auth-key @key.hex --format json
   inspector pcap capture.pcap --keylog keys.txt --all
+  inspector pcap capture.pcapng --auth-key key.hex --all --schema api.tl --schema mtproto.tl
   tcpdump -i any -U -w - port 443 | inspector pcap - --auth-key @key.hex
   inspector pcap big.pcap --auth-key @key.hex --format json --threads 4
 
 Answers are matched to their requests by req_msg_id, across connections;
 an answer to another method's request (an rpc_error, say) is listed only
-with --all. Memory stays flat however long the capture: a connection is
+with --all. With --all, every message the closure does not hold is decoded
+with the schema (the built-in layer-224 one, or the files given with
+--schema) and listed in one line: its name and the fields it carries (in
+JSON, the whole body under \"body\"). Memory stays flat however long the capture: a connection is
 forgotten once closed, at most 32768 are held (past that the least recently
 active are forgotten, with a warning), and of the answered requests only
 the last 16384 are remembered (to name a repeated answer), as are the last
@@ -86,7 +90,8 @@ pub(crate) struct PcapArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub(crate) format: ReportFormat,
 
-    /// List every message, one line each for service messages.
+    /// List every message, one line each for service messages and for
+    /// other methods' requests and results (decoded with the schema).
     #[arg(long)]
     pub(crate) all: bool,
 
@@ -168,7 +173,7 @@ fn load_keys(args: &PcapArgs) -> Result<KeyStore, String> {
 }
 
 /// Run `inspector pcap`.
-pub(crate) fn run(args: &PcapArgs, color: bool, io: &mut Io<'_>) -> Result<ExitStatus, Failure> {
+pub(crate) fn run(args: &PcapArgs, files: &SchemaFiles, color: bool, io: &mut Io<'_>) -> Result<ExitStatus, Failure> {
     let keys = load_keys(args).map_err(Failure::usage)?;
     let mtproxy_secret = args
         .mtproxy_secret
@@ -189,6 +194,8 @@ pub(crate) fn run(args: &PcapArgs, color: bool, io: &mut Io<'_>) -> Result<ExitS
         hexdump: args.hexdump,
         color: color && args.format == ReportFormat::Text,
         extract_corpus: args.extract_corpus.clone(),
+        // Only --all lists the messages a schema names.
+        schema: if args.all || !files.files.is_empty() { Some(files.load(io)?) } else { None },
         threads: args
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)),

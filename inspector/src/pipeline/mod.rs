@@ -39,11 +39,12 @@ use std::net::SocketAddr;
 
 use crate::capture::{decode_packet, CaptureSink, CaptureWarning, NotTcp, Packet};
 use crate::envelope::{EnvelopeError, KeyStore};
-use crate::service::{Content, ServiceError, ServiceMessage, ServiceOptions, Unwrapped, Wrapper};
+use crate::service::{Content, ServiceError, ServiceMessage, ServiceOptions, Wrapper};
 use crate::tcp::{ConnId, Direction, TcpEvent, TcpReassembler, TcpSink};
+use crate::tl::dynamic::{DynValue, Schema};
 use crate::tl::{DecodeError, Frame, TraceEvent};
 use crate::transport::{TransportInfo, TransportOptions, TransportProblem};
-use connections::{At, Connections, Item, ItemSink};
+use connections::{Connections, Item, ItemSink};
 
 /// Answered requests whose msg_id is still remembered, to name a second
 /// answer to one of them ("another answer to request #n"); also how many of
@@ -62,6 +63,10 @@ pub struct PipelineOptions {
     /// Record where every decoded field lies ([`Decoded::trace`]), for a
     /// report that shows trees or hex dumps. Off, decoding skips the trace.
     pub trace: bool,
+    /// A schema to decode the messages the closure does not know (another
+    /// method's requests and results): [`Record::Other`] then carries the
+    /// decoded body. `None` leaves them an id and a length.
+    pub schema: Option<&'static Schema>,
 }
 
 /// The counts of a run.
@@ -243,12 +248,14 @@ pub enum Record<'a> {
         message: Message<'a>,
         service: &'a ServiceMessage,
     },
-    /// A constructor this tool does not decode (another method's request
-    /// or result), by id and length.
+    /// A constructor the closure does not hold (another method's request
+    /// or result), by id and length, and with a schema its decoding.
     Other {
         message: Message<'a>,
         id: u32,
         len: usize,
+        /// The schema's decoding, when one was given and knows `id`.
+        body: Option<Result<DynValue, DecodeError>>,
     },
     /// A message encrypted with a key not given, skipped.
     UnknownKey {
@@ -466,7 +473,7 @@ impl Matcher {
                 }
                 sink.record(Record::UnknownKey { origin, auth_key_id, len });
             }
-            Item::Object { conn, at, object, decoded, trace } => self.object(conn, &at, object, decoded, trace, sink),
+            object @ Item::Object { .. } => self.object(object, sink),
             Item::QuickAck { origin, token } => sink.record(Record::QuickAck { origin, token }),
             Item::Forgotten { conn, origin } => {
                 if !self.warned_forgotten {
@@ -481,15 +488,9 @@ impl Matcher {
         }
     }
 
-    fn object<K: RecordSink + ?Sized>(
-        &mut self,
-        conn: ConnId,
-        at: &At,
-        object: &Unwrapped,
-        decoded: Option<Result<Frame, DecodeError>>,
-        trace: &[TraceEvent],
-        sink: &mut K,
-    ) {
+    /// One object of a message (an [`Item::Object`]).
+    fn object<K: RecordSink + ?Sized>(&mut self, item: Item<'_>, sink: &mut K) {
+        let Item::Object { conn, at, object, decoded, trace, dynamic } = item else { return };
         let message = at.message(object);
         match (&object.content, decoded) {
             (Content::Request(bytes), Some(value)) => {
@@ -513,15 +514,17 @@ impl Matcher {
                 }
                 sink.record(Record::Service { message, service });
             }
-            (Content::Other { id, len }, _) => {
+            (Content::Other { id, len, .. }, _) => {
                 if is_query(&message) {
-                    let method = match crate::tl::schema::describe_id(*id) {
-                        Some((name, _)) => Method::Named(name),
-                        None => Method::Id(*id),
+                    let schema_name = dynamic.as_ref().and_then(|d| d.as_ref().ok()).and_then(DynValue::ctor);
+                    let method = match (crate::tl::schema::describe_id(*id), schema_name) {
+                        (Some((name, _)), _) => Method::Named(name),
+                        (None, Some(ctor)) => Method::Named(ctor.name),
+                        (None, None) => Method::Id(*id),
                     };
                     self.remember_other(object.msg_id, method);
                 }
-                sink.record(Record::Other { message, id: *id, len: *len });
+                sink.record(Record::Other { message, id: *id, len: *len, body: dynamic });
             }
         }
     }

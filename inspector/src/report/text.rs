@@ -90,8 +90,13 @@ impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for TextReport<'_, W, E> {
             Record::Service { message, service } if all => {
                 self.out.write(&(message_header(&message) + " · " + &service.summary() + "\n"));
             }
-            Record::Other { message, id, len } if all => {
-                self.out.write(&(message_header(&message) + &format!(" · constructor 0x{id:08x}, {len} bytes\n")));
+            Record::Other { message, id, len, body } if all => {
+                let what = match body {
+                    Some(Ok(value)) => crate::render::summary::summary_line(&value),
+                    Some(Err(e)) => format!("constructor 0x{id:08x}, {len} bytes, undecodable: {e}"),
+                    None => format!("constructor 0x{id:08x}, {len} bytes"),
+                };
+                self.out.write(&(message_header(&message) + " · " + &what + "\n"));
             }
             Record::UnknownKey { origin, auth_key_id, len } if all => {
                 let line = line_header(&origin)

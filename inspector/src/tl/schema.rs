@@ -72,7 +72,16 @@ impl PartialEq for CtorDef {
         // Destructured, so that a new field cannot be left out of the comparison.
         let CtorDef { name, id, ty, is_function, fields, flag_mask, what, line } = self;
         (*name, *id, *ty, *is_function, *fields, *flag_mask, *what, *line)
-            == (other.name, other.id, other.ty, other.is_function, other.fields, other.flag_mask, other.what, other.line)
+            == (
+                other.name,
+                other.id,
+                other.ty,
+                other.is_function,
+                other.fields,
+                other.flag_mask,
+                other.what,
+                other.line,
+            )
     }
 }
 
