@@ -68,7 +68,7 @@ fn push_value(out: &mut String, value: &DynValue) {
         DynValue::Long(v) => out.push_str(&v.to_string()),
         DynValue::Double(v) => out.push_str(&v.to_string()),
         DynValue::Int128(b) => out.push_str(&crate::hex::encode(b)),
-        DynValue::Int256(b) => out.push_str(&crate::hex::encode(b)),
+        DynValue::Int256(b) => out.push_str(&crate::hex::encode(&b[..])),
         DynValue::String(s) => match s.as_str() {
             Some(text) => out.push_str(&quote_text(text, MAX_TEXT)),
             None => out.push_str(&format!("<{} bytes, not UTF-8>", s.as_bytes().len())),
