@@ -439,3 +439,11 @@ fn a_schema_file_that_does_not_parse_is_a_usage_error_with_its_position() {
     let missing = cli(&["decode", "--schema", "/nonexistent/api.tl"], UPDATES_STATE.as_bytes());
     assert_eq!(missing.status, ExitStatus::Usage);
 }
+
+#[test]
+fn pcap_method_must_be_a_function_of_the_schema() {
+    let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/captures/abridged.pcap");
+    let out = cli(&["pcap", capture, "--method", "updates.state"], b"");
+    assert_eq!(out.status, ExitStatus::Usage);
+    assert_eq!(out.stderr, "inspector: --method updates.state: not a function of the schema\n");
+}

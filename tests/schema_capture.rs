@@ -36,6 +36,9 @@ fn capture() -> Fixture {
         (c2s, req, 1, resolve_username()),
         (s2c, msg_id(1, true), 1, rpc_result(req, &updates_state())),
         (c2s, msg_id(2, false), 3, 0x0bad_b0b0u32.to_le_bytes().repeat(2)),
+        // updates.getState#edd4882a = updates.State, and its answer.
+        (c2s, msg_id(3, false), 5, 0xedd4_882au32.to_le_bytes().to_vec()),
+        (s2c, msg_id(3, true), 3, rpc_result(msg_id(3, false), &updates_state())),
     ];
     for (direction, msg_id, seq_no, body) in bodies {
         conversation.messages.push(Message { direction, msg_id, seq_no, body, encrypted: true });
@@ -46,10 +49,14 @@ fn capture() -> Fixture {
 }
 
 fn report(format: ReportFormat, schema: Option<&'static Schema>, threads: usize) -> String {
+    run(ReportOptions { format, all: true, schema, threads, ..Default::default() })
+}
+
+fn run(options: ReportOptions) -> String {
     let fixture = capture();
     let mut keys = KeyStore::new();
     keys.insert(fixture.key.clone());
-    let options = ReportOptions { keys, format, all: true, schema, threads, ..Default::default() };
+    let options = ReportOptions { keys, ..options };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     run_capture(&fixture.bytes[..], &options, &mut out, &mut err).expect("the capture is read");
     assert_eq!(String::from_utf8_lossy(&err), "");
@@ -70,6 +77,8 @@ fn other_methods_are_named_and_decoded_in_one_line() {
             "contacts.resolveUsername username=\"durov\"",
             "updates.state pts=10 qts=20 date=1760000000 seq=30 unread_count=40",
             "constructor 0x0badb0b0, 8 bytes",
+            "updates.getState",
+            "updates.state pts=10 qts=20 date=1760000000 seq=30 unread_count=40",
         ],
         "{text}"
     );
@@ -77,7 +86,13 @@ fn other_methods_are_named_and_decoded_in_one_line() {
     let bare = report(ReportFormat::Text, None, 1);
     assert_eq!(
         tails(&bare),
-        ["constructor 0x725afbbc, 16 bytes", "constructor 0xa56c2a3e, 24 bytes", "constructor 0x0badb0b0, 8 bytes"],
+        [
+            "constructor 0x725afbbc, 16 bytes",
+            "constructor 0xa56c2a3e, 24 bytes",
+            "constructor 0x0badb0b0, 8 bytes",
+            "constructor 0xedd4882a, 4 bytes",
+            "constructor 0xa56c2a3e, 24 bytes",
+        ],
         "{bare}"
     );
     // The answer is attributed to the request, now named by the schema.
@@ -99,8 +114,53 @@ fn json_lines_carry_the_body_in_the_extended_canonical_form() {
             json!({"_": "contacts.resolveUsername", "flags": 0, "username": "durov", "referer": null}),
             json!({"_": "updates.state", "pts": 10, "qts": 20, "date": 1_760_000_000, "seq": 30, "unread_count": 40}),
             json!({"_": "0x0badb0b0", "length": 8}),
+            json!({"_": "updates.getState"}),
+            json!({"_": "updates.state", "pts": 10, "qts": 20, "date": 1_760_000_000, "seq": 30, "unread_count": 40}),
         ],
         "{text}"
     );
     assert_eq!(report(ReportFormat::Json, Some(Schema::builtin()), 3), text);
+}
+
+/// `--method`: that method's requests and the answers to them get the
+/// whole tree, the answer read as the type the request returns; nothing
+/// else is listed without `--all`.
+#[test]
+fn a_chosen_method_is_shown_in_full() {
+    let options = |methods: &[&str]| ReportOptions {
+        format: ReportFormat::Text,
+        schema: Some(Schema::builtin()),
+        tree_methods: methods.iter().map(|m| m.to_string()).collect(),
+        ..Default::default()
+    };
+    let text = run(options(&["updates.getState"]));
+    let body: Vec<&str> = text.lines().filter(|l| !l.contains(" · msg_id ") && !l.starts_with("summary")).collect();
+    assert_eq!(
+        body,
+        [
+            "",
+            "0x0000..0x0004  updates.getState#edd4882a → updates.State (4 bytes)",
+            "",
+            "0x0000..0x0018  updates.state#a56c2a3e of type updates.State (24 bytes)",
+            "0x0004..0x0008  ├── pts: int = 10",
+            "0x0008..0x000c  ├── qts: int = 20",
+            "0x000c..0x0010  ├── date: int = 1760000000 (2025-10-09 08:53:20 UTC)",
+            "0x0010..0x0014  ├── seq: int = 30",
+            "0x0014..0x0018  └── unread_count: int = 40",
+            "",
+        ],
+        "{text}"
+    );
+    let headers: Vec<&str> = text.lines().filter(|l| l.contains(" · msg_id ")).collect();
+    assert_eq!(headers.len(), 2, "{text}");
+    let request = msg_id(3, false);
+    assert!(headers[1].starts_with(&format!("answer to msg_id {request}, a updates.getState request · ")), "{text}");
+    // resolveUsername's answer is not a contacts.ResolvedPeer: the header says so.
+    let wrong = run(options(&["contacts.resolveUsername"]));
+    assert!(
+        wrong.contains(
+            " · undecodable: error at byte 0x0: expected contacts.ResolvedPeer, found updates.state#a56c2a3e"
+        ),
+        "{wrong}"
+    );
 }

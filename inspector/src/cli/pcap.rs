@@ -46,6 +46,7 @@ Examples:
   inspector pcap capture.pcap --auth-key @key.hex --format json
   inspector pcap capture.pcap --keylog keys.txt --all
   inspector pcap capture.pcapng --auth-key key.hex --all --schema api.tl --schema mtproto.tl
+  inspector pcap capture.pcap --auth-key @key.hex --method contacts.resolveUsername
   tcpdump -i any -U -w - port 443 | inspector pcap - --auth-key @key.hex
   inspector pcap big.pcap --auth-key @key.hex --format json --threads 4
 
@@ -94,6 +95,13 @@ pub(crate) struct PcapArgs {
     /// other methods' requests and results (decoded with the schema).
     #[arg(long)]
     pub(crate) all: bool,
+
+    /// Another method (its TL name) whose requests, and the answers to them
+    /// (read as the type the request returns), are shown in full like
+    /// messages.exportChatInvite's, decoded with the schema. Repeatable;
+    /// messages.exportChatInvite is always shown in full.
+    #[arg(long = "method", value_name = "NAME")]
+    pub(crate) methods: Vec<String>,
 
     /// Add the annotated hex dump of each decoded object.
     #[arg(long)]
@@ -194,12 +202,22 @@ pub(crate) fn run(args: &PcapArgs, files: &SchemaFiles, color: bool, io: &mut Io
         hexdump: args.hexdump,
         color: color && args.format == ReportFormat::Text,
         extract_corpus: args.extract_corpus.clone(),
-        // Only --all lists the messages a schema names.
-        schema: if args.all || !files.files.is_empty() { Some(files.load(io)?) } else { None },
+        // Only --all and --method list the messages a schema names.
+        schema: if args.all || !args.methods.is_empty() || !files.files.is_empty() {
+            Some(files.load(io)?)
+        } else {
+            None
+        },
+        tree_methods: args.methods.clone(),
         threads: args
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)),
     };
+    if let Some(schema) = options.schema {
+        if let Some(m) = args.methods.iter().find(|m| !schema.by_name(m).is_some_and(|c| c.is_function)) {
+            return Err(Failure::usage(format!("--method {m}: not a function of the schema")));
+        }
+    }
     if let Some(dir) = &options.extract_corpus {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::usage(format!("--extract-corpus: cannot create {}: {e}", dir.display())))?;

@@ -42,7 +42,7 @@ use crate::envelope::{EnvelopeError, KeyStore};
 use crate::service::{Content, ServiceError, ServiceMessage, ServiceOptions, Wrapper};
 use crate::tcp::{ConnId, Direction, TcpEvent, TcpReassembler, TcpSink};
 use crate::tl::dynamic::{DynValue, Schema};
-use crate::tl::{DecodeError, Frame, TraceEvent};
+use crate::tl::{DecodeError, DecodeOptions, Frame, Recorder, TraceEvent};
 use crate::transport::{TransportInfo, TransportOptions, TransportProblem};
 use connections::{Connections, Item, ItemSink};
 
@@ -67,6 +67,10 @@ pub struct PipelineOptions {
     /// method's requests and results): [`Record::Other`] then carries the
     /// decoded body. `None` leaves them an id and a length.
     pub schema: Option<&'static Schema>,
+    /// Other methods (TL names) whose requests, and the answers to them,
+    /// are decoded with a trace ([`Record::Other`]'s `trace`, when `trace`
+    /// is on) and, for answers, as the type the request returns.
+    pub tree_methods: Vec<String>,
 }
 
 /// The counts of a run.
@@ -254,8 +258,18 @@ pub enum Record<'a> {
         message: Message<'a>,
         id: u32,
         len: usize,
-        /// The schema's decoding, when one was given and knows `id`.
+        /// The schema's decoding, when one was given and knows `id`; an
+        /// answer to a request of [`PipelineOptions::tree_methods`] is
+        /// decoded as the type that request returns.
         body: Option<Result<DynValue, DecodeError>>,
+        /// Where every field of `body` lies, for a request or answer of
+        /// [`PipelineOptions::tree_methods`]; empty otherwise.
+        trace: &'a [TraceEvent],
+        /// The request it answers, when it is an answer to one of
+        /// [`PipelineOptions::tree_methods`].
+        answers: Option<(i64, Method)>,
+        /// Its bytes, constructor id first.
+        bytes: &'a [u8],
     },
     /// A message encrypted with a key not given, skipped.
     UnknownKey {
@@ -306,6 +320,15 @@ pub(crate) struct Matcher {
     /// Whether the reassembler's forgetting of open connections (past
     /// [`MAX_CONNECTIONS`](crate::tcp::MAX_CONNECTIONS)) was announced; its count comes at the end.
     warned_forgotten: bool,
+    /// [`PipelineOptions::schema`], `tree_methods` and `trace`.
+    schema: Option<&'static Schema>,
+    tree_methods: Vec<String>,
+    trace: bool,
+    /// The answer type of each remembered request of `tree_methods`, by
+    /// msg_id (dropped with it from `other_requests`).
+    answer_types: HashMap<i64, String>,
+    /// Reused for every traced decode here.
+    recorder: Recorder,
 }
 
 /// One of our requests, for matching.
@@ -354,8 +377,8 @@ impl Pipeline {
     pub fn new(options: PipelineOptions) -> Self {
         Pipeline {
             tcp: TcpReassembler::new(),
+            matcher: Matcher::new(&options),
             connections: Connections::new(options),
-            matcher: Matcher::new(),
             now_ns: 0,
         }
     }
@@ -428,8 +451,13 @@ pub(crate) struct End {
 }
 
 impl Matcher {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(options: &PipelineOptions) -> Self {
         Matcher {
+            schema: options.schema,
+            tree_methods: options.tree_methods.clone(),
+            trace: options.trace,
+            answer_types: HashMap::new(),
+            recorder: Recorder::default(),
             requests: HashMap::new(),
             answered: VecDeque::new(),
             other_requests: HashMap::new(),
@@ -514,17 +542,44 @@ impl Matcher {
                 }
                 sink.record(Record::Service { message, service });
             }
-            (Content::Other { id, len, .. }, _) => {
+            (Content::Other { id, len, bytes }, _) => {
+                let mut body = dynamic;
+                let mut traced = false;
+                let mut answers = None;
+                let name = body.as_ref().and_then(|d| d.as_ref().ok()).and_then(DynValue::ctor).map(|c| c.name);
                 if is_query(&message) {
-                    let schema_name = dynamic.as_ref().and_then(|d| d.as_ref().ok()).and_then(DynValue::ctor);
-                    let method = match (crate::tl::schema::describe_id(*id), schema_name) {
+                    let method = match (crate::tl::schema::describe_id(*id), name) {
                         (Some((name, _)), _) => Method::Named(name),
-                        (None, Some(ctor)) => Method::Named(ctor.name),
+                        (None, Some(name)) => Method::Named(name),
                         (None, None) => Method::Id(*id),
                     };
                     self.remember_other(object.msg_id, method);
+                    if let (Some(schema), Some(name)) = (self.schema, name) {
+                        if self.tree_methods.iter().any(|m| m == name) {
+                            if let Some(Ok(value)) = &body {
+                                if let Some(ty) = schema.answer_type(value) {
+                                    self.answer_types.insert(object.msg_id, ty);
+                                }
+                            }
+                            if self.trace {
+                                body = Some(schema.decode_traced(bytes, DecodeOptions::strict(), &mut self.recorder));
+                                traced = true;
+                            }
+                        }
+                    }
+                } else if let (Some(schema), Some(req)) = (self.schema, message.req_msg_id) {
+                    // An answer to a chosen method: read as the type its request returns.
+                    if let (Some(ty), Some(&method)) = (self.answer_types.remove(&req), self.other_requests.get(&req)) {
+                        self.recorder.clear();
+                        let options = DecodeOptions::strict();
+                        let (value, _) = schema.decode_as_type(bytes, &ty, options, &mut self.recorder);
+                        body = Some(value);
+                        traced = self.trace;
+                        answers = Some((req, method));
+                    }
                 }
-                sink.record(Record::Other { message, id: *id, len: *len, body: dynamic });
+                let trace: &[TraceEvent] = if traced { &self.recorder.events } else { &[] };
+                sink.record(Record::Other { message, id: *id, len: *len, body, trace, answers, bytes });
             }
         }
     }
@@ -633,6 +688,7 @@ impl Matcher {
         if self.other_order.len() > ANSWERED_KEPT {
             if let Some(old) = self.other_order.pop_front() {
                 self.other_requests.remove(&old);
+                self.answer_types.remove(&old);
                 self.forgotten_up_to = self.forgotten_up_to.max(Some(old));
             }
         }

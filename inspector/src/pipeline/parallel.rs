@@ -90,7 +90,7 @@ pub fn run<I: Read + Send, K: RecordSink + ?Sized>(
         let stop = &stop;
         let reader = scope.spawn(move || read(input, to_workers, to_order, stop));
 
-        let mut matcher = Matcher::new();
+        let mut matcher = Matcher::new(options);
         let mut summary = None;
         'run: for steps in orders.iter() {
             for step in steps {

@@ -77,6 +77,9 @@ pub struct ReportOptions {
     /// The schema that decodes the messages the closure does not hold (for
     /// `all`): each is then listed with its name and fields, not an id.
     pub schema: Option<&'static Schema>,
+    /// Other methods (TL names) whose requests and answers are shown in
+    /// full, as exportChatInvite's are (with `schema`).
+    pub tree_methods: Vec<String>,
 }
 
 /// Why a run could not finish.
@@ -114,6 +117,7 @@ pub fn run_capture<R: Read + Send, W: Write + ?Sized, E: Write + ?Sized>(
         // The tree and hex dump need spans; JSON output does not.
         trace: options.format == ReportFormat::Text,
         schema: options.schema,
+        tree_methods: options.tree_methods.clone(),
     };
     let corpus = options.extract_corpus.as_deref();
     match options.format {
