@@ -1,6 +1,7 @@
 //! Snapshots of `inspector pcap`'s reports on the two real-client captures
 //! shipped in corpus/captures (Telethon over loopback, see MANIFEST.json):
-//! the text report, the text report with `--all`, and the JSON Lines
+//! the text report, the text report with `--all` (other methods decoded with
+//! the built-in schema), and the JSON Lines
 //! report. Any change to what the pipeline finds or how it says so shows
 //! up here as a diff to review.
 
@@ -22,7 +23,10 @@ fn report(capture: &str, format: ReportFormat, all: bool) -> String {
     let key = std::fs::read(format!("{DIR}auth_key.hex")).expect("the shipped key");
     let mut keys = KeyStore::new();
     keys.insert(parse_auth_key(&key).expect("a valid key"));
-    let options = ReportOptions { keys, format, all, ..Default::default() };
+    // As `inspector pcap --all` does, `--all` names and decodes every other
+    // message with the built-in schema.
+    let schema = all.then(inspector::tl::dynamic::Schema::builtin);
+    let options = ReportOptions { keys, format, all, schema, ..Default::default() };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     run_capture(&bytes[..], &options, &mut out, &mut err).expect("the capture is read");
     assert_eq!(String::from_utf8_lossy(&err), "", "{capture}: no warnings");

@@ -298,3 +298,152 @@ fn decode_unwraps_service_wrappers_of_real_bodies() {
         assert!(seen.contains(chain), "{chain} not unwrapped in:\n{seen}");
     }
 }
+
+/// updates.state#a56c2a3e pts:int qts:int date:int seq:int unread_count:int:
+/// a constructor of the built-in schema outside the closure.
+const UPDATES_STATE: &str = "3e2a6ca5 01000000 02000000 03000000 04000000 05000000";
+
+#[test]
+fn decode_any_constructor_of_the_built_in_schema() {
+    let out = cli(&["decode"], UPDATES_STATE.as_bytes());
+    assert_eq!(out.status, ExitStatus::Ok, "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+    assert_eq!(
+        out.stdout,
+        "\
+0x0000..0x0018  updates.state#a56c2a3e of type updates.State (24 bytes)
+0x0004..0x0008  ├── pts: int = 1
+0x0008..0x000c  ├── qts: int = 2
+0x000c..0x0010  ├── date: int = 3 (1970-01-01 00:00:03 UTC)
+0x0010..0x0014  ├── seq: int = 4
+0x0014..0x0018  └── unread_count: int = 5
+"
+    );
+    let json = cli(&["decode", "--format", "json"], UPDATES_STATE.as_bytes());
+    assert_eq!(
+        json.stdout,
+        "{\n  \"_\": \"updates.state\",\n  \"pts\": 1,\n  \"qts\": 2,\n  \"date\": 3,\n  \"seq\": 4,\n  \"unread_count\": 5\n}\n"
+    );
+    // And back: the extended JSON form encodes to the same bytes.
+    let back = cli(&["encode"], json.stdout.as_bytes());
+    assert_eq!(back.status, ExitStatus::Ok, "{}", back.stderr);
+    assert_eq!(back.stdout, "3e2a6ca50100000002000000030000000400000005000000\n");
+    // A function with no fields is a whole frame too.
+    let call = cli(&["decode"], b"2a88d4ed");
+    assert_eq!(call.stdout, "0x0000..0x0004  updates.getState#edd4882a → updates.State (4 bytes)\n");
+}
+
+#[test]
+fn schema_decoding_keeps_strictness_lenience_and_explain() {
+    // updates.state cut after qts.
+    let cut = cli(&["decode"], b"3e2a6ca5 01000000 02000000");
+    assert_eq!(cut.status, ExitStatus::Invalid);
+    assert_eq!(
+        cut.stderr.lines().next().unwrap(),
+        "error at byte 0xc in date: truncated: expected int (4 bytes), found the end of the input"
+    );
+    let explained = cli(&["decode", "--explain"], b"3e2a6ca5 01000000 02000000");
+    assert!(explained.stderr.contains("qts: int = 2"), "{}", explained.stderr);
+    // Four bytes too many: strict refuses, lenient warns and decodes.
+    let long = format!("{UPDATES_STATE} 00000000");
+    let strict = cli(&["decode"], long.as_bytes());
+    assert_eq!(strict.status, ExitStatus::Invalid);
+    let lenient = cli(&["decode", "--lenient"], long.as_bytes());
+    assert_eq!(lenient.status, ExitStatus::Ok, "{}", lenient.stderr);
+    assert!(lenient.stderr.starts_with("warning at byte 0x18"), "{}", lenient.stderr);
+    let dump = cli(&["decode", "--format", "hexdump"], UPDATES_STATE.as_bytes());
+    assert_eq!(dump.status, ExitStatus::Ok);
+    assert!(dump.stdout.contains("unread_count"), "{}", dump.stdout);
+}
+
+#[test]
+fn an_id_no_schema_knows_keeps_the_top_level_error() {
+    let out = cli(&["decode"], b"efbeadde 00000000");
+    assert_eq!(out.status, ExitStatus::Invalid);
+    assert!(
+        out.stderr.starts_with(
+            "error at byte 0x0: unknown constructor 0xdeadbeef at the top level (expected messages.exportChatInvite"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn encode_any_constructor_of_the_schema_and_its_errors() {
+    let out = cli(&["encode"], br#"{"_":"updates.getState"}"#);
+    assert_eq!((out.status, out.stdout.as_str()), (ExitStatus::Ok, "2a88d4ed\n"), "{}", out.stderr);
+    let bad = cli(&["encode"], br#"{"_":"updates.state","pts":1}"#);
+    assert_eq!(bad.status, ExitStatus::Invalid);
+    assert!(bad.stderr.starts_with("inspector: ") && bad.stderr.contains("qts"), "{}", bad.stderr);
+    assert_eq!(bad.stderr.lines().count(), 1);
+}
+
+#[test]
+fn schema_names_any_constructor_or_type_of_the_schema() {
+    let out = cli(&["schema", "updates.State"], b"");
+    assert_eq!(out.status, ExitStatus::Ok, "{}", out.stderr);
+    assert!(out.stdout.starts_with("updates.State\n└── updates.state#a56c2a3e\n    ├── pts: int\n"), "{}", out.stdout);
+    let unknown = cli(&["schema", "NoSuchType"], b"");
+    assert_eq!(unknown.status, ExitStatus::Usage);
+}
+
+/// A schema file in a fresh temporary directory.
+fn schema_file(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("inspector-cli-schema-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("test.tl");
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_schema_of_ones_own_replaces_the_built_in_one() {
+    let path = schema_file("own", "point#0a0b0c0d x:int y:int = Point;\n");
+    // Its id is not the CRC32 of its line: a note, and the published id is used.
+    let out = cli(&["decode", "--schema", &path], b"0d0c0b0a 07000000 f9ffffff");
+    assert_eq!(out.status, ExitStatus::Ok, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with(&format!("note: {path}:1: the id #0a0b0c0d of point is not the CRC32")),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stdout,
+        "0x0000..0x000c  point#0a0b0c0d of type Point (12 bytes)\n0x0004..0x0008  ├── x: int = 7\n0x0008..0x000c  └── y: int = -7\n"
+    );
+    // The built-in schema is replaced: updates.state is unknown now.
+    let gone = cli(&["decode", "--schema", &path], UPDATES_STATE.as_bytes());
+    assert_eq!(gone.status, ExitStatus::Invalid);
+    let encoded = cli(&["encode", "--schema", &path], br#"{"_":"point","x":1,"y":2}"#);
+    assert_eq!(encoded.stdout, "0d0c0b0a0100000002000000\n", "{}", encoded.stderr);
+    let schema = cli(&["schema", "Point", "--schema", &path], b"");
+    assert!(schema.stdout.starts_with("Point\n└── point#0a0b0c0d\n"), "{}", schema.stdout);
+}
+
+#[test]
+fn a_schema_file_that_does_not_parse_is_a_usage_error_with_its_position() {
+    let path = schema_file("bad", "// a comment\nfoo#zz x:int = Bar;\n");
+    for args in [vec!["decode", "--schema", &path], vec!["schema", "Bar", "--schema", &path]] {
+        let out = cli(&args, UPDATES_STATE.as_bytes());
+        assert_eq!(out.status, ExitStatus::Usage, "{args:?}");
+        assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+        assert!(
+            out.stderr.starts_with(&format!(
+                "inspector: {path}:2:4: not a TL definition: the constructor id is not hexadecimal"
+            )),
+            "{}",
+            out.stderr
+        );
+    }
+    let missing = cli(&["decode", "--schema", "/nonexistent/api.tl"], UPDATES_STATE.as_bytes());
+    assert_eq!(missing.status, ExitStatus::Usage);
+}
+
+#[test]
+fn pcap_method_must_be_a_function_of_the_schema() {
+    let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/captures/abridged.pcap");
+    let out = cli(&["pcap", capture, "--method", "updates.state"], b"");
+    assert_eq!(out.status, ExitStatus::Usage);
+    assert_eq!(out.stderr, "inspector: --method updates.state: not a function of the schema\n");
+}

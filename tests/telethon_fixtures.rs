@@ -129,7 +129,7 @@ fn compare(ours: &DynValue, lib: &Value, path: &str) -> Result<(), String> {
         DynValue::Long(v) if lib.as_i64() == Some(*v) => Ok(()),
         DynValue::Double(v) if lib.as_f64().is_some_and(|l| l.to_bits() == v.to_bits()) => Ok(()),
         DynValue::Int128(b) if big_int(lib) == Some(signed_decimal(b)) => Ok(()),
-        DynValue::Int256(b) if big_int(lib) == Some(signed_decimal(b)) => Ok(()),
+        DynValue::Int256(b) if big_int(lib) == Some(signed_decimal(&b[..])) => Ok(()),
         DynValue::String(s) if lib.as_str().is_some_and(|l| s == l) => Ok(()),
         DynValue::Bytes(b) if lib.get("$bytes").and_then(Value::as_str) == Some(inspector::hex::encode(b).as_str()) => {
             Ok(())

@@ -210,8 +210,9 @@ pub enum Content {
     Answer(Vec<u8>),
     /// A named service message, summarized.
     Service(ServiceMessage),
-    /// A constructor this tool does not name.
-    Other { id: u32, len: usize },
+    /// A constructor this tool does not name: its bytes, constructor id
+    /// first, for a schema to decode (`len` is their count).
+    Other { id: u32, len: usize, bytes: Vec<u8> },
     /// The bytes could not be unwrapped.
     Malformed(ServiceError),
 }
@@ -442,7 +443,7 @@ impl Unwrapper<'_> {
                 let content = match service_message(id, &mut r) {
                     Some(Ok(m)) => Content::Service(m),
                     Some(Err(e)) => return self.tl_error(ctx, e, service_name(id)),
-                    None => Content::Other { id, len: end - start },
+                    None => Content::Other { id, len: end - start, bytes: buf[start..end].to_vec() },
                 };
                 self.emit(ctx, content);
                 Ok(())
@@ -894,7 +895,7 @@ mod tests {
         let Content::Service(m) = &got[2].content else { panic!() };
         assert_eq!(m.to_json(), json!({"_": "ping", "ping_id": 77}));
         assert_eq!((got[3].msg_id, got[3].seq_no, names(&got[3])), (12, 3, vec!["msg_container", "msg_container"]));
-        assert_eq!(got[4].content, Content::Other { id: 0x0403_0201, len: 8 });
+        assert_eq!(got[4].content, Content::Other { id: 0x0403_0201, len: 8, bytes: vec![1, 2, 3, 4, 0, 0, 0, 0] });
     }
 
     #[test]

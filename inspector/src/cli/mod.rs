@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::input::InputEncoding;
+use crate::tl::dynamic::Schema;
 use crate::tl::MAX_DEPTH_LIMIT;
 
 const ABOUT: &str = "Decode, encode and explain MTProto messages.exportChatInvite frames (TL layer 223)";
@@ -38,6 +39,9 @@ pub(crate) struct Cli {
     /// When to colour the output: auto colours a terminal unless NO_COLOR is set.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub(crate) color: ColorChoice,
+
+    #[command(flatten)]
+    pub(crate) schema: SchemaFiles,
 
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -167,10 +171,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>, io: &mut Io<'_>) -> ExitSta
         ColorChoice::Auto => io.stdout_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let result = match &cli.command {
-        Command::Decode(args) => decode::run(args, color, io),
-        Command::Encode(args) => encode::run(args, io),
-        Command::Schema(args) => schema::run(args, color, io),
-        Command::Pcap(args) => pcap::run(args, color, io),
+        Command::Decode(args) => decode::run(args, &cli.schema, color, io),
+        Command::Encode(args) => encode::run(args, &cli.schema, io),
+        Command::Schema(args) => schema::run(args, &cli.schema, color, io),
+        Command::Pcap(args) => pcap::run(args, &cli.schema, color, io),
         Command::Keys(args) => keys::run(args, io),
     };
     match result {
@@ -233,4 +237,39 @@ pub fn main_with_std() -> ExitStatus {
         stderr_is_terminal,
     };
     run(std::env::args_os(), &mut io)
+}
+
+/// `--schema FILE`, shared by every subcommand: the TL schema that names
+/// and decodes what the closure's typed decoder does not know.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct SchemaFiles {
+    /// A TL schema file (an api.tl, a mtproto.tl) replacing the built-in
+    /// layer-224 schema; repeat it for each file.
+    #[arg(long = "schema", value_name = "FILE", global = true)]
+    pub(crate) files: Vec<PathBuf>,
+}
+
+impl SchemaFiles {
+    /// The schema the files give (their warnings printed as notes), or the
+    /// built-in one. A file that does not parse is a usage error whose one
+    /// line gives its file, line and column.
+    pub(crate) fn load(&self, io: &mut Io<'_>) -> Result<&'static Schema, Failure> {
+        if self.files.is_empty() {
+            return Ok(Schema::builtin());
+        }
+        let mut texts = Vec::with_capacity(self.files.len());
+        for path in &self.files {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+            texts.push((path.display().to_string(), text));
+        }
+        let named: Vec<(&str, &str)> = texts.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        let schema = Schema::parse(&named).map_err(|e| Failure::usage(e.to_string()))?;
+        for w in schema.warnings() {
+            let _ = writeln!(io.stderr, "note: {w}");
+        }
+        // The renderers hold `&'static` definitions (see `tl::dynamic`):
+        // the schema lives as long as the command, which loads it once.
+        Ok(Box::leak(Box::new(schema)))
+    }
 }

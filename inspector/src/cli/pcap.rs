@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 
 use super::progress::{ClearingWriter, Progress, ProgressReader, MIN_SIZE_FOR_PROGRESS};
-use super::{parse_depth, ExitStatus, Failure, Io};
+use super::{parse_depth, ExitStatus, Failure, Io, SchemaFiles};
 use crate::envelope::{parse_auth_key, parse_keylog, KeyStore};
 use crate::report::{run_capture, ReportFormat, ReportOptions, RunError};
 use crate::service::ServiceOptions;
@@ -48,12 +48,17 @@ Examples:
   inspector pcap capture.pcapng --session my.session      keys from a client's session
   inspector pcap capture.pcapng --session-string 1BVts...  or from a session string
   inspector pcap proxied.pcap --auth-key @key.hex --mtproxy-secret ee00112233445566778899aabbccddeeff7777772e676f6f676c652e636f6d
+  inspector pcap capture.pcapng --auth-key key.hex --all --schema api.tl --schema mtproto.tl
+  inspector pcap capture.pcap --auth-key @key.hex --method contacts.resolveUsername
   tcpdump -i any -U -w - port 443 | inspector pcap - --auth-key @key.hex
   inspector pcap big.pcap --auth-key @key.hex --format json --threads 4
 
 Answers are matched to their requests by req_msg_id, across connections;
 an answer to another method's request (an rpc_error, say) is listed only
-with --all. Memory stays flat however long the capture: a connection is
+with --all. With --all, every message the closure does not hold is decoded
+with the schema (the built-in layer-224 one, or the files given with
+--schema) and listed in one line: its name and the fields it carries (in
+JSON, the whole body under \"body\"). Memory stays flat however long the capture: a connection is
 forgotten once closed, at most 32768 are held (past that the least recently
 active are forgotten, with a warning), and of the answered requests only
 the last 16384 are remembered (to name a repeated answer), as are the last
@@ -100,9 +105,17 @@ pub(crate) struct PcapArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub(crate) format: ReportFormat,
 
-    /// List every message, one line each for service messages.
+    /// List every message, one line each for service messages and for
+    /// other methods' requests and results (decoded with the schema).
     #[arg(long)]
     pub(crate) all: bool,
+
+    /// Another method (its TL name) whose requests, and the answers to them
+    /// (read as the type the request returns), are shown in full like
+    /// messages.exportChatInvite's, decoded with the schema. Repeatable;
+    /// messages.exportChatInvite is always shown in full.
+    #[arg(long = "method", value_name = "NAME")]
+    pub(crate) methods: Vec<String>,
 
     /// Add the annotated hex dump of each decoded object.
     #[arg(long)]
@@ -190,7 +203,7 @@ fn load_keys(args: &PcapArgs) -> Result<KeyStore, String> {
 }
 
 /// Run `inspector pcap`.
-pub(crate) fn run(args: &PcapArgs, color: bool, io: &mut Io<'_>) -> Result<ExitStatus, Failure> {
+pub(crate) fn run(args: &PcapArgs, files: &SchemaFiles, color: bool, io: &mut Io<'_>) -> Result<ExitStatus, Failure> {
     let keys = load_keys(args).map_err(Failure::usage)?;
     let mtproxy_secret = args
         .mtproxy_secret
@@ -211,10 +224,22 @@ pub(crate) fn run(args: &PcapArgs, color: bool, io: &mut Io<'_>) -> Result<ExitS
         hexdump: args.hexdump,
         color: color && args.format == ReportFormat::Text,
         extract_corpus: args.extract_corpus.clone(),
+        // Only --all and --method list the messages a schema names.
+        schema: if args.all || !args.methods.is_empty() || !files.files.is_empty() {
+            Some(files.load(io)?)
+        } else {
+            None
+        },
+        tree_methods: args.methods.clone(),
         threads: args
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)),
     };
+    if let Some(schema) = options.schema {
+        if let Some(m) = args.methods.iter().find(|m| !schema.by_name(m).is_some_and(|c| c.is_function)) {
+            return Err(Failure::usage(format!("--method {m}: not a function of the schema")));
+        }
+    }
     if let Some(dir) = &options.extract_corpus {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::usage(format!("--extract-corpus: cannot create {}: {e}", dir.display())))?;

@@ -16,6 +16,7 @@ use super::{Message, Origin, PipelineOptions, Warning};
 use crate::envelope::{open_message, Envelope};
 use crate::service::{unwrap_message, Content, Unwrapped};
 use crate::tcp::{ConnId, Direction, TcpEvent};
+use crate::tl::dynamic::DynValue;
 use crate::tl::DecodeOptions;
 use crate::tl::{decode_top, decode_traced_into, DecodeError, Frame, Recorder, TraceEvent};
 use crate::transport::{TransportConnection, TransportEvent, TransportInfo};
@@ -44,6 +45,9 @@ pub(crate) enum Item<'a> {
         decoded: Option<Result<Frame, DecodeError>>,
         /// Where every decoded field lies; empty unless traces were asked for.
         trace: &'a [TraceEvent],
+        /// The schema's decoding of another constructor
+        /// ([`PipelineOptions::schema`]), without a trace.
+        dynamic: Option<Result<DynValue, DecodeError>>,
     },
     QuickAck {
         origin: Origin,
@@ -273,9 +277,15 @@ impl Connections {
                 Content::Request(bytes) | Content::Answer(bytes) => Some(self.decode(bytes)),
                 _ => None,
             };
+            let dynamic = match (&object.content, self.options.schema) {
+                (Content::Other { id, bytes, .. }, Some(schema)) if schema.by_id(*id).is_some() => {
+                    Some(schema.decode(bytes, DecodeOptions::strict()))
+                }
+                _ => None,
+            };
             let trace: &[TraceEvent] =
                 if decoded.is_some() && self.options.trace { &self.recorder.events } else { &[] };
-            out.item(Item::Object { conn, at: at.clone(), object, decoded, trace });
+            out.item(Item::Object { conn, at: at.clone(), object, decoded, trace, dynamic });
         }
     }
 

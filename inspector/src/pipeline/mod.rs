@@ -39,11 +39,12 @@ use std::net::SocketAddr;
 
 use crate::capture::{decode_packet, CaptureSink, CaptureWarning, NotTcp, Packet};
 use crate::envelope::{EnvelopeError, KeyStore};
-use crate::service::{Content, ServiceError, ServiceMessage, ServiceOptions, Unwrapped, Wrapper};
+use crate::service::{Content, ServiceError, ServiceMessage, ServiceOptions, Wrapper};
 use crate::tcp::{ConnId, Direction, TcpEvent, TcpReassembler, TcpSink};
-use crate::tl::{DecodeError, Frame, TraceEvent};
+use crate::tl::dynamic::{DynValue, Schema};
+use crate::tl::{DecodeError, DecodeOptions, Frame, Recorder, TraceEvent};
 use crate::transport::{TransportInfo, TransportOptions, TransportProblem};
-use connections::{At, Connections, Item, ItemSink};
+use connections::{Connections, Item, ItemSink};
 
 /// Answered requests whose msg_id is still remembered, to name a second
 /// answer to one of them ("another answer to request #n"); also how many of
@@ -62,6 +63,14 @@ pub struct PipelineOptions {
     /// Record where every decoded field lies ([`Decoded::trace`]), for a
     /// report that shows trees or hex dumps. Off, decoding skips the trace.
     pub trace: bool,
+    /// A schema to decode the messages the closure does not know (another
+    /// method's requests and results): [`Record::Other`] then carries the
+    /// decoded body. `None` leaves them an id and a length.
+    pub schema: Option<&'static Schema>,
+    /// Other methods (TL names) whose requests, and the answers to them,
+    /// are decoded with a trace ([`Record::Other`]'s `trace`, when `trace`
+    /// is on) and, for answers, as the type the request returns.
+    pub tree_methods: Vec<String>,
 }
 
 /// The counts of a run.
@@ -243,12 +252,24 @@ pub enum Record<'a> {
         message: Message<'a>,
         service: &'a ServiceMessage,
     },
-    /// A constructor this tool does not decode (another method's request
-    /// or result), by id and length.
+    /// A constructor the closure does not hold (another method's request
+    /// or result), by id and length, and with a schema its decoding.
     Other {
         message: Message<'a>,
         id: u32,
         len: usize,
+        /// The schema's decoding, when one was given and knows `id`; an
+        /// answer to a request of [`PipelineOptions::tree_methods`] is
+        /// decoded as the type that request returns.
+        body: Option<Result<DynValue, DecodeError>>,
+        /// Where every field of `body` lies, for a request or answer of
+        /// [`PipelineOptions::tree_methods`]; empty otherwise.
+        trace: &'a [TraceEvent],
+        /// The request it answers, when it is an answer to one of
+        /// [`PipelineOptions::tree_methods`].
+        answers: Option<(i64, Method)>,
+        /// Its bytes, constructor id first.
+        bytes: &'a [u8],
     },
     /// A message encrypted with a key not given, skipped.
     UnknownKey {
@@ -299,6 +320,15 @@ pub(crate) struct Matcher {
     /// Whether the reassembler's forgetting of open connections (past
     /// [`MAX_CONNECTIONS`](crate::tcp::MAX_CONNECTIONS)) was announced; its count comes at the end.
     warned_forgotten: bool,
+    /// [`PipelineOptions::schema`], `tree_methods` and `trace`.
+    schema: Option<&'static Schema>,
+    tree_methods: Vec<String>,
+    trace: bool,
+    /// The answer type of each remembered request of `tree_methods`, by
+    /// msg_id (dropped with it from `other_requests`).
+    answer_types: HashMap<i64, String>,
+    /// Reused for every traced decode here.
+    recorder: Recorder,
 }
 
 /// One of our requests, for matching.
@@ -347,8 +377,8 @@ impl Pipeline {
     pub fn new(options: PipelineOptions) -> Self {
         Pipeline {
             tcp: TcpReassembler::new(),
+            matcher: Matcher::new(&options),
             connections: Connections::new(options),
-            matcher: Matcher::new(),
             now_ns: 0,
         }
     }
@@ -421,8 +451,13 @@ pub(crate) struct End {
 }
 
 impl Matcher {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(options: &PipelineOptions) -> Self {
         Matcher {
+            schema: options.schema,
+            tree_methods: options.tree_methods.clone(),
+            trace: options.trace,
+            answer_types: HashMap::new(),
+            recorder: Recorder::default(),
             requests: HashMap::new(),
             answered: VecDeque::new(),
             other_requests: HashMap::new(),
@@ -466,7 +501,7 @@ impl Matcher {
                 }
                 sink.record(Record::UnknownKey { origin, auth_key_id, len });
             }
-            Item::Object { conn, at, object, decoded, trace } => self.object(conn, &at, object, decoded, trace, sink),
+            object @ Item::Object { .. } => self.object(object, sink),
             Item::QuickAck { origin, token } => sink.record(Record::QuickAck { origin, token }),
             Item::Forgotten { conn, origin } => {
                 if !self.warned_forgotten {
@@ -481,15 +516,9 @@ impl Matcher {
         }
     }
 
-    fn object<K: RecordSink + ?Sized>(
-        &mut self,
-        conn: ConnId,
-        at: &At,
-        object: &Unwrapped,
-        decoded: Option<Result<Frame, DecodeError>>,
-        trace: &[TraceEvent],
-        sink: &mut K,
-    ) {
+    /// One object of a message (an [`Item::Object`]).
+    fn object<K: RecordSink + ?Sized>(&mut self, item: Item<'_>, sink: &mut K) {
+        let Item::Object { conn, at, object, decoded, trace, dynamic } = item else { return };
         let message = at.message(object);
         match (&object.content, decoded) {
             (Content::Request(bytes), Some(value)) => {
@@ -513,15 +542,44 @@ impl Matcher {
                 }
                 sink.record(Record::Service { message, service });
             }
-            (Content::Other { id, len }, _) => {
+            (Content::Other { id, len, bytes }, _) => {
+                let mut body = dynamic;
+                let mut traced = false;
+                let mut answers = None;
+                let name = body.as_ref().and_then(|d| d.as_ref().ok()).and_then(DynValue::ctor).map(|c| c.name);
                 if is_query(&message) {
-                    let method = match crate::tl::schema::describe_id(*id) {
-                        Some((name, _)) => Method::Named(name),
-                        None => Method::Id(*id),
+                    let method = match (crate::tl::schema::describe_id(*id), name) {
+                        (Some((name, _)), _) => Method::Named(name),
+                        (None, Some(name)) => Method::Named(name),
+                        (None, None) => Method::Id(*id),
                     };
                     self.remember_other(object.msg_id, method);
+                    if let (Some(schema), Some(name)) = (self.schema, name) {
+                        if self.tree_methods.iter().any(|m| m == name) {
+                            if let Some(Ok(value)) = &body {
+                                if let Some(ty) = schema.answer_type(value) {
+                                    self.answer_types.insert(object.msg_id, ty);
+                                }
+                            }
+                            if self.trace {
+                                body = Some(schema.decode_traced(bytes, DecodeOptions::strict(), &mut self.recorder));
+                                traced = true;
+                            }
+                        }
+                    }
+                } else if let (Some(schema), Some(req)) = (self.schema, message.req_msg_id) {
+                    // An answer to a chosen method: read as the type its request returns.
+                    if let (Some(ty), Some(&method)) = (self.answer_types.remove(&req), self.other_requests.get(&req)) {
+                        self.recorder.clear();
+                        let options = DecodeOptions::strict();
+                        let (value, _) = schema.decode_as_type(bytes, &ty, options, &mut self.recorder);
+                        body = Some(value);
+                        traced = self.trace;
+                        answers = Some((req, method));
+                    }
                 }
-                sink.record(Record::Other { message, id: *id, len: *len });
+                let trace: &[TraceEvent] = if traced { &self.recorder.events } else { &[] };
+                sink.record(Record::Other { message, id: *id, len: *len, body, trace, answers, bytes });
             }
         }
     }
@@ -630,6 +688,7 @@ impl Matcher {
         if self.other_order.len() > ANSWERED_KEPT {
             if let Some(old) = self.other_order.pop_front() {
                 self.other_requests.remove(&old);
+                self.answer_types.remove(&old);
                 self.forgotten_up_to = self.forgotten_up_to.max(Some(old));
             }
         }

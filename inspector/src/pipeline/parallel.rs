@@ -47,6 +47,7 @@ use super::{End, Matcher, PipelineOptions, RecordSink, Summary, Warning};
 use crate::capture::{decode_packet, read_capture_into, CaptureError, CaptureSink, CaptureWarning, NotTcp, Packet};
 use crate::service::{Content, Unwrapped};
 use crate::tcp::{ConnId, TcpEvent, TcpReassembler, TcpSink};
+use crate::tl::dynamic::DynValue;
 use crate::tl::{DecodeError, Frame, TraceEvent};
 
 /// A worker's batch of events is sent once its bytes reach this.
@@ -89,7 +90,7 @@ pub fn run<I: Read + Send, K: RecordSink + ?Sized>(
         let stop = &stop;
         let reader = scope.spawn(move || read(input, to_workers, to_order, stop));
 
-        let mut matcher = Matcher::new();
+        let mut matcher = Matcher::new(options);
         let mut summary = None;
         'run: for steps in orders.iter() {
             for step in steps {
@@ -383,6 +384,7 @@ struct OwnedObject {
     object: Unwrapped,
     decoded: Option<Result<Frame, DecodeError>>,
     trace: Vec<TraceEvent>,
+    dynamic: Option<Result<DynValue, DecodeError>>,
 }
 
 impl ItemSink for OutBatch {
@@ -392,19 +394,22 @@ impl ItemSink for OutBatch {
             Item::Frame => Owned::Frame,
             Item::Message => Owned::Message,
             Item::UnknownKey { origin, auth_key_id, len } => Owned::UnknownKey { origin, auth_key_id, len },
-            Item::Object { conn, at, object, decoded, trace } => {
+            Item::Object { conn, at, object, decoded, trace, dynamic } => {
                 let object = Unwrapped {
                     msg_id: object.msg_id,
                     seq_no: object.seq_no,
                     wrapping: std::mem::take(&mut object.wrapping),
                     req_msg_id: object.req_msg_id,
-                    content: std::mem::replace(&mut object.content, Content::Other { id: 0, len: 0 }),
+                    content: std::mem::replace(
+                        &mut object.content,
+                        Content::Other { id: 0, len: 0, bytes: Vec::new() },
+                    ),
                 };
                 self.bytes += match &object.content {
-                    Content::Request(b) | Content::Answer(b) => b.len(),
+                    Content::Request(b) | Content::Answer(b) | Content::Other { bytes: b, .. } => b.len(),
                     _ => 0,
                 } + std::mem::size_of_val(trace);
-                Owned::Object(Box::new(OwnedObject { conn, at, object, decoded, trace: trace.to_vec() }))
+                Owned::Object(Box::new(OwnedObject { conn, at, object, decoded, trace: trace.to_vec(), dynamic }))
             }
             Item::QuickAck { origin, token } => Owned::QuickAck { origin, token },
             Item::Forgotten { conn, origin } => Owned::Forgotten { conn, origin },
@@ -424,8 +429,8 @@ impl Owned {
             Owned::Message => Item::Message,
             Owned::UnknownKey { origin, auth_key_id, len } => Item::UnknownKey { origin, auth_key_id, len },
             Owned::Object(owned) => {
-                let OwnedObject { conn, at, mut object, decoded, trace } = *owned;
-                let item = Item::Object { conn, at, object: &mut object, decoded, trace: &trace };
+                let OwnedObject { conn, at, mut object, decoded, trace, dynamic } = *owned;
+                let item = Item::Object { conn, at, object: &mut object, decoded, trace: &trace, dynamic };
                 return matcher.item(item, sink);
             }
             Owned::QuickAck { origin, token } => Item::QuickAck { origin, token },

@@ -4,6 +4,7 @@
 
 pub mod hexdump;
 pub mod schema;
+pub mod summary;
 pub mod tree;
 
 use anstyle::{AnsiColor, Style};

@@ -142,8 +142,12 @@ impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for JsonReport<'_, W, E> {
                 let names = message.wrapping.iter().map(Wrapper::name);
                 self.write_line(&Value::Object(message_json(&message, "service", service.to_json(), names)));
             }
-            Record::Other { message, id, len } if all => {
-                let body = json!({"_": format!("0x{id:08x}"), "length": len});
+            Record::Other { message, id, len, body, answers, .. } if all || answers.is_some() => {
+                let body = match body {
+                    Some(Ok(value)) => value.to_json(),
+                    Some(Err(e)) => json!({"_": format!("0x{id:08x}"), "length": len, "error": e.to_string()}),
+                    None => json!({"_": format!("0x{id:08x}"), "length": len}),
+                };
                 let names = message.wrapping.iter().map(Wrapper::name);
                 self.write_line(&Value::Object(message_json(&message, "other", body, names)));
             }

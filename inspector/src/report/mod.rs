@@ -31,6 +31,7 @@ use crate::pipeline::{
 };
 use crate::service::{chain_text, ServiceOptions};
 use crate::tcp::MAX_CONNECTIONS;
+use crate::tl::dynamic::Schema;
 use crate::transport::TransportOptions;
 
 /// What receives the pipeline's records and renders them.
@@ -73,6 +74,12 @@ pub struct ReportOptions {
     /// among them); 0 or 1 runs everything on the calling thread. The
     /// report is the same, byte for byte, whatever the number.
     pub threads: usize,
+    /// The schema that decodes the messages the closure does not hold (for
+    /// `all`): each is then listed with its name and fields, not an id.
+    pub schema: Option<&'static Schema>,
+    /// Other methods (TL names) whose requests and answers are shown in
+    /// full, as exportChatInvite's are (with `schema`).
+    pub tree_methods: Vec<String>,
 }
 
 /// Why a run could not finish.
@@ -109,6 +116,8 @@ pub fn run_capture<R: Read + Send, W: Write + ?Sized, E: Write + ?Sized>(
         service: options.service,
         // The tree and hex dump need spans; JSON output does not.
         trace: options.format == ReportFormat::Text,
+        schema: options.schema,
+        tree_methods: options.tree_methods.clone(),
     };
     let corpus = options.extract_corpus.as_deref();
     match options.format {

@@ -8,7 +8,7 @@ use super::{line_header, message_header, write_warning, Output, Report};
 use crate::envelope::format_key_id;
 use crate::pipeline::{AnswerTo, Decoded, Record, RecordSink, Summary};
 use crate::render::{hexdump, tree};
-use crate::tl::with_flag_fields;
+use crate::tl::{with_flag_fields, DecodeError, TraceEvent};
 
 /// What the text report shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -36,13 +36,17 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> TextReport<'a, W, E> {
     /// The tree of what decoded (on an error too: the warning says why the
     /// rest did not), and the hex dump if asked, ending in a newline.
     fn body(&self, decoded: &Decoded<'_>) -> String {
-        let fields = with_flag_fields(decoded.trace, decoded.value.as_ref().err());
-        let mut text = tree::render_tree(decoded.bytes, &fields, self.options.color);
+        self.tree(decoded.bytes, decoded.trace, decoded.value.as_ref().err())
+    }
+
+    fn tree(&self, bytes: &[u8], trace: &[TraceEvent], error: Option<&DecodeError>) -> String {
+        let fields = with_flag_fields(trace, error);
+        let mut text = tree::render_tree(bytes, &fields, self.options.color);
         if self.options.hexdump {
             if !text.ends_with('\n') {
                 text.push('\n');
             }
-            text.push_str(&hexdump::render_hexdump(decoded.bytes, decoded.trace, self.options.color));
+            text.push_str(&hexdump::render_hexdump(bytes, trace, self.options.color));
         }
         if !text.ends_with('\n') {
             text.push('\n');
@@ -90,8 +94,24 @@ impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for TextReport<'_, W, E> {
             Record::Service { message, service } if all => {
                 self.out.write(&(message_header(&message) + " · " + &service.summary() + "\n"));
             }
-            Record::Other { message, id, len } if all => {
-                self.out.write(&(message_header(&message) + &format!(" · constructor 0x{id:08x}, {len} bytes\n")));
+            Record::Other { message, body, trace, answers, bytes, .. } if !trace.is_empty() || answers.is_some() => {
+                // A chosen method (--method): its header and whole tree, as exportChatInvite's.
+                let head = match answers {
+                    Some((req, method)) => format!("\nanswer to msg_id {req}, a {method} request · "),
+                    None => "\n".to_string(),
+                };
+                let error = body.as_ref().and_then(|b| b.as_ref().err());
+                let problem = error.map_or_else(String::new, |e| format!(" · undecodable: {e}"));
+                let text = format!("{head}{}{problem}\n", message_header(&message)) + &self.tree(bytes, trace, error);
+                self.out.write(&text);
+            }
+            Record::Other { message, id, len, body, .. } if all => {
+                let what = match body {
+                    Some(Ok(value)) => crate::render::summary::summary_line(&value),
+                    Some(Err(e)) => format!("constructor 0x{id:08x}, {len} bytes, undecodable: {e}"),
+                    None => format!("constructor 0x{id:08x}, {len} bytes"),
+                };
+                self.out.write(&(message_header(&message) + " · " + &what + "\n"));
             }
             Record::UnknownKey { origin, auth_key_id, len } if all => {
                 let line = line_header(&origin)

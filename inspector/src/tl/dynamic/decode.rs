@@ -13,10 +13,12 @@ use crate::tl::TlString;
 #[derive(Debug, Clone, PartialEq)]
 pub enum DynValue {
     /// A constructor or function call (boxed or bare) and its fields,
-    /// parallel to `ctor.fields`.
+    /// parallel to `ctor.fields`. A boxed slice, not a `Vec`: the count is
+    /// known before the first field is read, and the capacity word saved
+    /// keeps every `DynValue` at 32 bytes.
     Object {
         ctor: &'static CtorDef,
-        fields: Vec<DynValue>,
+        fields: Box<[DynValue]>,
     },
     /// A flag word, with the bits its constructor does not define cleared
     /// (lenient decoding forgives them; strict decoding refuses them).
@@ -29,7 +31,9 @@ pub enum DynValue {
     Long(i64),
     Double(f64),
     Int128([u8; 16]),
-    Int256([u8; 32]),
+    /// Boxed: inline it would make every value 40 bytes for a type few
+    /// constructors use.
+    Int256(Box<[u8; 32]>),
     String(TlString),
     Bytes(Vec<u8>),
     Bool(bool),
@@ -249,7 +253,7 @@ impl Schema {
         Ok(DynValue::Object { ctor, fields })
     }
 
-    fn fields<S: TraceSink>(&self, r: &mut Reader<'_, S>, ci: usize) -> Result<Vec<DynValue>, DecodeError> {
+    fn fields<S: TraceSink>(&self, r: &mut Reader<'_, S>, ci: usize) -> Result<Box<[DynValue]>, DecodeError> {
         let c = &self.ctors[ci];
         let mut out: Vec<DynValue> = Vec::with_capacity(c.fields.len());
         for (field, def) in c.fields.iter().zip(c.def.fields) {
@@ -260,7 +264,7 @@ impl Schema {
                     _ => 0,
                 };
                 let set = flags & (1 << bit) != 0;
-                if field.ty == Ty::True {
+                if matches!(field.ty, Ty::True) {
                     out.push(DynValue::True(r.true_flag(name, set)));
                     continue;
                 }
@@ -277,7 +281,8 @@ impl Schema {
             };
             out.push(value);
         }
-        Ok(out)
+        // The capacity was exact: no reallocation.
+        Ok(out.into_boxed_slice())
     }
 
     /// One value of type `ty` as the field `field` (empty for the top level
@@ -293,7 +298,7 @@ impl Schema {
             Ty::Long => DynValue::Long(r.long(field)?),
             Ty::Double => DynValue::Double(r.double(field)?),
             Ty::Int128 => DynValue::Int128(r.int128(field)?),
-            Ty::Int256 => DynValue::Int256(r.int256(field)?),
+            Ty::Int256 => DynValue::Int256(Box::new(r.int256(field)?)),
             Ty::String => DynValue::String(r.string(field)?),
             Ty::Bytes => DynValue::Bytes(r.bytes(field)?),
             Ty::Bool => {

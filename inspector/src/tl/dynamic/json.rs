@@ -46,7 +46,7 @@ impl DynValue {
                 None => serde_json::json!({"_": "double", "hex": crate::hex::encode(&v.to_le_bytes())}),
             },
             DynValue::Int128(b) => crate::hex::encode(b).into(),
-            DynValue::Int256(b) => crate::hex::encode(b).into(),
+            DynValue::Int256(b) => crate::hex::encode(&b[..]).into(),
             DynValue::String(s) => match s.as_str() {
                 Some(text) => text.into(),
                 None => serde_json::json!({"_": "bytes", "hex": crate::hex::encode(s.as_bytes())}),

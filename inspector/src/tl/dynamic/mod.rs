@@ -24,6 +24,7 @@ mod parse;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use super::schema::CtorDef;
@@ -114,11 +115,39 @@ struct TypeEntry {
     ctors: Vec<usize>,
 }
 
+/// Hashes a constructor id for [`Schema`]'s id map. The id is already a
+/// CRC32, as good as a hash; SipHash over it cost more than the rest of
+/// decoding a small frame. One multiplication (Fibonacci hashing) spreads
+/// it over all 64 bits, since the table picks buckets with the low bits
+/// and tags entries with the high ones.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u32 keys are hashed with it; this keeps any other key correct.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u32(&mut self, id: u32) {
+        self.0 = u64::from(id).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// Constructor ids to indexes into `Schema::ctors`.
+pub(crate) type IdMap = HashMap<u32, usize, BuildHasherDefault<IdHasher>>;
+
 /// A TL schema loaded at run time: every constructor and function, indexed
 /// by id, by name and by type. See the [module documentation](self).
 pub struct Schema {
     ctors: Vec<Ctor>,
-    by_id: HashMap<u32, usize>,
+    by_id: IdMap,
     by_name: HashMap<&'static str, Vec<usize>>,
     types: Vec<TypeEntry>,
     type_index: HashMap<&'static str, usize>,

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use grammers_tl_parser::errors::ParseError;
 use grammers_tl_parser::tl::{Definition, Parameter, ParameterType, Type};
 
-use super::{Ctor, Field, Schema, Ty, TypeEntry};
+use super::{Ctor, Field, IdMap, Schema, Ty, TypeEntry};
 use crate::tl::crc::tl_crc;
 use crate::tl::ids;
 use crate::tl::schema::{CtorDef, FieldDef};
@@ -214,7 +214,7 @@ fn build(
     let warn = |w: &mut Vec<SchemaWarning>, p: &Pending, message: String| {
         w.push(SchemaWarning { file: texts[p.source].0.to_string(), line: p.line, message });
     };
-    let mut by_id: HashMap<u32, usize> = HashMap::new();
+    let mut by_id = IdMap::default();
     let mut by_name: HashMap<&'static str, Vec<usize>> = HashMap::new();
     let mut types: Vec<TypeEntry> = Vec::new();
     let mut type_index: HashMap<&'static str, usize> = HashMap::new();

@@ -1,0 +1,115 @@
+//! A schema-decoded value in one line (`updates.getDifference pts=5
+//! date=1760000000 qts=0`), for `pcap --all`'s list of every message: the
+//! fields that carry something, in wire order, nested objects in braces,
+//! long strings and vectors cut so that a line stays a line.
+
+use super::quote_text;
+use crate::tl::dynamic::DynValue;
+
+/// Characters of a string shown before it is cut.
+const MAX_TEXT: usize = 40;
+/// Items of a vector shown before the rest is counted.
+const MAX_ITEMS: usize = 8;
+
+/// `name field=value ...`: absent fields, flag words and unset `true`
+/// fields are left out (the flag word is implied by the rest); a set `true`
+/// field is its name alone.
+pub fn summary_line(value: &DynValue) -> String {
+    let mut out = String::new();
+    match value {
+        DynValue::Object { ctor, fields } => {
+            out.push_str(ctor.name);
+            debug_assert_eq!(ctor.fields.len(), fields.len());
+            push_fields(&mut out, value);
+        }
+        other => push_value(&mut out, other),
+    }
+    out
+}
+
+fn push_fields(out: &mut String, object: &DynValue) {
+    let DynValue::Object { ctor, fields } = object else { return };
+    for (def, v) in ctor.fields.iter().zip(fields) {
+        match v {
+            DynValue::Absent | DynValue::Flags(_) | DynValue::True(false) => {}
+            DynValue::True(true) => {
+                out.push(' ');
+                out.push_str(def.name);
+            }
+            v => {
+                out.push(' ');
+                out.push_str(def.name);
+                out.push('=');
+                push_value(out, v);
+            }
+        }
+    }
+}
+
+fn push_value(out: &mut String, value: &DynValue) {
+    match value {
+        DynValue::Object { ctor, fields } => {
+            out.push_str(ctor.name);
+            if fields.iter().any(|f| !matches!(f, DynValue::Absent | DynValue::Flags(_) | DynValue::True(false))) {
+                out.push('{');
+                let start = out.len();
+                push_fields(out, value);
+                // push_fields starts every field with a space: none after the brace.
+                if out[start..].starts_with(' ') {
+                    out.remove(start);
+                }
+                out.push('}');
+            }
+        }
+        DynValue::Flags(f) => out.push_str(&format!("{f:#x}")),
+        DynValue::True(b) | DynValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        DynValue::Absent => out.push_str("null"),
+        DynValue::Int(v) => out.push_str(&v.to_string()),
+        DynValue::Long(v) => out.push_str(&v.to_string()),
+        DynValue::Double(v) => out.push_str(&v.to_string()),
+        DynValue::Int128(b) => out.push_str(&crate::hex::encode(b)),
+        DynValue::Int256(b) => out.push_str(&crate::hex::encode(&b[..])),
+        DynValue::String(s) => match s.as_str() {
+            Some(text) => out.push_str(&quote_text(text, MAX_TEXT)),
+            None => out.push_str(&format!("<{} bytes, not UTF-8>", s.as_bytes().len())),
+        },
+        DynValue::Bytes(b) => out.push_str(&format!("<{} bytes>", b.len())),
+        DynValue::Vector(items) => {
+            out.push('[');
+            for (i, item) in items.iter().take(MAX_ITEMS).enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_value(out, item);
+            }
+            if items.len() > MAX_ITEMS {
+                out.push_str(&format!(",…+{}", items.len() - MAX_ITEMS));
+            }
+            out.push(']');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tl::dynamic::Schema;
+    use crate::tl::DecodeOptions;
+
+    fn line(hex: &str) -> String {
+        let bytes = crate::hex::parse(hex).unwrap();
+        summary_line(&Schema::builtin().decode(&bytes, DecodeOptions::strict()).unwrap())
+    }
+
+    #[test]
+    fn fields_in_wire_order_absent_ones_left_out() {
+        // updates.getState: no fields.
+        assert_eq!(line("2a88d4ed"), "updates.getState");
+        // msgs_ack msg_ids:Vector<long> = [5, 6]
+        assert_eq!(line("59b4d662 15c4b51c 02000000 0500000000000000 0600000000000000"), "msgs_ack msg_ids=[5,6]");
+        // contacts.resolveUsername#725afbbc flags:# username:string referer:flags.0?string
+        assert_eq!(line("bcfb5a72 00000000 0474657374 000000"), "contacts.resolveUsername username=\"test\"");
+        // rpc_error error_code:int error_message:string
+        assert_eq!(line("19ca4421 a4010000 05464c4f4f440000"), "rpc_error error_code=420 error_message=\"FLOOD\"");
+    }
+}
