@@ -51,11 +51,15 @@ pub struct ServiceOptions {
     /// together: a budget per message, not per object, since nested
     /// objects are all held at once while the innermost is read.
     pub gzip_cap: usize,
+    /// Keep the bytes of the objects this layer does not name (for a schema
+    /// to decode); without it an `Other` carries its id and length only, so
+    /// a capture of mostly other traffic is not copied for nothing.
+    pub keep_other: bool,
 }
 
 impl Default for ServiceOptions {
     fn default() -> Self {
-        ServiceOptions { max_depth: DEFAULT_MAX_DEPTH, gzip_cap: DEFAULT_GZIP_CAP }
+        ServiceOptions { max_depth: DEFAULT_MAX_DEPTH, gzip_cap: DEFAULT_GZIP_CAP, keep_other: true }
     }
 }
 
@@ -211,7 +215,8 @@ pub enum Content {
     /// A named service message, summarized.
     Service(ServiceMessage),
     /// A constructor this tool does not name: its bytes, constructor id
-    /// first, for a schema to decode (`len` is their count).
+    /// first, for a schema to decode (`len` is their count; the bytes are
+    /// empty unless [`ServiceOptions::keep_other`]).
     Other { id: u32, len: usize, bytes: Vec<u8> },
     /// The bytes could not be unwrapped.
     Malformed(ServiceError),
@@ -443,7 +448,10 @@ impl Unwrapper<'_> {
                 let content = match service_message(id, &mut r) {
                     Some(Ok(m)) => Content::Service(m),
                     Some(Err(e)) => return self.tl_error(ctx, e, service_name(id)),
-                    None => Content::Other { id, len: end - start, bytes: buf[start..end].to_vec() },
+                    None => {
+                        let bytes = if self.options.keep_other { buf[start..end].to_vec() } else { Vec::new() };
+                        Content::Other { id, len: end - start, bytes }
+                    }
                 };
                 self.emit(ctx, content);
                 Ok(())

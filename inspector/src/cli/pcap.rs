@@ -218,7 +218,7 @@ pub(crate) fn run(args: &PcapArgs, files: &SchemaFiles, color: bool, io: &mut Io
             mtproxy_secret,
             known_key_ids: Vec::new(),
         },
-        service: ServiceOptions { gzip_cap: args.gzip_cap, max_depth: args.max_depth },
+        service: ServiceOptions { gzip_cap: args.gzip_cap, max_depth: args.max_depth, ..ServiceOptions::default() },
         format: args.format,
         all: args.all,
         hexdump: args.hexdump,

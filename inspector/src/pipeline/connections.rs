@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 
 use super::{Message, Origin, PipelineOptions, Warning};
 use crate::envelope::{open_message, Envelope};
-use crate::service::{unwrap_message, Content, Unwrapped};
+use crate::service::{unwrap_message, Content, ServiceOptions, Unwrapped};
 use crate::tcp::{ConnId, Direction, TcpEvent};
 use crate::tl::dynamic::DynValue;
 use crate::tl::DecodeOptions;
@@ -242,13 +242,13 @@ impl Connections {
                             }));
                         }
                         out.item(Item::Message);
-                        let items = unwrap_message(data, msg_id, 0, self.options.service);
+                        let items = unwrap_message(data, msg_id, 0, self.service_options());
                         let at = At { origin, encrypted: false, auth_key_id: 0, stream_offset };
                         self.objects(conn, &at, items, out);
                     }
                     Ok(Envelope::Encrypted(m)) => {
                         out.item(Item::Message);
-                        let items = unwrap_message(&m.data, m.msg_id, m.seq_no, self.options.service);
+                        let items = unwrap_message(&m.data, m.msg_id, m.seq_no, self.service_options());
                         let at = At { origin, encrypted: true, auth_key_id: m.auth_key_id, stream_offset };
                         self.objects(conn, &at, items, out);
                     }
@@ -267,6 +267,12 @@ impl Connections {
                 out.item(Item::Warning(Warning::Transport { origin, problem }));
             }
         }
+    }
+
+    /// The service layer keeps the bytes of what it does not name only when
+    /// a schema is there to decode them.
+    fn service_options(&self) -> ServiceOptions {
+        ServiceOptions { keep_other: self.options.schema.is_some(), ..self.options.service }
     }
 
     /// Decode the requests and answers among a message's objects, and hand
