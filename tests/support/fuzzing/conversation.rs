@@ -54,7 +54,7 @@ pub struct ConversationSpec {
     pub link: u8,
     pub format: FormatChoice,
     pub v6: bool,
-    /// The first [`MAX_EXCHANGES`] are used.
+    /// The first five are used (a handful keeps a run fast).
     pub exchanges: Vec<Exchange>,
     pub segmenting: SegmentingSpec,
 }
@@ -95,7 +95,7 @@ pub struct Exchange {
     /// unencrypted request, so an unanswered one would pair up the wrong ones).
     pub encrypted: bool,
     pub request: RequestBody,
-    /// Innermost first; the first [`MAX_WRAPPERS`] are used.
+    /// Innermost first; the first two are used.
     pub wrappers: Vec<RequestWrapper>,
     /// The request goes in a msg_container beside a msgs_ack.
     pub container: Option<MateFirst>,
