@@ -63,6 +63,7 @@ replayed_targets! {
     envelope => inspector_tests::fuzzing::envelope,
     service => inspector_tests::fuzzing::service,
     pcap_pipeline => inspector_tests::fuzzing::pcap_pipeline,
+    conversation => inspector_tests::fuzzing::conversation,
     schema_differential => inspector_tests::schema_differential::schema_differential,
     faketls => inspector_tests::faketls_props::faketls,
 }
@@ -520,4 +521,75 @@ fn regenerate_pipeline_seeds() {
         0x7a5,
     );
     write("transport", &transport);
+}
+
+/// What the `conversation` seeds must reach between them: every transport
+/// as the report names it (every framing plain, the three tagged ones
+/// obfuscated, MTProxy with a plain and a `dd` secret) and every wrapper.
+fn conversation_required() -> Vec<String> {
+    let mut want: Vec<String> = fixtures::Transport::all().iter().map(|t| format!("transport:{}", t.label())).collect();
+    for o in ["none", "obfuscated2", "mtproxy", "mtproxy-dd"] {
+        want.push(format!("obfuscation:{o}"));
+    }
+    for w in ["msg_container", "gzip_packed", "rpc_result", "invokeWithLayer", "initConnection", "invokeAfterMsg"] {
+        want.push(format!("wrapper:{w}"));
+    }
+    for f in ["unencrypted", "other_method", "quick_acks", "loss", "reorder", "retransmit", "coalesce"] {
+        want.push(f.into());
+    }
+    want
+}
+
+/// The "its corpus reaches every transport and wrapper": the
+/// committed seeds, decoded as conversations, reach all of
+/// [`conversation_required`].
+#[test]
+fn conversation_seeds_reach_every_transport_and_wrapper() {
+    let mut reached = std::collections::BTreeSet::new();
+    for file in inputs(&corpus_root().join("conversation")) {
+        reached.extend(inspector_tests::fuzzing::conversation::features(&fs::read(&file).expect("seed read")));
+    }
+    let missing: Vec<String> = conversation_required().into_iter().filter(|f| !reached.contains(f)).collect();
+    assert!(missing.is_empty(), "the conversation seeds never reach {missing:?}");
+}
+
+/// Draws random inputs and keeps each that reaches a feature no kept one
+/// did (a link type and file format too), until the seeds reach all of
+/// [`conversation_required`]; every
+/// input drawn goes through the property. Writes `corpus/conversation/`
+/// with `CORPUS_WRITE=1`; without it, only draws and checks.
+#[test]
+#[ignore]
+fn regenerate_conversation_seeds() {
+    let mut rng = XorShift(0xc0_4e_5a_71_0e);
+    let mut reached = std::collections::BTreeSet::new();
+    let mut seeds = Vec::new();
+    let required = conversation_required();
+    let draws: usize = std::env::var("CONVERSATION_DRAWS").ok().and_then(|n| n.parse().ok()).unwrap_or(3000);
+    for n in 0..draws {
+        let len = 64 + (rng.next_u64() % 700) as usize;
+        let data = rng.bytes(len);
+        if let Some(path) = std::env::var_os("CONVERSATION_LAST") {
+            fs::write(path, &data).expect("last draw written");
+        }
+        inspector_tests::fuzzing::conversation(&data);
+        let f = inspector_tests::fuzzing::conversation::features(&data);
+        if f.iter().any(|x| !reached.contains(x)) {
+            reached.extend(f);
+            seeds.push((format!("drawn-{n:05}"), data));
+        }
+        if required.iter().all(|r| reached.contains(r)) && n > 200 {
+            break;
+        }
+    }
+    let missing: Vec<&String> = required.iter().filter(|f| !reached.contains(*f)).collect();
+    assert!(missing.is_empty(), "{draws} draws never reach {missing:?}");
+    if std::env::var_os("CORPUS_WRITE").is_some() {
+        let dir = corpus_root().join("conversation");
+        fs::create_dir_all(&dir).expect("corpus dir");
+        for (name, data) in &seeds {
+            fs::write(dir.join(name), data).expect("seed written");
+        }
+    }
+    eprintln!("{} seeds", seeds.len());
 }

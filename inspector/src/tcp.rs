@@ -334,6 +334,21 @@ impl TcpReassembler {
         if (seg.fin || seg.rst) && !half.closed {
             half.closed = true;
             flush(half, conn, dir, &mut self.stats, out);
+            if seg.fin {
+                // The FIN's sequence number is where the stream ended: bytes
+                // between what was delivered and it were sent but not
+                // captured (a lost last segment has nothing behind it to
+                // reveal the hole otherwise).
+                let seq = if seg.syn { seg.seq.wrapping_add(1) } else { seg.seq };
+                let end = half.signed_offset_of(seq).map(|off| off + seg.payload.len() as i64);
+                if let Some(end) = end.filter(|&e| e > half.next as i64) {
+                    let len = end as u64 - half.next;
+                    self.stats.gaps += 1;
+                    self.stats.lost_bytes += len;
+                    out.event(TcpEvent::Gap { conn, direction: dir, offset: half.next, len });
+                    half.next = end as u64;
+                }
+            }
             out.event(TcpEvent::Closed { conn, direction: dir, reset: seg.rst });
             if c.is_closed() {
                 self.closed.push_back((key, conn));
@@ -618,6 +633,25 @@ mod tests {
             })
             .collect();
         assert_eq!(data, vec![(0, b"aaaa".to_vec()), (8, b"cccc".to_vec())]);
+    }
+
+    #[test]
+    fn a_lost_last_segment_is_a_gap_at_the_fin() {
+        // Found by the `conversation` fuzz target: with nothing captured
+        // after the lost segment, the hole went unreported.
+        let mut r = TcpReassembler::new();
+        let mut out = Vec::new();
+        handshake(&mut r, 100, 900, &mut out);
+        r.segment(&seg(true, 101, Some(901), false, b"aaaa"), &mut out);
+        // bbbb (offsets 4..8) lost; the FIN comes at offset 8.
+        let mut fin = seg(true, 109, Some(901), false, b"");
+        fin.fin = true;
+        r.segment(&fin, &mut out);
+        let gaps: Vec<_> = out.iter().filter(|e| matches!(e, TcpEvent::Gap { .. })).collect();
+        assert_eq!(gaps, [&TcpEvent::Gap { conn: 0, direction: Direction::ClientToServer, offset: 4, len: 4 }]);
+        // A retransmitted FIN changes nothing.
+        r.segment(&fin, &mut out);
+        assert_eq!(out.iter().filter(|e| matches!(e, TcpEvent::Gap { .. })).count(), 1);
     }
 
     #[test]

@@ -790,16 +790,31 @@ pub fn tcp_packets(
             None,
         );
     }
-    // What each side has sent so far, for acknowledgements.
+    // What each side has sent so far (its next sequence number), and how
+    // much of it the peer has received in order: acknowledgements are
+    // cumulative, so a segment that overtook another is not acknowledged
+    // before the one it overtook arrives (a lost one did arrive).
     let mut sent = [0u64; 2];
+    let mut spans: [Vec<(u64, u64)>; 2] = [Vec::new(), Vec::new()];
+    let mut got = [0u64; 2];
+    let mut receive = |side: usize, start: u64, end: u64, got: &mut [u64; 2]| {
+        spans[side].push((start, end));
+        spans[side].sort_unstable();
+        for &(s, e) in &spans[side] {
+            if s <= got[side] {
+                got[side] = got[side].max(e);
+            }
+        }
+    };
     let mut pending_retransmit: Option<usize> = None;
     for (k, &i) in order.iter().enumerate() {
         let (dir, start, end) = segments[i];
         let side = usize::from(dir == Direction::ServerToClient);
         sent[side] = sent[side].max(end);
+        receive(side, start, end, &mut got);
         let (src, dst) = if side == 0 { (client, server) } else { (server, client) };
         let stream = if side == 0 { &streams.c2s } else { &streams.s2c };
-        let ack = seq_of(dir.reverse(), sent[1 - side]);
+        let ack = seq_of(dir.reverse(), got[1 - side]);
         let bytes = &stream[start as usize..end as usize];
         if capturing(k) && !seg.drop.contains(&i) {
             tick(
@@ -813,7 +828,7 @@ pub fn tcp_packets(
             let sd = usize::from(d == Direction::ServerToClient);
             let (src, dst) = if sd == 0 { (client, server) } else { (server, client) };
             let st = if sd == 0 { &streams.c2s } else { &streams.s2c };
-            let ack = seq_of(d.reverse(), sent[1 - sd]);
+            let ack = seq_of(d.reverse(), got[1 - sd]);
             tick(
                 &mut out,
                 ip_tcp(src, dst, seq_of(d, s), Some(ack), false, false, &st[s as usize..e as usize]),
@@ -827,7 +842,7 @@ pub fn tcp_packets(
         // speaks (this is what tells a capture reader a segment was lost).
         let next_dir = order.get(k + 1).map(|&j| segments[j].0);
         if next_dir != Some(dir) && capturing(k) {
-            let ack = seq_of(dir, sent[side]);
+            let ack = seq_of(dir, got[side]);
             tick(&mut out, ip_tcp(dst, src, seq_of(dir.reverse(), sent[1 - side]), Some(ack), false, false, &[]), None);
         }
     }
@@ -842,7 +857,7 @@ pub fn tcp_packets(
                 src,
                 dst,
                 seq_of(d, s),
-                Some(seq_of(d.reverse(), sent[1 - sd])),
+                Some(seq_of(d.reverse(), got[1 - sd])),
                 false,
                 false,
                 &st[s as usize..e as usize],

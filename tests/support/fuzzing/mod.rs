@@ -16,8 +16,10 @@
 
 use std::fmt::Debug;
 
+pub mod conversation;
 mod pipeline;
 
+pub use conversation::conversation;
 pub use pipeline::{capture_file, envelope, pcap_pipeline, service, tcp_reassembly, transport};
 
 use arbitrary::{Arbitrary, Unstructured};

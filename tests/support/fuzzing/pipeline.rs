@@ -216,7 +216,8 @@ struct Tiling {
 ///   or at the wrong offset.
 /// - Bytes delivered never exceed the payload bytes given.
 /// - After `finish`, nothing is held back: the stream reaches the end of the
-///   furthest segment given, and nothing stays buffered.
+///   furthest segment given (or where its first FIN says it ended), and
+///   nothing stays buffered.
 /// - The out-of-order bytes held never exceed the budget.
 pub fn tcp_reassembly(data: &[u8]) {
     let mut u = Unstructured::new(data);
@@ -238,6 +239,7 @@ pub fn tcp_reassembly(data: &[u8]) {
     let mut furthest: [Option<u64>; 2] = [None, None];
     let mut received = [0u64; 2];
     let mut largest_segment = 0usize;
+    let mut closed = [false; 2];
 
     let send = |r: &mut TcpReassembler,
                 events: &mut Vec<TcpEvent<'static>>,
@@ -288,9 +290,17 @@ pub fn tcp_reassembly(data: &[u8]) {
         if syn {
             syn_sent[side] = true;
         }
+        // A side's first FIN tells where its stream ends: bytes before it
+        // that never came are a gap (the first FIN or RST closes the side).
+        let ending_fin = s.fin && !closed[side];
+        closed[side] |= s.fin || s.rst;
         let n = send(&mut r, &mut events, &mut origin, side, start, len, ack, (syn, s.fin, s.rst));
         given += n as u64;
         largest_segment = largest_segment.max(n);
+        if ending_fin {
+            let end = start + n as u64;
+            furthest[side] = Some(furthest[side].map_or(end, |f| f.max(end)));
+        }
         if n > 0 {
             let end = start + n as u64;
             furthest[side] = Some(furthest[side].map_or(end, |f| f.max(end)));
