@@ -945,10 +945,15 @@ fn check_unwrap(body: &[u8], options: ServiceOptions) {
 /// - No panic; a file that is not a capture is `NotACapture`, never an I/O
 ///   error (the sinks cannot fail).
 /// - The threaded driver (`--threads 2`) gives the same report, warnings
-///   and summary (or error) as one thread, byte for byte.
+///   and summary (or error) as one thread, byte for byte (on an eighth of
+///   the inputs, chosen by their bytes).
 /// - The summary adds up: answers matched never exceed the requests or the
 ///   answers, and every JSON line is one JSON value, warnings included.
 pub fn pcap_pipeline(data: &[u8]) {
+    // Threads cost most of a run: the comparison is made on the inputs whose
+    // byte sum is a multiple of 8 (an eighth; mutations move an input in and
+    // out of it), so that a replay repeats the same choice.
+    let compare_threads = data.iter().fold(0u8, |sum, b| sum.wrapping_add(*b)) % 8 == 0;
     let mut keys = KeyStore::new();
     keys.insert(envelope_key());
     keys.insert(fixtures::fixture_key());
@@ -966,18 +971,20 @@ pub fn pcap_pipeline(data: &[u8]) {
         let mut err = Vec::new();
         let result = run_capture(data, &options, &mut out, &mut err);
         // The threaded driver must say exactly what one thread says.
-        let threaded = ReportOptions { threads: 2, ..options };
-        let (mut out2, mut err2) = (Vec::new(), Vec::new());
-        let result2 = run_capture(data, &threaded, &mut out2, &mut err2);
-        assert_eq!(result2, result, "{format:?}: the summary or error differs on 2 threads");
-        if out2 != out || err2 != err {
-            panic!(
-                "{format:?}: the report differs on 2 threads\n--- one thread\n{}{}\n--- two threads\n{}{}",
-                String::from_utf8_lossy(&out),
-                String::from_utf8_lossy(&err),
-                String::from_utf8_lossy(&out2),
-                String::from_utf8_lossy(&err2)
-            );
+        if compare_threads {
+            let threaded = ReportOptions { threads: 2, ..options.clone() };
+            let (mut out2, mut err2) = (Vec::new(), Vec::new());
+            let result2 = run_capture(data, &threaded, &mut out2, &mut err2);
+            assert_eq!(result2, result, "{format:?}: the summary or error differs on 2 threads");
+            if out2 != out || err2 != err {
+                panic!(
+                    "{format:?}: the report differs on 2 threads\n--- one thread\n{}{}\n--- two threads\n{}{}",
+                    String::from_utf8_lossy(&out),
+                    String::from_utf8_lossy(&err),
+                    String::from_utf8_lossy(&out2),
+                    String::from_utf8_lossy(&err2)
+                );
+            }
         }
         match result {
             Ok(s) => {
