@@ -63,7 +63,9 @@ pub trait TlJson: Sized {
     }
 }
 
-fn join(path: &str, name: &str) -> String {
+/// `path.name`, or `name` at the top level (the schema-driven JSON reader
+/// names fields the same way).
+pub(crate) fn join(path: &str, name: &str) -> String {
     if path.is_empty() {
         name.to_string()
     } else {
@@ -72,7 +74,7 @@ fn join(path: &str, name: &str) -> String {
 }
 
 /// What a JSON value is, for "found ..." in messages.
-fn describe(v: &Value) -> String {
+pub(crate) fn describe(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("the boolean {b}"),

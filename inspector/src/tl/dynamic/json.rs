@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 use super::{DynValue, Schema, Ty};
 use crate::tl::ids;
-use crate::tl::json::JsonError;
+use crate::tl::json::{describe, join, JsonError};
 use crate::tl::reader::MAX_DEPTH_LIMIT;
 use crate::tl::writer::{Writer, MAX_STRING_LEN};
 
@@ -54,26 +54,6 @@ impl DynValue {
             DynValue::Bytes(b) => B64.encode(b).into(),
             DynValue::Vector(items) => Value::Array(items.iter().map(DynValue::to_json).collect()),
         }
-    }
-}
-
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
-    }
-}
-
-fn describe(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => format!("the boolean {b}"),
-        Value::Number(n) => format!("the number {n}"),
-        Value::String(s) if s.chars().count() > 40 => "a string".into(),
-        Value::String(s) => format!("the string {s:?}"),
-        Value::Array(_) => "an array".into(),
-        Value::Object(_) => "an object".into(),
     }
 }
 
