@@ -730,24 +730,10 @@ fn run_both(bytes: &[u8], options: &ReportOptions, threads: bool) -> Run {
     let mut out = Vec::new();
     let mut err = Vec::new();
     let result = run_capture(bytes, options, &mut out, &mut err);
-    if !threads {
-        let summary = result.unwrap_or_else(|e| panic!("a written capture is not read: {e}"));
-        return Run { out, err, summary };
+    if threads {
+        super::pipeline::same_on_two_threads(bytes, options, &result, &out, &err);
     }
-    let threaded = ReportOptions { threads: 2, ..options.clone() };
-    let (mut out2, mut err2) = (Vec::new(), Vec::new());
-    let result2 = run_capture(bytes, &threaded, &mut out2, &mut err2);
     let format = options.format;
-    assert_eq!(result2, result, "{format:?}: the summary or error differs on 2 threads");
-    if out2 != out || err2 != err {
-        panic!(
-            "{format:?}: the report differs on 2 threads\n--- one thread\n{}{}\n--- two threads\n{}{}",
-            String::from_utf8_lossy(&out),
-            String::from_utf8_lossy(&err),
-            String::from_utf8_lossy(&out2),
-            String::from_utf8_lossy(&err2)
-        );
-    }
     let summary = result.unwrap_or_else(|e| panic!("{format:?}: a written capture is not read: {e}"));
     Run { out, err, summary }
 }

@@ -937,6 +937,32 @@ fn check_unwrap(body: &[u8], options: ServiceOptions) {
 // ---------------------------------------------------------------------------
 // pcap_pipeline
 
+/// Run `data` again with `options` on two threads: the result, the report
+/// and the warnings must be those one thread gave (`result`, `out`, `err`),
+/// byte for byte. Shared with the conversation property.
+pub(super) fn same_on_two_threads(
+    data: &[u8],
+    options: &ReportOptions,
+    result: &Result<inspector::pipeline::Summary, RunError>,
+    out: &[u8],
+    err: &[u8],
+) {
+    let threaded = ReportOptions { threads: 2, ..options.clone() };
+    let (mut out2, mut err2) = (Vec::new(), Vec::new());
+    let result2 = run_capture(data, &threaded, &mut out2, &mut err2);
+    let format = options.format;
+    assert_eq!(&result2, result, "{format:?}: the summary or error differs on 2 threads");
+    if out2 != out || err2 != err {
+        panic!(
+            "{format:?}: the report differs on 2 threads\n--- one thread\n{}{}\n--- two threads\n{}{}",
+            String::from_utf8_lossy(out),
+            String::from_utf8_lossy(err),
+            String::from_utf8_lossy(&out2),
+            String::from_utf8_lossy(&err2)
+        );
+    }
+}
+
 /// The fuzz target `pcap_pipeline`: arbitrary bytes as a capture through
 /// the whole `inspector pcap` run, with the fixed test key and the key of
 /// the synthetic fixtures, in text and JSON, with `--all` and `--hexdump`,
@@ -972,19 +998,7 @@ pub fn pcap_pipeline(data: &[u8]) {
         let result = run_capture(data, &options, &mut out, &mut err);
         // The threaded driver must say exactly what one thread says.
         if compare_threads {
-            let threaded = ReportOptions { threads: 2, ..options.clone() };
-            let (mut out2, mut err2) = (Vec::new(), Vec::new());
-            let result2 = run_capture(data, &threaded, &mut out2, &mut err2);
-            assert_eq!(result2, result, "{format:?}: the summary or error differs on 2 threads");
-            if out2 != out || err2 != err {
-                panic!(
-                    "{format:?}: the report differs on 2 threads\n--- one thread\n{}{}\n--- two threads\n{}{}",
-                    String::from_utf8_lossy(&out),
-                    String::from_utf8_lossy(&err),
-                    String::from_utf8_lossy(&out2),
-                    String::from_utf8_lossy(&err2)
-                );
-            }
+            same_on_two_threads(data, &options, &result, &out, &err);
         }
         match result {
             Ok(s) => {
