@@ -310,7 +310,14 @@ fn build(
         }
         let flag_mask =
             defs.iter().filter(|d| d.flag_word == "flags").filter_map(|d| d.flag).fold(0u32, |m, b| m | 1 << b);
-        let what = if *function { format!("a function returning {ty}") } else { format!("of type {ty}") };
+        // As build.rs names them, so that both decoders' errors read alike.
+        let what = if *function && p.def.ty.generic_ref {
+            "a wrapper around a query".to_string()
+        } else if *function {
+            format!("a function returning {ty}")
+        } else {
+            format!("of type {ty}")
+        };
         let line = leak(
             texts[p.source]
                 .1
