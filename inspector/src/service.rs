@@ -55,11 +55,18 @@ pub struct ServiceOptions {
     /// to decode); without it an `Other` carries its id and length only, so
     /// a capture of mostly other traffic is not copied for nothing.
     pub keep_other: bool,
+    /// Hand out `messages.exportChatInvite` and its answers
+    /// (`chatInviteExported`, `chatInvitePublicJoinRequests`) as requests
+    /// and answers for the typed closure (the default). Off, they are
+    /// `Other` like any constructor this layer does not name, for a schema
+    /// to decode (`inspector pcap --method` without that method); an
+    /// `rpc_error` is an answer either way.
+    pub closure: bool,
 }
 
 impl Default for ServiceOptions {
     fn default() -> Self {
-        ServiceOptions { max_depth: DEFAULT_MAX_DEPTH, gzip_cap: DEFAULT_GZIP_CAP, keep_other: true }
+        ServiceOptions { max_depth: DEFAULT_MAX_DEPTH, gzip_cap: DEFAULT_GZIP_CAP, keep_other: true, closure: true }
     }
 }
 
@@ -436,11 +443,15 @@ impl Unwrapper<'_> {
                 let w = Wrapper::InvokeWithMessagesRange { min_id, max_id };
                 self.object(buf, r.pos(), end, &ctx.with(w), depth + 1)
             }),
-            EXPORT_CHAT_INVITE => {
+            EXPORT_CHAT_INVITE if self.options.closure => {
                 self.emit(ctx, Content::Request(buf[start..end].to_vec()));
                 Ok(())
             }
-            CHAT_INVITE_EXPORTED | CHAT_INVITE_PUBLIC_JOIN_REQUESTS | RPC_ERROR => {
+            CHAT_INVITE_EXPORTED | CHAT_INVITE_PUBLIC_JOIN_REQUESTS if self.options.closure => {
+                self.emit(ctx, Content::Answer(buf[start..end].to_vec()));
+                Ok(())
+            }
+            RPC_ERROR => {
                 self.emit(ctx, Content::Answer(buf[start..end].to_vec()));
                 Ok(())
             }

@@ -49,13 +49,15 @@ Examples:
   inspector pcap capture.pcapng --session-string 1BVts...  or from a session string
   inspector pcap proxied.pcap --auth-key @key.hex --mtproxy-secret ee00112233445566778899aabbccddeeff7777772e676f6f676c652e636f6d
   inspector pcap capture.pcapng --auth-key key.hex --all --schema api.tl --schema mtproto.tl
-  inspector pcap capture.pcap --auth-key @key.hex --method contacts.resolveUsername
+  inspector pcap capture.pcap --auth-key @key.hex --method contacts.resolveUsername --method messages.exportChatInvite
   tcpdump -i any -U -w - port 443 | inspector pcap - --auth-key @key.hex
   inspector pcap big.pcap --auth-key @key.hex --format json --threads 4
 
 Answers are matched to their requests by req_msg_id, across connections;
 an answer to another method's request (an rpc_error, say) is listed only
-with --all. With --all, every message the closure does not hold is decoded
+with --all. The requests shown in full, with their answers, are those of
+messages.exportChatInvite, or of the methods given with --method instead
+(name messages.exportChatInvite among them to keep it). With --all, every message the closure does not hold is decoded
 with the schema (the built-in layer-224 one, or the files given with
 --schema) and listed in one line: its name and the fields it carries (in
 JSON, the whole body under \"body\"). Memory stays flat however long the capture: a connection is
@@ -110,10 +112,12 @@ pub(crate) struct PcapArgs {
     #[arg(long)]
     pub(crate) all: bool,
 
-    /// Another method (its TL name) whose requests, and the answers to them
-    /// (read as the type the request returns), are shown in full like
-    /// messages.exportChatInvite's, decoded with the schema. Repeatable;
-    /// messages.exportChatInvite is always shown in full.
+    /// The method (its TL name) whose requests, and the answers to them
+    /// (read as the type the request returns), are shown in full, decoded
+    /// with the schema. Repeatable; the methods given replace the default,
+    /// so messages.exportChatInvite is shown in full only if among them
+    /// (without --all its messages are then not listed).
+    /// [default: messages.exportChatInvite]
     #[arg(long = "method", value_name = "NAME")]
     pub(crate) methods: Vec<String>,
 
@@ -143,6 +147,10 @@ pub(crate) struct PcapArgs {
     #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub(crate) threads: Option<usize>,
 }
+
+/// The method `--method` chooses when none is given; the typed closure
+/// shows it.
+const CLOSURE_METHOD: &str = "messages.exportChatInvite";
 
 /// The most `--threads` accepted: far beyond any machine's use, low enough
 /// that a typo does not start thousands of threads.
@@ -211,6 +219,7 @@ pub(crate) fn run(args: &PcapArgs, files: &SchemaFiles, color: bool, io: &mut Io
         .map(parse_mtproxy_secret)
         .transpose()
         .map_err(|m| Failure::usage(format!("--mtproxy-secret: {m}")))?;
+    let closure_in_full = args.methods.is_empty() || args.methods.iter().any(|m| m == CLOSURE_METHOD);
     let options = ReportOptions {
         keys,
         transport: TransportOptions {
@@ -218,7 +227,14 @@ pub(crate) fn run(args: &PcapArgs, files: &SchemaFiles, color: bool, io: &mut Io
             mtproxy_secret,
             known_key_ids: Vec::new(),
         },
-        service: ServiceOptions { gzip_cap: args.gzip_cap, max_depth: args.max_depth, ..ServiceOptions::default() },
+        service: ServiceOptions {
+            gzip_cap: args.gzip_cap,
+            max_depth: args.max_depth,
+            // The typed closure shows exportChatInvite unless other
+            // methods are chosen without it.
+            closure: closure_in_full,
+            ..ServiceOptions::default()
+        },
         format: args.format,
         all: args.all,
         hexdump: args.hexdump,
@@ -230,7 +246,7 @@ pub(crate) fn run(args: &PcapArgs, files: &SchemaFiles, color: bool, io: &mut Io
         } else {
             None
         },
-        tree_methods: args.methods.clone(),
+        tree_methods: args.methods.iter().filter(|m| *m != CLOSURE_METHOD).cloned().collect(),
         threads: args
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)),

@@ -851,7 +851,12 @@ pub fn service(data: &[u8]) {
     let small_cap = 64 + usize::from(cap_choice) * 256;
     for options in [
         ServiceOptions { gzip_cap: small_cap, ..ServiceOptions::default() },
-        ServiceOptions { gzip_cap: small_cap, max_depth: inspector::tl::MAX_DEPTH_LIMIT, keep_other: false },
+        ServiceOptions {
+            gzip_cap: small_cap,
+            max_depth: inspector::tl::MAX_DEPTH_LIMIT,
+            keep_other: false,
+            closure: false,
+        },
         ServiceOptions::default(),
     ] {
         check_unwrap(&body, options);
