@@ -324,9 +324,11 @@ pub(crate) struct Matcher {
     schema: Option<&'static Schema>,
     tree_methods: Vec<String>,
     trace: bool,
-    /// The answer type of each remembered request of `tree_methods`, by
-    /// msg_id (dropped with it from `other_requests`).
-    answer_types: HashMap<i64, String>,
+    /// The answer type of each remembered request of `tree_methods` (and
+    /// of any method returning a vector), by msg_id, and whether the
+    /// method is one of `tree_methods` (dropped with it from
+    /// `other_requests`).
+    answer_types: HashMap<i64, (String, bool)>,
     /// Reused for every traced decode here.
     recorder: Recorder,
 }
@@ -555,27 +557,35 @@ impl Matcher {
                     };
                     self.remember_other(object.msg_id, method);
                     if let (Some(schema), Some(name)) = (self.schema, name) {
-                        if self.tree_methods.iter().any(|m| m == name) {
-                            if let Some(Ok(value)) = &body {
-                                if let Some(ty) = schema.answer_type(value) {
-                                    self.answer_types.insert(object.msg_id, ty);
-                                }
+                        let tree = self.tree_methods.iter().any(|m| m == name);
+                        if let Some(Ok(value)) = &body {
+                            // A chosen method's answer is read as the type it
+                            // returns; so is a bare vector (users.getUsers'
+                            // Vector<User>), whose elements only that type names.
+                            if let Some(ty) = schema.answer_type(value).filter(|ty| tree || ty.starts_with("Vector<")) {
+                                self.answer_types.insert(object.msg_id, (ty, tree));
                             }
-                            if self.trace {
-                                body = Some(schema.decode_traced(bytes, DecodeOptions::strict(), &mut self.recorder));
-                                traced = true;
-                            }
+                        }
+                        if tree && self.trace {
+                            body = Some(schema.decode_traced(bytes, DecodeOptions::strict(), &mut self.recorder));
+                            traced = true;
                         }
                     }
                 } else if let (Some(schema), Some(req)) = (self.schema, message.req_msg_id) {
-                    // An answer to a chosen method: read as the type its request returns.
-                    if let (Some(ty), Some(&method)) = (self.answer_types.remove(&req), self.other_requests.get(&req)) {
-                        self.recorder.clear();
+                    // An answer to a chosen method, or a vector: read as the type its request returns.
+                    if let (Some((ty, tree)), Some(&method)) =
+                        (self.answer_types.remove(&req), self.other_requests.get(&req))
+                    {
                         let options = DecodeOptions::strict();
-                        let (value, _) = schema.decode_as_type(bytes, &ty, options, &mut self.recorder);
-                        body = Some(value);
-                        traced = self.trace;
-                        answers = Some((req, method));
+                        if tree {
+                            self.recorder.clear();
+                            let (value, _) = schema.decode_as_type(bytes, &ty, options, &mut self.recorder);
+                            body = Some(value);
+                            traced = self.trace;
+                            answers = Some((req, method));
+                        } else {
+                            body = Some(schema.decode_as_type(bytes, &ty, options, crate::tl::NoTrace).0);
+                        }
                     }
                 }
                 let trace: &[TraceEvent] = if traced { &self.recorder.events } else { &[] };
