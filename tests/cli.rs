@@ -447,3 +447,31 @@ fn pcap_method_must_be_a_function_of_the_schema() {
     assert_eq!(out.status, ExitStatus::Usage);
     assert_eq!(out.stderr, "inspector: --method updates.state: not a function of the schema\n");
 }
+
+/// `--method` replaces the default method: naming another one leaves the
+/// capture's exportChatInvite requests out (they are listed, one line
+/// each, only with --all); naming exportChatInvite itself is the default.
+#[test]
+fn pcap_method_replaces_the_default() {
+    let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/captures/abridged.pcap");
+    let key = concat!("@", env!("CARGO_MANIFEST_DIR"), "/corpus/captures/auth_key.hex");
+    let default = cli(&["pcap", capture, "--auth-key", key], b"");
+    assert_eq!(default.status, ExitStatus::Ok, "{}", default.stderr);
+    assert!(default.stdout.contains("\nrequest #1 · "), "{}", default.stdout);
+    let same = cli(&["pcap", capture, "--auth-key", key, "--method", "messages.exportChatInvite"], b"");
+    assert_eq!(same.stdout, default.stdout);
+    let other = cli(&["pcap", capture, "--auth-key", key, "--method", "updates.getState"], b"");
+    assert_eq!(other.status, ExitStatus::Ok, "{}", other.stderr);
+    assert!(!other.stdout.contains("request #"), "{}", other.stdout);
+    assert!(other.stdout.contains(" 0 requests,"), "{}", other.stdout);
+    let all = cli(&["pcap", capture, "--auth-key", key, "--method", "updates.getState", "--all"], b"");
+    assert!(
+        all.stdout.contains(" · messages.exportChatInvite peer=inputPeerChat{chat_id=4000000000} "),
+        "{}",
+        all.stdout
+    );
+    assert!(!all.stdout.contains("request #"), "{}", all.stdout);
+    let help = cli(&["pcap", "--help"], b"").stdout;
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(help.contains("[default: messages.exportChatInvite]"), "{help}");
+}

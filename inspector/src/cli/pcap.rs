@@ -49,7 +49,7 @@ Examples:
   inspector pcap capture.pcapng --session-string 1BVts...  or from a session string
   inspector pcap proxied.pcap --auth-key @key.hex --mtproxy-secret ee00112233445566778899aabbccddeeff7777772e676f6f676c652e636f6d
   inspector pcap capture.pcapng --auth-key key.hex --all --schema api.tl --schema mtproto.tl
-  inspector pcap capture.pcap --auth-key @key.hex --method contacts.resolveUsername --method messages.exportChatInvite
+  inspector pcap capture.pcap --auth-key @key.hex --method contacts.resolveUsername
   tcpdump -i any -U -w - port 443 | inspector pcap - --auth-key @key.hex
   inspector pcap big.pcap --auth-key @key.hex --format json --threads 4
 
@@ -57,14 +57,15 @@ Answers are matched to their requests by req_msg_id, across connections;
 an answer to another method's request (an rpc_error, say) is listed only
 with --all. The requests shown in full, with their answers, are those of
 messages.exportChatInvite, or of the methods given with --method instead
-(name messages.exportChatInvite among them to keep it). With --all, every message the closure does not hold is decoded
-with the schema (the built-in layer-224 one, or the files given with
---schema) and listed in one line: its name and the fields it carries (in
-JSON, the whole body under \"body\"). Memory stays flat however long the capture: a connection is
-forgotten once closed, at most 32768 are held (past that the least recently
-active are forgotten, with a warning), and of the answered requests only
-the last 16384 are remembered (to name a repeated answer), as are the last
-16384 requests of other methods.
+(name messages.exportChatInvite among them to keep it). With --all, every
+message the closure does not hold is decoded with the schema (the built-in
+layer-224 one, or the files given with --schema) and listed in one line:
+its name and the fields it carries (in JSON, the whole body under \"body\").
+Memory stays flat however long the capture: a connection is forgotten once
+closed, at most 32768 are held (past that the least recently active are
+forgotten, with a warning), and of the answered requests only the last
+16384 are remembered (to name a repeated answer), as are the last 16384
+requests of other methods.
 
 Exit status: 0 the capture was read (even with warnings, or cut short by a
 closed output), 1 not a capture, 2 usage or I/O error.";
