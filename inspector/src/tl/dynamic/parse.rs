@@ -253,6 +253,10 @@ fn build(
     }
     let mut ctors: Vec<Ctor> = Vec::with_capacity(kept.len());
     let mut undefined: Vec<String> = Vec::new();
+    // Each definition's line, by number: looked up in a table, since
+    // walking the text to it for every definition made loading a whole
+    // api.tl quadratic (a tenth of a second of every `pcap --all`).
+    let lines: Vec<Vec<&str>> = texts.iter().map(|(_, text)| text.lines().collect()).collect();
     for (p, function, name, ty) in &kept {
         let resolve =
             |t: &Type, undefined: &mut Vec<String>| resolve(t, p.source, &kept, &type_index, &by_name, undefined);
@@ -319,10 +323,9 @@ fn build(
             format!("of type {ty}")
         };
         let line = leak(
-            texts[p.source]
-                .1
-                .lines()
-                .nth(p.line - 1)
+            lines[p.source]
+                .get(p.line - 1)
+                .copied()
                 .unwrap_or("")
                 .split("//")
                 .next()
