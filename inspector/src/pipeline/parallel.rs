@@ -52,11 +52,11 @@ use crate::tl::{DecodeError, Frame, TraceEvent};
 
 /// How much of the input is read at once (and at most how much is read
 /// before what it holds is sent on).
-const READ_AHEAD: usize = 1 << 20;
+const READ_AHEAD: usize = 256 << 10;
 /// A worker's batch of events is sent once its bytes reach this.
-const IN_BATCH_BYTES: usize = 512 << 10;
+const IN_BATCH_BYTES: usize = 256 << 10;
 /// Events (and the reader's own warnings) held before they are sent.
-const IN_BATCH_EVENTS: usize = 16384;
+const IN_BATCH_EVENTS: usize = 4096;
 /// A worker's batch of results is sent once it holds about this much.
 const OUT_BATCH_BYTES: usize = 1 << 20;
 /// Batches waiting in each channel, each way. With the one being filled
@@ -70,7 +70,7 @@ const ORDERS_QUEUED: usize = 8;
 /// capacity, so that the reader does not grow a fresh one (page faults and
 /// copies on every realloc) for every batch. One that grew far beyond the
 /// usual size (a single large event) is dropped instead.
-const SPARE: usize = QUEUED + 2;
+const SPARE: usize = 2;
 
 /// Run a whole capture from `input` through the pipeline with `threads`
 /// workers (at least one), handing records to `sink` on the calling thread
