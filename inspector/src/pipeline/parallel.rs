@@ -4,27 +4,34 @@
 //! Connections are independent once TCP has sorted their bytes, so the
 //! expensive half (transport, decryption, unwrapping, gzip, TL decoding:
 //! `Connections`) runs on `threads` workers, each owning the connections
-//! whose id falls to it. Around them:
+//! whose id falls to it, and with it the rendering of each request and
+//! answer, as far as it does not depend on the ordered stage (the report's
+//! [`Prerender`]). Around them:
 //!
 //! - a reader thread reads the capture, reassembles TCP, and hands each
 //!   worker its connections' events in batches (the bytes copied once, into
 //!   one buffer per batch). With every batch it sends the reporting thread
 //!   the order in which events went to workers (runs of "n events to worker
-//!   w"), and the warnings it raised itself, in their place;
+//!   w"), and the warnings it raised itself, in their place. TCP stays
+//!   here: the reassembler's bound on connections held at once is global,
+//!   and split it would forget other connections on other thread counts;
 //! - the calling thread, which owns the report, follows that order: it
 //!   takes the next event's items from that worker's results and gives them
 //!   to the `Matcher` (request numbers, answer matching across
-//!   connections, counts), which hands records to the sink. Every worker
-//!   keeps its events in order and the order list says whose turn it is, so
-//!   no reordering buffer is needed: the records come out exactly as on one
+//!   connections, counts), which hands records to the sink, which mostly
+//!   joins what the worker rendered and writes it. Every worker keeps its
+//!   events in order and the order list says whose turn it is, so no
+//!   reordering buffer is needed: the records come out exactly as on one
 //!   thread.
 //!
 //! Every queue is a bounded channel of bounded batches, so memory does not
-//! grow with the capture (see the constants). Live input still streams:
-//! before each read from the input, which may block on a pipe, the reader
-//! sends what it holds, and a worker sends its results at the end of every
-//! batch. A report that stops (a closed output) drops its receivers; the
-//! workers and the reader then stop at their next send.
+//! grow with the capture (see the constants); spent batches go back to
+//! their makers to be reused, and spent objects to their worker to be
+//! freed. Live input still streams: the reader reads ahead, and before
+//! each read from the input, which may block on a pipe, it sends what it
+//! holds; a worker sends its results at the end of every batch. A report
+//! that stops (a closed output) drops its receivers; the workers and the
+//! reader then stop at their next send.
 //!
 //! The stages stay sans-IO: this driver owns the threads and channels, and
 //! calls the same two halves as [`Pipeline`](super::Pipeline) does.
