@@ -141,10 +141,11 @@ pub(crate) struct PcapArgs {
     #[arg(long, value_name = "DIR")]
     pub(crate) extract_corpus: Option<PathBuf>,
 
-    /// Threads that decrypt and decode, connections shared among them (the
-    /// capture is read on one more, the report written on the calling
-    /// one); the report is the same whatever the number [default: the
-    /// available cores]
+    /// Threads that decrypt, decode and render, connections shared among
+    /// them; the capture is read on one more and the report written in
+    /// order on the calling one, two light threads (about a tenth of the
+    /// work each), so N is best the number of cores. The report is the
+    /// same whatever the number [default: the available cores]
     #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub(crate) threads: Option<usize>,
 }

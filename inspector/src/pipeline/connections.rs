@@ -48,6 +48,9 @@ pub(crate) enum Item<'a> {
         /// The schema's decoding of another constructor
         /// ([`PipelineOptions::schema`]), without a trace.
         dynamic: Option<Result<DynValue, DecodeError>>,
+        /// The report's rendering of a request or answer, made on a
+        /// decoding thread ([`Prerender`](super::Prerender)).
+        rendered: Option<super::Rendered>,
     },
     QuickAck {
         origin: Origin,
@@ -291,7 +294,7 @@ impl Connections {
             };
             let trace: &[TraceEvent] =
                 if decoded.is_some() && self.options.trace { &self.recorder.events } else { &[] };
-            out.item(Item::Object { conn, at: at.clone(), object, decoded, trace, dynamic });
+            out.item(Item::Object { conn, at: at.clone(), object, decoded, trace, dynamic, rendered: None });
         }
     }
 

@@ -154,8 +154,38 @@ pub struct Decoded<'a> {
     pub value: Result<Frame, DecodeError>,
     /// Where every field lies (up to the error); empty unless
     /// [`PipelineOptions::trace`]. Lent from a recorder reused for every
-    /// object of the capture.
+    /// object of the capture. Left empty when `rendered` is given.
     pub trace: &'a [TraceEvent],
+    /// What the report's [`Prerender`] made of the record on a decoding
+    /// thread (`None` on one thread, or for a report without one).
+    pub rendered: Option<Rendered>,
+}
+
+/// The part of a request's or answer's record that does not depend on
+/// what the ordered stage decides (the request's number, which request an
+/// answer answers), rendered by a report ahead of it on the decoding
+/// threads: the thread that follows the capture's order then only joins
+/// pieces and writes them, and its share of the work stays small.
+pub trait Prerender: Send + Sync {
+    /// Render what can be of the request (`answer` false) or answer
+    /// `decoded` in `message`; `None` leaves it to the report.
+    fn object(&self, message: &Message<'_>, decoded: &Decoded<'_>, answer: bool) -> Option<Rendered>;
+}
+
+/// Text a [`Prerender`] made, in two pieces: what comes before and after
+/// `split`, between which the report puts what the ordered stage decided.
+/// Its meaning is the report's own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rendered {
+    pub text: String,
+    pub split: usize,
+}
+
+impl Rendered {
+    /// The text before and after the split.
+    pub fn pieces(&self) -> (&str, &str) {
+        self.text.split_at_checked(self.split).unwrap_or((&self.text, ""))
+    }
 }
 
 /// Another method than exportChatInvite, as the client named it.
@@ -520,13 +550,15 @@ impl Matcher {
 
     /// One object of a message (an [`Item::Object`]).
     fn object<K: RecordSink + ?Sized>(&mut self, item: Item<'_>, sink: &mut K) {
-        let Item::Object { conn, at, object, decoded, trace, dynamic } = item else { return };
+        let Item::Object { conn, at, object, decoded, trace, dynamic, rendered } = item else { return };
         let message = at.message(object);
         match (&object.content, decoded) {
             (Content::Request(bytes), Some(value)) => {
-                self.request(conn, message, Decoded { bytes, value, trace }, sink)
+                self.request(conn, message, Decoded { bytes, value, trace, rendered }, sink)
             }
-            (Content::Answer(bytes), Some(value)) => self.answer(conn, message, Decoded { bytes, value, trace }, sink),
+            (Content::Answer(bytes), Some(value)) => {
+                self.answer(conn, message, Decoded { bytes, value, trace, rendered }, sink)
+            }
             // The per-connection half decodes every request and answer.
             (Content::Request(_) | Content::Answer(_), None) => {}
             (Content::Malformed(error), _) => {

@@ -4,27 +4,34 @@
 //! Connections are independent once TCP has sorted their bytes, so the
 //! expensive half (transport, decryption, unwrapping, gzip, TL decoding:
 //! `Connections`) runs on `threads` workers, each owning the connections
-//! whose id falls to it. Around them:
+//! whose id falls to it, and with it the rendering of each request and
+//! answer, as far as it does not depend on the ordered stage (the report's
+//! [`Prerender`]). Around them:
 //!
 //! - a reader thread reads the capture, reassembles TCP, and hands each
 //!   worker its connections' events in batches (the bytes copied once, into
 //!   one buffer per batch). With every batch it sends the reporting thread
 //!   the order in which events went to workers (runs of "n events to worker
-//!   w"), and the warnings it raised itself, in their place;
+//!   w"), and the warnings it raised itself, in their place. TCP stays
+//!   here: the reassembler's bound on connections held at once is global,
+//!   and split it would forget other connections on other thread counts;
 //! - the calling thread, which owns the report, follows that order: it
 //!   takes the next event's items from that worker's results and gives them
 //!   to the `Matcher` (request numbers, answer matching across
-//!   connections, counts), which hands records to the sink. Every worker
-//!   keeps its events in order and the order list says whose turn it is, so
-//!   no reordering buffer is needed: the records come out exactly as on one
+//!   connections, counts), which hands records to the sink, which mostly
+//!   joins what the worker rendered and writes it. Every worker keeps its
+//!   events in order and the order list says whose turn it is, so no
+//!   reordering buffer is needed: the records come out exactly as on one
 //!   thread.
 //!
 //! Every queue is a bounded channel of bounded batches, so memory does not
-//! grow with the capture (see the constants). Live input still streams:
-//! before each read from the input, which may block on a pipe, the reader
-//! sends what it holds, and a worker sends its results at the end of every
-//! batch. A report that stops (a closed output) drops its receivers; the
-//! workers and the reader then stop at their next send.
+//! grow with the capture (see the constants); spent batches go back to
+//! their makers to be reused, and spent objects to their worker to be
+//! freed. Live input still streams: the reader reads ahead, and before
+//! each read from the input, which may block on a pipe, it sends what it
+//! holds; a worker sends its results at the end of every batch. A report
+//! that stops (a closed output) drops its receivers; the workers and the
+//! reader then stop at their next send.
 //!
 //! The stages stay sans-IO: this driver owns the threads and channels, and
 //! calls the same two halves as [`Pipeline`](super::Pipeline) does.
@@ -43,13 +50,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crossbeam_channel::{bounded, Receiver, Sender};
 
 use super::connections::{At, Connections, Item, ItemSink};
-use super::{End, Matcher, PipelineOptions, RecordSink, Summary, Warning};
+use super::{Decoded, End, Matcher, PipelineOptions, Prerender, RecordSink, Rendered, Summary, Warning};
 use crate::capture::{decode_packet, read_capture_into, CaptureError, CaptureSink, CaptureWarning, NotTcp, Packet};
 use crate::service::{Content, Unwrapped};
 use crate::tcp::{ConnId, TcpEvent, TcpReassembler, TcpSink};
 use crate::tl::dynamic::DynValue;
 use crate::tl::{DecodeError, Frame, TraceEvent};
 
+/// How much of the input is read at once (and at most how much is read
+/// before what it holds is sent on).
+const READ_AHEAD: usize = 256 << 10;
 /// A worker's batch of events is sent once its bytes reach this.
 const IN_BATCH_BYTES: usize = 256 << 10;
 /// Events (and the reader's own warnings) held before they are sent.
@@ -63,32 +73,53 @@ const OUT_BATCH_BYTES: usize = 1 << 20;
 const QUEUED: usize = 2;
 /// Order lists waiting for the reporting thread.
 const ORDERS_QUEUED: usize = 8;
+/// Spent batches kept for reuse, each way: a batch's buffers keep their
+/// capacity, so that the reader does not grow a fresh one (page faults and
+/// copies on every realloc) for every batch. One that grew far beyond the
+/// usual size (a single large event) is dropped instead.
+const SPARE: usize = 2;
 
 /// Run a whole capture from `input` through the pipeline with `threads`
 /// workers (at least one), handing records to `sink` on the calling thread
-/// in the order a [`Pipeline`](super::Pipeline) would. The summary, or the
-/// reader's error (after the records of what was read before it).
+/// in the order a [`Pipeline`](super::Pipeline) would. With `prerender`,
+/// the workers render what they can of each request and answer
+/// ([`Decoded::rendered`]). The summary, or the reader's error (after the
+/// records of what was read before it).
 pub fn run<I: Read + Send, K: RecordSink + ?Sized>(
     input: I,
     options: &PipelineOptions,
     threads: usize,
+    prerender: Option<&dyn Prerender>,
     sink: &mut K,
 ) -> Result<Summary, CaptureError> {
     let stop = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let (to_order, orders) = bounded::<Vec<Step>>(ORDERS_QUEUED);
+        let threads = threads.max(1);
+        let (spare_in, spent_in) = bounded::<InBatch>(SPARE * threads);
         let mut to_workers = Vec::new();
         let mut cursors = Vec::new();
-        for _ in 0..threads.max(1) {
+        for index in 0..threads {
             let (to_worker, inbox) = bounded(QUEUED);
             let (outbox, from_worker) = bounded(QUEUED);
+            let (spare_out, spent_out) = bounded(SPARE);
             let options = options.clone();
-            scope.spawn(move || work(options, &inbox, &outbox));
+            let spare_in = spare_in.clone();
+            let worker = Worker { inbox, outbox, spare_in, spent_out, prerender };
+            // Named, so that a profile or `top -H` tells the stages apart.
+            std::thread::Builder::new()
+                .name(format!("decode-{index}"))
+                .spawn_scoped(scope, move || worker.work(options))
+                .expect("spawning a decoding thread");
             to_workers.push(to_worker);
-            cursors.push(Cursor::new(from_worker));
+            cursors.push(Cursor::new(from_worker, spare_out));
         }
+        drop(spare_in);
         let stop = &stop;
-        let reader = scope.spawn(move || read(input, to_workers, to_order, stop));
+        let reader = std::thread::Builder::new()
+            .name("read".into())
+            .spawn_scoped(scope, move || read(input, to_workers, spent_in, to_order, stop))
+            .expect("spawning the reading thread");
 
         let mut matcher = Matcher::new(options);
         let mut summary = None;
@@ -167,6 +198,17 @@ struct InBatch {
     bytes: Vec<u8>,
 }
 
+impl InBatch {
+    /// Emptied for reuse, if its buffers are of the usual size.
+    fn spare(mut self) -> Option<Self> {
+        (self.bytes.capacity() <= 2 * IN_BATCH_BYTES && self.events.capacity() <= 2 * IN_BATCH_EVENTS).then(|| {
+            self.events.clear();
+            self.bytes.clear();
+            self
+        })
+    }
+}
+
 fn conn_of(event: &TcpEvent<'_>) -> ConnId {
     match event {
         TcpEvent::Opened { conn, .. }
@@ -185,6 +227,8 @@ struct Dispatch {
     /// Events and steps held since the last send.
     held: usize,
     to_workers: Vec<Sender<InBatch>>,
+    /// Batches the workers are done with.
+    spent: Receiver<InBatch>,
     to_order: Sender<Vec<Step>>,
     /// A receiver went away (the report stopped, or a worker failed).
     closed: bool,
@@ -214,7 +258,11 @@ impl Dispatch {
             return;
         }
         for (batch, to) in self.batches.iter_mut().zip(&self.to_workers) {
-            if !batch.events.is_empty() && to.send(std::mem::take(batch)).is_err() {
+            if batch.events.is_empty() {
+                continue;
+            }
+            let next = self.spent.try_recv().unwrap_or_default();
+            if to.send(std::mem::replace(batch, next)).is_err() {
                 self.closed = true;
                 return self.send();
             }
@@ -279,18 +327,41 @@ impl CaptureSink for ReaderSink<'_> {
     }
 }
 
-/// The input, sending what is held before every read: a read from a live
-/// pipe may wait for the next packet, and what came before must not wait
-/// with it. On a file a read brings tens of kilobytes, so batches stay large.
+/// The input, read ahead in large pieces, sending what is held before
+/// every read from it: a read from a live pipe may wait for the next
+/// packet, and what came before must not wait with it. On a file a read
+/// brings [`READ_AHEAD`] bytes, so batches are large and the threads wake
+/// each other seldom (each handoff costs a wake-up and a context switch,
+/// which with 64 KiB reads came to a tenth of the CPU time); on a pipe it
+/// brings what is there.
 struct SendingReader<'d, R> {
     inner: R,
     dispatch: &'d RefCell<Dispatch>,
+    ahead: Box<[u8]>,
+    /// The part of `ahead` not yet read.
+    start: usize,
+    end: usize,
+}
+
+impl<'d, R> SendingReader<'d, R> {
+    fn new(inner: R, dispatch: &'d RefCell<Dispatch>) -> Self {
+        SendingReader { inner, dispatch, ahead: vec![0; READ_AHEAD].into_boxed_slice(), start: 0, end: 0 }
+    }
 }
 
 impl<R: Read> Read for SendingReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.dispatch.borrow_mut().send();
-        self.inner.read(buf)
+        if self.start == self.end {
+            self.dispatch.borrow_mut().send();
+            self.start = 0;
+            self.end = 0;
+            self.end = self.inner.read(&mut self.ahead)?.min(self.ahead.len());
+        }
+        let ahead = self.ahead.get(self.start..self.end).unwrap_or_default();
+        let n = ahead.len().min(buf.len());
+        buf[..n].copy_from_slice(&ahead[..n]);
+        self.start += n;
+        Ok(n)
     }
 }
 
@@ -299,14 +370,23 @@ impl<R: Read> Read for SendingReader<'_, R> {
 fn read<I: Read>(
     input: I,
     to_workers: Vec<Sender<InBatch>>,
+    spent: Receiver<InBatch>,
     to_order: Sender<Vec<Step>>,
     stop: &AtomicBool,
 ) -> Result<End, CaptureError> {
     let batches = to_workers.iter().map(|_| InBatch::default()).collect();
-    let dispatch =
-        RefCell::new(Dispatch { batches, steps: Vec::new(), held: 0, to_workers, to_order, closed: false, time_ns: 0 });
+    let dispatch = RefCell::new(Dispatch {
+        batches,
+        steps: Vec::new(),
+        held: 0,
+        to_workers,
+        spent,
+        to_order,
+        closed: false,
+        time_ns: 0,
+    });
     let mut sink = ReaderSink { tcp: TcpReassembler::new(), dispatch: &dispatch, stop };
-    let result = read_capture_into(SendingReader { inner: input, dispatch: &dispatch }, &mut sink);
+    let result = read_capture_into(SendingReader::new(input, &dispatch), &mut sink);
     let mut dispatch = dispatch.borrow_mut();
     let result = result.map(|stats| {
         sink.tcp.finish(&mut *dispatch);
@@ -324,21 +404,48 @@ fn read<I: Read>(
     result
 }
 
-/// A worker: its connections' events in, their items out, batch by batch.
-fn work(options: PipelineOptions, inbox: &Receiver<InBatch>, outbox: &Sender<OutBatch>) {
-    let mut connections = Connections::new(options);
-    let mut out = OutBatch::default();
-    for batch in inbox.iter() {
-        for queued in &batch.events {
-            connections.tcp_event(queued.time_ns, queued.lend(&batch.bytes), &mut out);
-            out.ends.push(out.items.len());
-            if out.bytes >= OUT_BATCH_BYTES && outbox.send(std::mem::take(&mut out)).is_err() {
+/// A worker's channels.
+struct Worker<'p> {
+    inbox: Receiver<InBatch>,
+    outbox: Sender<OutBatch>,
+    /// Where its spent input batches go back to the reader.
+    spare_in: Sender<InBatch>,
+    /// Its output batches, back from the reporting thread.
+    spent_out: Receiver<OutBatch>,
+    prerender: Option<&'p dyn Prerender>,
+}
+
+impl Worker<'_> {
+    /// Its connections' events in, their items out, batch by batch.
+    fn work(self, options: PipelineOptions) {
+        let mut connections = Connections::new(options);
+        let mut out = OutBatch::default();
+        let mut sink = Outgoing { out: &mut out, prerender: self.prerender };
+        for batch in self.inbox.iter() {
+            for queued in &batch.events {
+                connections.tcp_event(queued.time_ns, queued.lend(&batch.bytes), &mut sink);
+                sink.out.ends.push(sink.out.items.len());
+                if sink.out.bytes >= OUT_BATCH_BYTES && !self.send(sink.out) {
+                    return;
+                }
+            }
+            if !sink.out.ends.is_empty() && !self.send(sink.out) {
                 return;
             }
+            if let Some(spare) = batch.spare() {
+                // The pool full: the batch is dropped instead.
+                let _ = self.spare_in.try_send(spare);
+            }
         }
-        if !out.ends.is_empty() && outbox.send(std::mem::take(&mut out)).is_err() {
-            return;
-        }
+    }
+
+    /// Send `out`, starting a new one (a spent one if there is, emptied
+    /// here: what the reporting thread was done with is freed by the thread
+    /// that allocated it, which the allocator does faster); false if the
+    /// reporting thread has gone.
+    fn send(&self, out: &mut OutBatch) -> bool {
+        let next = self.spent_out.try_recv().map(OutBatch::emptied).unwrap_or_default();
+        self.outbox.send(std::mem::replace(out, next)).is_ok()
     }
 }
 
@@ -350,32 +457,52 @@ struct OutBatch {
     ends: Vec<usize>,
     /// About how much the items hold.
     bytes: usize,
+    /// The objects the reporting thread is done with, on their way back.
+    /// Boxed as they came: the box too is freed by the worker.
+    #[allow(clippy::vec_box)]
+    spent: Vec<Box<OwnedObject>>,
+}
+
+impl OutBatch {
+    /// Whether to send it back for reuse: not if it grew far beyond the
+    /// usual size, or holds a large object.
+    fn reusable(&self) -> bool {
+        self.items.capacity() <= 8 * IN_BATCH_EVENTS
+            && self.ends.capacity() <= 2 * IN_BATCH_EVENTS
+            && self.bytes <= 2 * OUT_BATCH_BYTES
+    }
+
+    fn emptied(mut self) -> Self {
+        self.items.clear();
+        self.ends.clear();
+        self.spent.clear();
+        self.bytes = 0;
+        self
+    }
+}
+
+/// The worker's sink: items into its batch, requests and answers rendered
+/// on the way when the report can.
+struct Outgoing<'o, 'p> {
+    out: &'o mut OutBatch,
+    prerender: Option<&'p dyn Prerender>,
 }
 
 /// An [`Item`] that can cross threads: the object's bytes are taken from
 /// the worker (not copied), the trace is copied.
+///
+/// What holds more than a few words is boxed, so that the items (a few for
+/// every frame) stay small to move: the rarer ones for that alone, an
+/// object also so that its parts are not copied between threads.
 enum Owned {
-    Warning(Warning),
+    Warning(Box<Warning>),
     Frame,
     Message,
-    UnknownKey {
-        origin: super::Origin,
-        auth_key_id: u64,
-        len: usize,
-    },
-    /// Boxed: far larger than the other items, and far rarer.
+    UnknownKey(Box<(super::Origin, u64, usize)>),
     Object(Box<OwnedObject>),
-    QuickAck {
-        origin: super::Origin,
-        token: u32,
-    },
-    Forgotten {
-        conn: ConnId,
-        origin: super::Origin,
-    },
-    Closed {
-        conn: ConnId,
-    },
+    QuickAck(Box<(super::Origin, u32)>),
+    Forgotten(Box<(ConnId, super::Origin)>),
+    Closed { conn: ConnId },
 }
 
 struct OwnedObject {
@@ -385,16 +512,33 @@ struct OwnedObject {
     decoded: Option<Result<Frame, DecodeError>>,
     trace: Vec<TraceEvent>,
     dynamic: Option<Result<DynValue, DecodeError>>,
+    rendered: Option<Rendered>,
 }
 
-impl ItemSink for OutBatch {
+impl ItemSink for Outgoing<'_, '_> {
     fn item(&mut self, item: Item<'_>) {
+        let out = &mut *self.out;
         let owned = match item {
-            Item::Warning(w) => Owned::Warning(w),
+            Item::Warning(w) => Owned::Warning(Box::new(w)),
             Item::Frame => Owned::Frame,
             Item::Message => Owned::Message,
-            Item::UnknownKey { origin, auth_key_id, len } => Owned::UnknownKey { origin, auth_key_id, len },
-            Item::Object { conn, at, object, decoded, trace, dynamic } => {
+            Item::UnknownKey { origin, auth_key_id, len } => Owned::UnknownKey(Box::new((origin, auth_key_id, len))),
+            Item::Object { conn, at, object, mut decoded, trace, dynamic, rendered } => {
+                let rendered = match (&object.content, self.prerender, decoded.take()) {
+                    (Content::Request(bytes) | Content::Answer(bytes), Some(prerender), Some(value)) => {
+                        let answer = matches!(object.content, Content::Answer(_));
+                        let d = Decoded { bytes, value, trace, rendered: None };
+                        let rendered = prerender.object(&at.message(object), &d, answer);
+                        decoded = Some(d.value);
+                        rendered
+                    }
+                    (_, _, value) => {
+                        decoded = value;
+                        rendered
+                    }
+                };
+                // A rendered record needs no trace any more.
+                let trace = if rendered.is_some() { Vec::new() } else { trace.to_vec() };
                 let object = Unwrapped {
                     msg_id: object.msg_id,
                     seq_no: object.seq_no,
@@ -405,72 +549,101 @@ impl ItemSink for OutBatch {
                         Content::Other { id: 0, len: 0, bytes: Vec::new() },
                     ),
                 };
-                self.bytes += match &object.content {
+                out.bytes += match &object.content {
                     Content::Request(b) | Content::Answer(b) | Content::Other { bytes: b, .. } => b.len(),
                     _ => 0,
-                } + std::mem::size_of_val(trace);
-                Owned::Object(Box::new(OwnedObject { conn, at, object, decoded, trace: trace.to_vec(), dynamic }))
+                } + std::mem::size_of_val(&trace[..])
+                    + rendered.as_ref().map_or(0, |r| r.text.len());
+                Owned::Object(Box::new(OwnedObject { conn, at, object, decoded, trace, dynamic, rendered }))
             }
-            Item::QuickAck { origin, token } => Owned::QuickAck { origin, token },
-            Item::Forgotten { conn, origin } => Owned::Forgotten { conn, origin },
+            Item::QuickAck { origin, token } => Owned::QuickAck(Box::new((origin, token))),
+            Item::Forgotten { conn, origin } => Owned::Forgotten(Box::new((conn, origin))),
             Item::Closed { conn } => Owned::Closed { conn },
         };
-        self.bytes += std::mem::size_of::<Owned>();
-        self.items.push(owned);
+        out.bytes += std::mem::size_of::<Owned>();
+        out.items.push(owned);
     }
 }
 
 impl Owned {
-    /// Give the item to the matcher, lending what it owns.
-    fn feed<K: RecordSink + ?Sized>(self, matcher: &mut Matcher, sink: &mut K) {
+    /// Give the item to the matcher, lending what it owns; an object is
+    /// handed back, to be freed on its worker.
+    fn feed<K: RecordSink + ?Sized>(self, matcher: &mut Matcher, sink: &mut K) -> Option<Box<OwnedObject>> {
         let item = match self {
-            Owned::Warning(w) => Item::Warning(w),
+            Owned::Warning(w) => Item::Warning(*w),
             Owned::Frame => Item::Frame,
             Owned::Message => Item::Message,
-            Owned::UnknownKey { origin, auth_key_id, len } => Item::UnknownKey { origin, auth_key_id, len },
-            Owned::Object(owned) => {
-                let OwnedObject { conn, at, mut object, decoded, trace, dynamic } = *owned;
-                let item = Item::Object { conn, at, object: &mut object, decoded, trace: &trace, dynamic };
-                return matcher.item(item, sink);
+            Owned::UnknownKey(unknown) => {
+                let (origin, auth_key_id, len) = *unknown;
+                Item::UnknownKey { origin, auth_key_id, len }
             }
-            Owned::QuickAck { origin, token } => Item::QuickAck { origin, token },
-            Owned::Forgotten { conn, origin } => Item::Forgotten { conn, origin },
+            Owned::Object(mut owned) => {
+                let o = &mut *owned;
+                let item = Item::Object {
+                    conn: o.conn,
+                    at: o.at.clone(),
+                    object: &mut o.object,
+                    decoded: o.decoded.take(),
+                    trace: &o.trace,
+                    dynamic: o.dynamic.take(),
+                    rendered: o.rendered.take(),
+                };
+                matcher.item(item, sink);
+                return Some(owned);
+            }
+            Owned::QuickAck(ack) => {
+                let (origin, token) = *ack;
+                Item::QuickAck { origin, token }
+            }
+            Owned::Forgotten(forgotten) => {
+                let (conn, origin) = *forgotten;
+                Item::Forgotten { conn, origin }
+            }
             Owned::Closed { conn } => Item::Closed { conn },
         };
         matcher.item(item, sink);
+        None
     }
 }
 
 /// The reporting thread's place in one worker's results.
 struct Cursor {
     from: Receiver<OutBatch>,
-    items: std::vec::IntoIter<Owned>,
-    ends: std::vec::IntoIter<usize>,
-    /// Items of the current batch taken so far.
+    /// Where spent batches go back to the worker.
+    spare: Sender<OutBatch>,
+    batch: OutBatch,
+    /// Events and items of `batch` taken so far (an item taken is left a
+    /// `Frame`, which owns nothing).
+    events: usize,
     taken: usize,
 }
 
 impl Cursor {
-    fn new(from: Receiver<OutBatch>) -> Self {
-        Cursor { from, items: Vec::new().into_iter(), ends: Vec::new().into_iter(), taken: 0 }
+    fn new(from: Receiver<OutBatch>, spare: Sender<OutBatch>) -> Self {
+        Cursor { from, spare, batch: OutBatch::default(), events: 0, taken: 0 }
     }
 
     /// Hand the items of the worker's next event to `each`; false if the
     /// worker ended without them.
-    fn next_event(&mut self, mut each: impl FnMut(Owned)) -> bool {
-        let end = loop {
-            if let Some(end) = self.ends.next() {
-                break end;
-            }
+    fn next_event(&mut self, mut each: impl FnMut(Owned) -> Option<Box<OwnedObject>>) -> bool {
+        while self.events >= self.batch.ends.len() {
             let Ok(batch) = self.from.recv() else { return false };
-            self.items = batch.items.into_iter();
-            self.ends = batch.ends.into_iter();
+            let spent = std::mem::replace(&mut self.batch, batch);
+            if spent.reusable() {
+                // The pool full: the batch is dropped here instead.
+                let _ = self.spare.try_send(spent);
+            }
+            self.events = 0;
             self.taken = 0;
-        };
-        for owned in self.items.by_ref().take(end.saturating_sub(self.taken)) {
-            each(owned);
         }
-        self.taken = end;
+        let end = self.batch.ends[self.events].min(self.batch.items.len());
+        for slot in self.batch.items.get_mut(self.taken..end).unwrap_or_default() {
+            if let Some(spent) = each(std::mem::replace(slot, Owned::Frame)) {
+                self.batch.spent.push(spent);
+            }
+        }
+        self.events += 1;
+        self.taken = end.max(self.taken);
         true
     }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::Report;
-use crate::pipeline::{Record, RecordSink, Summary, Warning};
+use crate::pipeline::{Prerender, Record, RecordSink, Summary, Warning};
 
 /// Writes the seeds, then hands every record on to `inner`; a file it
 /// cannot write becomes a warning of `inner`'s.
@@ -68,5 +68,9 @@ impl<R: Report> Report for CorpusWriter<R> {
         summary.extracted += self.extracted;
         summary.warnings += self.warnings;
         self.inner.add_counts(summary);
+    }
+
+    fn prerender(&self) -> Option<Box<dyn Prerender>> {
+        self.inner.prerender()
     }
 }

@@ -5,9 +5,9 @@ use std::io::{self, Write};
 
 use serde_json::{json, Map, Value};
 
-use super::{connection_text, format_time, transport_text, write_warning, Output, Report};
+use super::{connection_text, format_time, transport_text, write_warning, Output, Report, PRERENDER_MAX_BYTES};
 use crate::envelope::format_key_id;
-use crate::pipeline::{AnswerTo, Decoded, Message, Origin, Record, RecordSink, Summary};
+use crate::pipeline::{AnswerTo, Decoded, Message, Origin, Prerender, Record, RecordSink, Rendered, Summary};
 use crate::service::Wrapper;
 use crate::tl::json::TlJson;
 
@@ -31,18 +31,55 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> JsonReport<'a, W, E> {
     /// gathers serde's many small writes, which a line-buffered stdout
     /// would each scan for a newline.
     fn write_line(&mut self, value: &Value) {
+        self.write_with(|w| {
+            serde_json::to_writer(&mut *w, value)?;
+            w.write_all(b"\n")
+        });
+    }
+
+    /// Write one line with `write`, through a small buffer.
+    fn write_with(&mut self, write: impl FnOnce(&mut io::BufWriter<&mut W>) -> io::Result<()>) {
         if self.out.error.is_some() {
             return;
         }
         let mut w = io::BufWriter::new(&mut *self.out.out);
-        let written = serde_json::to_writer(&mut w, value)
-            .map_err(io::Error::from)
-            .and_then(|()| w.write_all(b"\n"))
-            .and_then(|()| w.flush());
+        let written = write(&mut w).and_then(|()| w.flush());
         drop(w);
         if let Err(e) = written {
             self.out.error = Some(e);
         }
+    }
+
+    /// A request's or answer's line: `kind`, and after the body what only
+    /// the ordered stage knows (`extra`). From the pieces a decoding
+    /// thread rendered ([`JsonPrerender`]), or rendered here the same way.
+    fn object_line(
+        &mut self,
+        message: &Message<'_>,
+        decoded: Decoded<'_>,
+        answer: bool,
+        kind: &str,
+        extra: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) {
+        let msg_id = message.msg_id;
+        self.write_with(|w| {
+            match &decoded.rendered {
+                Some(rendered) => {
+                    let (head, rest) = rendered.pieces();
+                    w.write_all(head.as_bytes())?;
+                    write_str(w, kind)?;
+                    w.write_all(rest.as_bytes())?;
+                }
+                None => {
+                    write_head(w, message)?;
+                    write_str(w, kind)?;
+                    let body = body(decoded, what(answer), msg_id);
+                    write_tail(w, message, wrapping(message, answer), &body)?;
+                }
+            }
+            extra(w)?;
+            w.write_all(b"}\n")
+        });
     }
 
     /// A one-line entry of `--all` that is not a message.
@@ -66,6 +103,100 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> JsonReport<'a, W, E> {
             "unknown_key_messages": s.unknown_key_messages, "warnings": s.warnings,
         }});
         self.write_line(&line);
+    }
+}
+
+/// A string as JSON.
+fn write_str<W: Write + ?Sized>(w: &mut W, text: &str) -> io::Result<()> {
+    serde_json::to_writer(w, text).map_err(io::Error::from)
+}
+
+/// The start of a message's object, as [`message_json`] writes it, up to
+/// `"kind":`.
+fn write_head<W: Write + ?Sized>(w: &mut W, message: &Message<'_>) -> io::Result<()> {
+    let origin = &message.origin;
+    w.write_all(b"{\"time\":")?;
+    write_str(w, &format_time(origin.time_ns))?;
+    w.write_all(b",\"connection\":")?;
+    write_str(w, &connection_text(origin))?;
+    w.write_all(b",\"direction\":")?;
+    write_str(w, origin.direction.label())?;
+    w.write_all(b",\"transport\":")?;
+    write_str(w, &transport_text(origin))?;
+    write!(w, ",\"encrypted\":{},\"auth_key_id\":", message.encrypted)?;
+    write_str(w, &format_key_id(message.auth_key_id))?;
+    write!(w, ",\"msg_id\":{},\"seq_no\":", message.msg_id)?;
+    match message.seq_no {
+        Some(q) => write!(w, "{q}")?,
+        None => w.write_all(b"null")?,
+    }
+    w.write_all(b",\"kind\":")
+}
+
+/// The rest of a message's object after its kind, as [`message_json`]
+/// writes it, without the closing brace.
+fn write_tail<'w, W: Write + ?Sized>(
+    w: &mut W,
+    message: &Message<'_>,
+    wrapping: impl Iterator<Item = &'w str>,
+    body: &Value,
+) -> io::Result<()> {
+    w.write_all(b",\"wrapping\":[")?;
+    for (i, name) in wrapping.enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        write_str(w, name)?;
+    }
+    w.write_all(b"]")?;
+    if let Some(r) = message.req_msg_id {
+        write!(w, ",\"req_msg_id\":{r}")?;
+    }
+    w.write_all(b",\"body\":")?;
+    serde_json::to_writer(w, body).map_err(io::Error::from)
+}
+
+/// The wrappers a request's or answer's line lists: an answer's lists
+/// what was removed around the result itself (rpc_result is given by
+/// req_msg_id), and an unencrypted answer says so, as the capture
+/// manifests do.
+fn wrapping<'a>(message: &Message<'a>, answer: bool) -> impl Iterator<Item = &'static str> + 'a {
+    let unencrypted = (answer && !message.encrypted).then_some("unencrypted");
+    let removed = message.wrapping.iter().filter(move |w| !(answer && matches!(w, Wrapper::RpcResult { .. })));
+    unencrypted.into_iter().chain(removed.map(Wrapper::name))
+}
+
+/// What a request's or answer's decoding error says it is.
+fn what(answer: bool) -> &'static str {
+    if answer {
+        "answer in"
+    } else {
+        "request"
+    }
+}
+
+/// The JSON report's rendering on the decoding threads: a request's or
+/// answer's line but for its kind (split there) and what follows the body.
+/// Records larger than [`PRERENDER_MAX_BYTES`] are left to the report,
+/// which streams them into the output instead of holding them again.
+pub(crate) struct JsonPrerender;
+
+impl Prerender for JsonPrerender {
+    fn object(&self, message: &Message<'_>, decoded: &Decoded<'_>, answer: bool) -> Option<Rendered> {
+        if decoded.bytes.len() > PRERENDER_MAX_BYTES {
+            return None;
+        }
+        let body = match &decoded.value {
+            Ok(frame) => frame.to_json(),
+            Err(e) => error_body(what(answer), message.msg_id, e),
+        };
+        let mut text = Vec::with_capacity(1024);
+        write_head(&mut text, message).ok()?;
+        let split = text.len();
+        write_tail(&mut text, message, wrapping(message, answer), &body).ok()?;
+        // serde_json writes UTF-8 only.
+        let text = String::from_utf8(text).ok()?;
+        Some(Rendered { text, split })
     }
 }
 
@@ -101,42 +232,40 @@ fn message_json<'w>(
 fn body(decoded: Decoded<'_>, what: &str, msg_id: i64) -> Value {
     match decoded.value {
         Ok(frame) => frame.into_json(),
-        Err(e) => json!({"error": format!("{what} {msg_id}: {e}")}),
+        Err(e) => error_body(what, msg_id, &e),
     }
+}
+
+fn error_body(what: &str, msg_id: i64, error: &crate::tl::DecodeError) -> Value {
+    json!({"error": format!("{what} {msg_id}: {error}")})
 }
 
 impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for JsonReport<'_, W, E> {
     fn record(&mut self, record: Record<'_>) {
         let all = self.all;
         match record {
-            Record::Request(r) => {
-                let body = body(r.decoded, "request", r.message.msg_id);
-                let names = r.message.wrapping.iter().map(Wrapper::name);
-                self.write_line(&Value::Object(message_json(&r.message, "request", body, names)));
-            }
+            Record::Request(r) => self.object_line(&r.message, r.decoded, false, "request", |_| Ok(())),
             Record::Answer(a) => {
                 let other = match a.to {
                     AnswerTo::Other { method, .. } if all => Some(method),
                     AnswerTo::Other { .. } => return,
                     _ => None,
                 };
-                let body = body(a.decoded, "answer in", a.message.msg_id);
-                // The answer's wrapping lists what was removed around the
-                // result itself; rpc_result is given by req_msg_id. An
-                // unencrypted answer says so, as the capture manifests do.
-                let unencrypted = (!a.message.encrypted).then_some("unencrypted");
-                let names = unencrypted.into_iter().chain(
-                    a.message.wrapping.iter().filter(|w| !matches!(w, Wrapper::RpcResult { .. })).map(Wrapper::name),
-                );
                 let kind = if other.is_some() { "other_answer" } else { "answer" };
-                let mut o = message_json(&a.message, kind, body, names);
-                if let Some(r) = a.req_msg_id {
-                    o.insert("req_msg_id".into(), r.into());
-                }
-                if let Some(method) = other {
-                    o.insert("request".into(), method.to_string().into());
-                }
-                self.write_line(&Value::Object(o));
+                // The request it answers: in place when the message names it
+                // (the same value), after the body when only the matching
+                // of unencrypted messages found it.
+                let req = a.req_msg_id.filter(|_| a.message.req_msg_id.is_none());
+                self.object_line(&a.message, a.decoded, true, kind, |w| {
+                    if let Some(r) = req {
+                        write!(w, ",\"req_msg_id\":{r}")?;
+                    }
+                    if let Some(method) = other {
+                        w.write_all(b",\"request\":")?;
+                        write_str(w, &method.to_string())?;
+                    }
+                    Ok(())
+                });
             }
             Record::Service { message, service } if all => {
                 let names = message.wrapping.iter().map(Wrapper::name);
@@ -175,5 +304,9 @@ impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for JsonReport<'_, W, E> {
 impl<W: Write + ?Sized, E: Write + ?Sized> Report for JsonReport<'_, W, E> {
     fn finish(&mut self) -> io::Result<()> {
         self.out.finish()
+    }
+
+    fn prerender(&self) -> Option<Box<dyn Prerender>> {
+        Some(Box::new(JsonPrerender))
     }
 }

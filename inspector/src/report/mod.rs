@@ -26,8 +26,8 @@ pub use text::{TextOptions, TextReport};
 use crate::capture::{read_capture_into, CaptureError};
 use crate::envelope::{format_key_id, KeyStore};
 use crate::pipeline::{
-    parallel, AnswerTo, Feeder, Message, Method, Origin, Pipeline, PipelineOptions, RecordSink, Summary, Warning,
-    ANSWERED_KEPT,
+    parallel, AnswerTo, Feeder, Message, Method, Origin, Pipeline, PipelineOptions, Prerender, RecordSink, Summary,
+    Warning, ANSWERED_KEPT,
 };
 use crate::service::{chain_text, ServiceOptions};
 use crate::tcp::MAX_CONNECTIONS;
@@ -43,7 +43,19 @@ pub trait Report: RecordSink {
     /// Add what this report itself counted (files written, warnings of its
     /// own) to the pipeline's summary.
     fn add_counts(&self, _summary: &mut Summary) {}
+
+    /// What renders this report's requests and answers ahead, on the
+    /// decoding threads of a run on several ([`Decoded::rendered`](crate::pipeline::Decoded::rendered)).
+    fn prerender(&self) -> Option<Box<dyn Prerender>> {
+        None
+    }
 }
+
+/// Requests and answers whose bytes are larger than this are rendered by
+/// the report as they are written, not ahead on a decoding thread: a
+/// rendering held in memory until its turn would be one more copy of an
+/// answer that may be as large as the gzip cap.
+pub(crate) const PRERENDER_MAX_BYTES: usize = 64 << 10;
 
 /// How to report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -150,7 +162,8 @@ pub fn run_report<I: Read + Send, R: Report>(
     mut report: R,
 ) -> Result<Summary, RunError> {
     let result = if threads > 1 {
-        parallel::run(input, &options, threads, &mut report)
+        let prerender = report.prerender();
+        parallel::run(input, &options, threads, prerender.as_deref(), &mut report)
     } else {
         let mut pipeline = Pipeline::new(options);
         read_capture_into(input, &mut Feeder { pipeline: &mut pipeline, sink: &mut report })
@@ -209,11 +222,34 @@ pub(crate) fn write_warning<E: Write + ?Sized>(err: &mut E, warning: &Warning) {
 
 /// Capture time as RFC 3339 in UTC, to the microsecond.
 pub(crate) fn format_time(ns: i128) -> String {
+    use chrono::{Datelike, Timelike};
     let secs = ns.div_euclid(1_000_000_000) as i64;
     let nanos = ns.rem_euclid(1_000_000_000) as u32;
     match chrono::DateTime::from_timestamp(secs, nanos) {
+        // What `%Y-%m-%dT%H:%M:%S%.6fZ` gives, without parsing that
+        // format for every record (it was a tenth of the JSON report's time).
+        Some(t) if (0..=9999).contains(&t.year()) => {
+            let mut text = String::with_capacity(27);
+            push_digits(&mut text, t.year().unsigned_abs(), 4);
+            let parts = [('-', t.month()), ('-', t.day()), ('T', t.hour()), (':', t.minute()), (':', t.second())];
+            for (separator, n) in parts {
+                text.push(separator);
+                push_digits(&mut text, n, 2);
+            }
+            text.push('.');
+            push_digits(&mut text, t.nanosecond() / 1000, 6);
+            text.push('Z');
+            text
+        }
         Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
         None => format!("{secs}.{nanos:09}"),
+    }
+}
+
+/// `n`'s last `width` decimal digits, zero-padded.
+fn push_digits(text: &mut String, n: u32, width: u32) {
+    for place in (0..width).rev() {
+        text.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
     }
 }
 

@@ -150,3 +150,42 @@ fn a_closed_output_ends_the_run_quietly() {
         assert!(summary.packets < whole.packets, "{format:?}: read on after the output closed");
     }
 }
+
+/// The capture time as chrono's strftime writes it, for times across the
+/// range a capture can hold (before 1970, leap years, the last
+/// representable years, a pcapng clock far in the future).
+#[test]
+fn capture_times_are_written_as_strftime_writes_them() {
+    let strftime = |ns: i128| {
+        let secs = ns.div_euclid(1_000_000_000) as i64;
+        let nanos = ns.rem_euclid(1_000_000_000) as u32;
+        chrono::DateTime::from_timestamp(secs, nanos)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+            .unwrap_or_else(|| format!("{secs}.{nanos:09}"))
+    };
+    let mut times: Vec<i128> = vec![
+        0,
+        1,
+        999,
+        1_000,
+        -1,
+        -1_000_000_001,
+        951_782_400_123_456_789,     // 2000-02-29
+        1_759_999_999_999_999_999,   // 2025
+        253_402_300_799_999_999_999, // 9999-12-31T23:59:59.999999999
+        253_402_300_800_000_000_000, // year 10000
+        -62_167_219_200_000_000_000, // year 0
+        -62_167_219_200_000_000_001, // year -1
+        i128::from(i64::MAX) * 1_000_000_000,
+        i128::MIN / 2,
+    ];
+    // And a walk through the years, one odd step at a time.
+    let mut t: i128 = -1_000_000_000_000_000_000;
+    while t < 300_000_000_000_000_000_000 {
+        times.push(t);
+        t += 3_155_760_013_579_246_811;
+    }
+    for ns in times {
+        assert_eq!(format_time(ns), strftime(ns), "{ns} ns");
+    }
+}

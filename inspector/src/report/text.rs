@@ -4,9 +4,9 @@
 
 use std::io::{self, Write};
 
-use super::{line_header, message_header, write_warning, Output, Report};
+use super::{line_header, message_header, write_warning, Output, Report, PRERENDER_MAX_BYTES};
 use crate::envelope::format_key_id;
-use crate::pipeline::{AnswerTo, Decoded, Record, RecordSink, Summary};
+use crate::pipeline::{AnswerTo, Decoded, Message, Prerender, Record, RecordSink, Rendered, Summary};
 use crate::render::{hexdump, tree};
 use crate::tl::{with_flag_fields, DecodeError, TraceEvent};
 
@@ -33,25 +33,19 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> TextReport<'a, W, E> {
         TextReport { out: Output::new(out), err, options }
     }
 
-    /// The tree of what decoded (on an error too: the warning says why the
-    /// rest did not), and the hex dump if asked, ending in a newline.
-    fn body(&self, decoded: &Decoded<'_>) -> String {
-        self.tree(decoded.bytes, decoded.trace, decoded.value.as_ref().err())
+    /// A request's or answer's header and tree, after `head` (which only
+    /// the ordered stage knows): as a decoding thread rendered it
+    /// ([`TextPrerender`]), or rendered here the same way.
+    fn object(&mut self, head: String, message: &Message<'_>, decoded: &Decoded<'_>) {
+        let text = match &decoded.rendered {
+            Some(rendered) => head + &rendered.text,
+            None => head + &object_text(self.options, message, decoded),
+        };
+        self.out.write(&text);
     }
 
     fn tree(&self, bytes: &[u8], trace: &[TraceEvent], error: Option<&DecodeError>) -> String {
-        let fields = with_flag_fields(trace, error);
-        let mut text = tree::render_tree(bytes, &fields, self.options.color);
-        if self.options.hexdump {
-            if !text.ends_with('\n') {
-                text.push('\n');
-            }
-            text.push_str(&hexdump::render_hexdump(bytes, trace, self.options.color));
-        }
-        if !text.ends_with('\n') {
-            text.push('\n');
-        }
-        text
+        tree_text(self.options, bytes, trace, error)
     }
 
     fn summary(&mut self, s: &Summary) {
@@ -75,21 +69,52 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> TextReport<'a, W, E> {
     }
 }
 
+/// The tree of what decoded (on an error too: the warning says why the
+/// rest did not), and the hex dump if asked, ending in a newline.
+fn tree_text(options: TextOptions, bytes: &[u8], trace: &[TraceEvent], error: Option<&DecodeError>) -> String {
+    let fields = with_flag_fields(trace, error);
+    let mut text = tree::render_tree(bytes, &fields, options.color);
+    if options.hexdump {
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&hexdump::render_hexdump(bytes, trace, options.color));
+    }
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+/// A request's or answer's text after its first words: the message's
+/// header line and the tree.
+fn object_text(options: TextOptions, message: &Message<'_>, decoded: &Decoded<'_>) -> String {
+    message_header(message) + "\n" + &tree_text(options, decoded.bytes, decoded.trace, decoded.value.as_ref().err())
+}
+
+/// The text report's rendering on the decoding threads: a request's or
+/// answer's header line and tree, all but the words that name its number
+/// or the request it answers. Records larger than [`PRERENDER_MAX_BYTES`]
+/// are left to the report.
+pub(crate) struct TextPrerender(TextOptions);
+
+impl Prerender for TextPrerender {
+    fn object(&self, message: &Message<'_>, decoded: &Decoded<'_>, _answer: bool) -> Option<Rendered> {
+        (decoded.bytes.len() <= PRERENDER_MAX_BYTES)
+            .then(|| Rendered { text: object_text(self.0, message, decoded), split: 0 })
+    }
+}
+
 impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for TextReport<'_, W, E> {
     fn record(&mut self, record: Record<'_>) {
         let all = self.options.all;
         match record {
-            Record::Request(r) => {
-                let text =
-                    format!("\nrequest #{} · {}\n", r.number, message_header(&r.message)) + &self.body(&r.decoded);
-                self.out.write(&text);
-            }
+            Record::Request(r) => self.object(format!("\nrequest #{} · ", r.number), &r.message, &r.decoded),
             Record::Answer(a) => {
                 if matches!(a.to, AnswerTo::Other { .. }) && !all {
                     return;
                 }
-                let text = format!("\n{} · {}\n", a.to, message_header(&a.message)) + &self.body(&a.decoded);
-                self.out.write(&text);
+                self.object(format!("\n{} · ", a.to), &a.message, &a.decoded);
             }
             Record::Service { message, service } if all => {
                 self.out.write(&(message_header(&message) + " · " + &service.summary() + "\n"));
@@ -135,5 +160,9 @@ impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for TextReport<'_, W, E> {
 impl<W: Write + ?Sized, E: Write + ?Sized> Report for TextReport<'_, W, E> {
     fn finish(&mut self) -> io::Result<()> {
         self.out.finish()
+    }
+
+    fn prerender(&self) -> Option<Box<dyn Prerender>> {
+        Some(Box::new(TextPrerender(self.options)))
     }
 }
