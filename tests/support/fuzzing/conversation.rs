@@ -617,8 +617,8 @@ pub fn features(data: &[u8]) -> BTreeSet<String> {
 
 /// The fuzz target `conversation`: a conversation drawn by `arbitrary`
 /// (see [`ConversationSpec`]), written as a capture with the fixture key,
-/// through `inspector pcap` (JSON Lines with `--all` on one thread and on
-/// two, and text with `--all --hexdump`).
+/// through `inspector pcap` (JSON Lines with `--all` on one thread, and on
+/// two for a sample of the inputs; text with `--all --hexdump` for another).
 ///
 /// - Both output formats run without error (the text report on a quarter
 ///   of the inputs), and two threads give the same JSON report, warnings
