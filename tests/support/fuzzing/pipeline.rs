@@ -825,8 +825,10 @@ fn check_open(payload: &[u8], dir: Direction, keys: &KeyStore) {
 
 /// The fuzz target `service`: arbitrary bytes as a decrypted message body
 /// (as they are, inside `gzip_packed`, or inside `rpc_result(gzip_packed)`)
-/// through [`unwrap_message`], at the default depth budget and the largest
-/// one a user may ask for, with a gzip budget the fuzzer can exhaust.
+/// through [`unwrap_message`], at the default depth budget and (for a body
+/// that met it) the largest one a user may ask for, with a gzip budget the
+/// fuzzer can exhaust and with the default one, keeping other objects or not,
+/// and handing exportChatInvite out as the closure's or as another method.
 ///
 /// - No panic and no stack overflow, at any depth budget up to the largest.
 /// - No wrapping chain is as deep as the budget.
@@ -847,28 +849,42 @@ pub fn service(data: &[u8]) {
         2 => fixtures::gzip_packed(rest),
         _ => fixtures::rpc_result(0x1234_5678_9abc_def0, &fixtures::gzip_packed(rest)),
     };
-    // A small cap (so the fuzzer meets it) and the default one.
+    // A small cap (so the fuzzer meets it) and the default one. With the
+    // small cap, other objects are kept or not as bit 2 of the mode says.
     let small_cap = 64 + usize::from(cap_choice) * 256;
-    for options in [
-        ServiceOptions { gzip_cap: small_cap, ..ServiceOptions::default() },
-        ServiceOptions {
-            gzip_cap: small_cap,
-            max_depth: inspector::tl::MAX_DEPTH_LIMIT,
-            keep_other: false,
-            closure: false,
-        },
-        ServiceOptions::default(),
-    ] {
-        check_unwrap(&body, options);
+    let keep_other = mode & 4 == 0;
+    // Bit 3: exportChatInvite and its answers handed out as the closure's
+    // requests and answers, or (as `--method` without it does) as others.
+    let closure = mode & 8 == 0;
+    let small = ServiceOptions { gzip_cap: small_cap, keep_other, closure, ..ServiceOptions::default() };
+    // The largest depth budget changes nothing but where nesting stops, so
+    // it is worth a run only for a body that met the default one.
+    if check_unwrap(&body, small) {
+        check_unwrap(
+            &body,
+            ServiceOptions {
+                gzip_cap: small_cap,
+                max_depth: inspector::tl::MAX_DEPTH_LIMIT,
+                keep_other: false,
+                closure,
+            },
+        );
     }
+    check_unwrap(&body, ServiceOptions::default());
     if let Ok(plain) = gunzip(rest, small_cap) {
         assert!(plain.len() <= small_cap, "gunzip returned {} bytes with a cap of {small_cap}", plain.len());
     }
 }
 
-fn check_unwrap(body: &[u8], options: ServiceOptions) {
+/// [`unwrap_message`] on `body` with `options`, and the checks of
+/// [`service`]. Whether the depth budget stopped it somewhere (an error
+/// naming the budget: wrappers, or nesting in a TL value).
+fn check_unwrap(body: &[u8], options: ServiceOptions) -> bool {
     // (An empty msg_container carries nothing, so no output is fine.)
     let items = unwrap_message(body, 7, 1, options);
+    let budget = format!("budget of {}", options.max_depth);
+    let met_depth =
+        items.iter().any(|item| matches!(&item.content, Content::Malformed(e) if e.message.contains(&budget)));
     let bound = 1 + (body.len() + options.gzip_cap) / 4;
     assert!(items.len() <= bound, "{} objects from {} bytes (gzip cap {})", items.len(), body.len(), options.gzip_cap);
     for item in &items {
@@ -937,6 +953,7 @@ fn check_unwrap(body: &[u8], options: ServiceOptions) {
             }
         }
     }
+    met_depth
 }
 
 // ---------------------------------------------------------------------------
@@ -968,6 +985,16 @@ pub(super) fn same_on_two_threads(
     }
 }
 
+/// The sampled checks of a whole-pipeline input, chosen by the sum of its
+/// bytes so that a replay makes the same choice and mutations move an input
+/// in and out: whether to compare one thread with two (an eighth of the
+/// inputs: bits 0-2 of the sum zero), and whether to run the text report
+/// too (a quarter: bits 3-4 zero). Shared with the conversation property.
+pub(super) fn sampled(data: &[u8]) -> (bool, bool) {
+    let sum = data.iter().fold(0u8, |sum, b| sum.wrapping_add(*b));
+    (sum % 8 == 0, (sum >> 3) % 4 == 0)
+}
+
 /// The fuzz target `pcap_pipeline`: arbitrary bytes as a capture through
 /// the whole `inspector pcap` run, with the fixed test key and the key of
 /// the synthetic fixtures, in text and JSON, with `--all` and `--hexdump`,
@@ -978,17 +1005,26 @@ pub(super) fn same_on_two_threads(
 /// - The threaded driver (`--threads 2`) gives the same report, warnings
 ///   and summary (or error) as one thread, byte for byte (on an eighth of
 ///   the inputs, chosen by their bytes).
+/// - The JSON report runs on every input; the text report (trees in
+///   colour, the most expensive part of a run) on a quarter of them, chosen
+///   by their bytes like the thread comparison but independently of it. The
+///   text report's rendering of decoded frames is also the `render` target's
+///   and the `conversation` target's (which reach far more frames than
+///   arbitrary capture bytes do).
 /// - The summary adds up: answers matched never exceed the requests or the
 ///   answers, and every JSON line is one JSON value, warnings included.
 pub fn pcap_pipeline(data: &[u8]) {
     // Threads cost most of a run: the comparison is made on the inputs whose
     // byte sum is a multiple of 8 (an eighth; mutations move an input in and
     // out of it), so that a replay repeats the same choice.
-    let compare_threads = data.iter().fold(0u8, |sum, b| sum.wrapping_add(*b)) % 8 == 0;
+    let (compare_threads, text_report) = sampled(data);
     let mut keys = KeyStore::new();
     keys.insert(envelope_key());
     keys.insert(fixtures::fixture_key());
     for (format, all) in [(ReportFormat::Json, true), (ReportFormat::Text, false)] {
+        if format == ReportFormat::Text && !text_report {
+            continue;
+        }
         let options = ReportOptions {
             keys: keys.clone(),
             format,
