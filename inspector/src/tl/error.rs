@@ -140,7 +140,13 @@ impl DecodeError {
     /// travels out, so that the success path never keeps one.
     pub fn within(mut self, field: &str) -> Self {
         if !field.is_empty() {
-            self.0.path = if self.0.path.is_empty() { field.to_string() } else { format!("{field}.{}", self.0.path) };
+            // Prepended in place: an error unwinding through deep nesting
+            // grows one string instead of allocating a new one per level.
+            let path = &mut self.0.path;
+            if !path.is_empty() {
+                path.insert(0, '.');
+            }
+            path.insert_str(0, field);
         }
         self
     }
