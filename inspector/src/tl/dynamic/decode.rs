@@ -16,8 +16,9 @@ use crate::tl::schema::{CtorDef, FieldDef};
 /// It is stored flat, as a tape: the nodes of the tree in wire order (an
 /// object is followed by its fields, a vector by its elements) in one
 /// vector, and the content of strings, `bytes` and `int256`s in one buffer.
-/// Decoding a frame makes two allocations at most, whatever its shape, and
-/// dropping one frees two buffers rather than walking a tree. Read it
+/// Decoding a small frame makes two allocations at most, whatever its
+/// shape (a large one a few more, as the two grow), and dropping a value
+/// frees two buffers rather than walking a tree. Read it
 /// through [`DynValue::view`], which gives a [`DynRef`]: the value as a
 /// tree again, borrowed from the tape.
 #[derive(Clone, PartialEq)]
