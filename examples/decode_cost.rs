@@ -9,16 +9,29 @@
 //!         target/release/examples/decode_cost typical schema 1000
 //!
 //! Divide the collected instructions by the count. Frames: minimal,
-//! typical, maximal (as in benches/codec.rs); decoders: typed, schema.
+//! typical, maximal, worked_example, answer (as in benches/codec.rs);
+//! decoders: typed, schema, typed-traced, schema-traced (the traced ones
+//! record into one `Recorder` kept from call to call, as the benchmark does).
 
 use std::hint::black_box;
 
 use inspector::tl::dynamic::{Expect, Schema};
 use inspector::tl::{
-    DecodeOptions, ExportChatInvite, InputPeer, NoTrace, StarsSubscriptionPricing, TlObject, TlString,
+    decode_traced_into, DecodeOptions, ExportChatInvite, ExportedChatInvite, InputPeer, NoTrace, Recorder,
+    StarsSubscriptionPricing, TlObject, TlString,
 };
+use inspector_tests::matrix;
 
-fn frame(name: &str) -> ExportChatInvite {
+/// The frame's bytes, and whether it is the answer (else the request).
+fn frame(name: &str) -> (Vec<u8>, bool) {
+    if name == "answer" {
+        let answer = ExportedChatInvite::Exported(matrix::answer(0x7ff));
+        return (answer.to_bytes().expect("encodable"), true);
+    }
+    (request(name).to_bytes().expect("encodable"), false)
+}
+
+fn request(name: &str) -> ExportChatInvite {
     match name {
         "minimal" => ExportChatInvite::new(InputPeer::PeerSelf),
         "typical" => ExportChatInvite {
@@ -44,30 +57,62 @@ fn frame(name: &str) -> ExportChatInvite {
                 user_id: 6,
             })
         },
-        other => panic!("unknown frame {other}: minimal, typical or maximal"),
+        "worked_example" => ExportChatInvite {
+            request_needed: true,
+            expire_date: Some(100),
+            title: Some(TlString::from("t")),
+            subscription_pricing: Some(StarsSubscriptionPricing { period: 2_592_000, amount: 5 }),
+            ..ExportChatInvite::new(InputPeer::ChannelFromMessage {
+                peer: Box::new(InputPeer::User { user_id: 1, access_hash: 2 }),
+                msg_id: 3,
+                channel_id: 4,
+            })
+        },
+        other => panic!("unknown frame {other}: minimal, typical, maximal, worked_example or answer"),
     }
 }
 
+/// The counted loop: `decode` once per iteration (the decoder is chosen
+/// outside it, so that the loop holds nothing but the decode).
 #[inline(never)]
-fn decode_loop(bytes: &[u8], schema: Option<&Schema>, count: usize) -> usize {
+fn decode_loop(count: usize, mut decode: impl FnMut() -> bool) -> usize {
     let mut ok = 0;
     for _ in 0..count {
-        ok += usize::from(match schema {
-            Some(s) => s.decode_with_sink(black_box(bytes), &Expect::Any, DecodeOptions::strict(), NoTrace).0.is_ok(),
-            None => ExportChatInvite::from_bytes(black_box(bytes)).is_ok(),
-        });
+        ok += usize::from(decode());
     }
     ok
+}
+
+fn run(bytes: &[u8], decoder: &str, answer: bool, count: usize) -> usize {
+    let schema = Schema::builtin();
+    let opts = DecodeOptions::strict();
+    let mut recorder = Recorder::default();
+    let twice = |decode: &mut dyn FnMut() -> bool| {
+        // Warm the schema, the recorder and the allocator outside the counted loop.
+        decode_loop(1, &mut *decode);
+        decode_loop(count, decode)
+    };
+    match (decoder, answer) {
+        ("schema", _) => {
+            twice(&mut || schema.decode_with_sink(black_box(bytes), &Expect::Any, opts, NoTrace).0.is_ok())
+        }
+        ("schema-traced", _) => twice(&mut || schema.decode_traced(black_box(bytes), opts, &mut recorder).is_ok()),
+        ("typed", false) => twice(&mut || ExportChatInvite::from_bytes(black_box(bytes)).is_ok()),
+        ("typed", true) => twice(&mut || ExportedChatInvite::from_bytes(black_box(bytes)).is_ok()),
+        ("typed-traced", false) => {
+            twice(&mut || decode_traced_into::<ExportChatInvite>(black_box(bytes), opts, &mut recorder).is_ok())
+        }
+        ("typed-traced", true) => {
+            twice(&mut || decode_traced_into::<ExportedChatInvite>(black_box(bytes), opts, &mut recorder).is_ok())
+        }
+        (other, _) => panic!("unknown decoder {other}: typed, schema, typed-traced or schema-traced"),
+    }
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (name, decoder) = (args.get(1).map_or("typical", String::as_str), args.get(2).map_or("schema", String::as_str));
     let count: usize = args.get(3).and_then(|c| c.parse().ok()).unwrap_or(1000);
-    let bytes = frame(name).to_bytes().expect("encodable");
-    let schema = (decoder == "schema").then(Schema::builtin);
-    // Warm the schema and the allocator outside the counted loop.
-    decode_loop(&bytes, schema, 1);
-    let ok = decode_loop(&bytes, schema, count);
-    assert_eq!(ok, count);
+    let (bytes, answer) = frame(name);
+    assert_eq!(run(&bytes, decoder, answer, count), count);
 }

@@ -4,7 +4,7 @@
 //! long strings and vectors cut so that a line stays a line.
 
 use super::quote_text;
-use crate::tl::dynamic::DynValue;
+use crate::tl::dynamic::{DynRef, DynValue};
 
 /// Characters of a string shown before it is cut.
 const MAX_TEXT: usize = 40;
@@ -16,8 +16,9 @@ const MAX_ITEMS: usize = 8;
 /// field is its name alone.
 pub fn summary_line(value: &DynValue) -> String {
     let mut out = String::new();
+    let value = &value.view();
     match value {
-        DynValue::Object { ctor, fields } => {
+        DynRef::Object { ctor, fields } => {
             out.push_str(ctor.name);
             debug_assert_eq!(ctor.fields.len(), fields.len());
             push_fields(&mut out, value);
@@ -27,12 +28,12 @@ pub fn summary_line(value: &DynValue) -> String {
     out
 }
 
-fn push_fields(out: &mut String, object: &DynValue) {
-    let DynValue::Object { ctor, fields } = object else { return };
+fn push_fields(out: &mut String, object: &DynRef<'_>) {
+    let DynRef::Object { ctor, fields } = object else { return };
     for (def, v) in ctor.fields.iter().zip(fields) {
         match v {
-            DynValue::Absent | DynValue::Flags(_) | DynValue::True(false) => {}
-            DynValue::True(true) => {
+            DynRef::Absent | DynRef::Flags(_) | DynRef::True(false) => {}
+            DynRef::True(true) => {
                 out.push(' ');
                 out.push_str(def.name);
             }
@@ -40,17 +41,17 @@ fn push_fields(out: &mut String, object: &DynValue) {
                 out.push(' ');
                 out.push_str(def.name);
                 out.push('=');
-                push_value(out, v);
+                push_value(out, &v);
             }
         }
     }
 }
 
-fn push_value(out: &mut String, value: &DynValue) {
+fn push_value(out: &mut String, value: &DynRef<'_>) {
     match value {
-        DynValue::Object { ctor, fields } => {
+        DynRef::Object { ctor, fields } => {
             out.push_str(ctor.name);
-            if fields.iter().any(|f| !matches!(f, DynValue::Absent | DynValue::Flags(_) | DynValue::True(false))) {
+            if fields.iter().any(|f| !matches!(f, DynRef::Absent | DynRef::Flags(_) | DynRef::True(false))) {
                 out.push('{');
                 let start = out.len();
                 push_fields(out, value);
@@ -61,26 +62,26 @@ fn push_value(out: &mut String, value: &DynValue) {
                 out.push('}');
             }
         }
-        DynValue::Flags(f) => out.push_str(&format!("{f:#x}")),
-        DynValue::True(b) | DynValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        DynValue::Absent => out.push_str("null"),
-        DynValue::Int(v) => out.push_str(&v.to_string()),
-        DynValue::Long(v) => out.push_str(&v.to_string()),
-        DynValue::Double(v) => out.push_str(&v.to_string()),
-        DynValue::Int128(b) => out.push_str(&crate::hex::encode(b)),
-        DynValue::Int256(b) => out.push_str(&crate::hex::encode(&b[..])),
-        DynValue::String(s) => match s.as_str() {
+        DynRef::Flags(f) => out.push_str(&format!("{f:#x}")),
+        DynRef::True(b) | DynRef::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        DynRef::Absent => out.push_str("null"),
+        DynRef::Int(v) => out.push_str(&v.to_string()),
+        DynRef::Long(v) => out.push_str(&v.to_string()),
+        DynRef::Double(v) => out.push_str(&v.to_string()),
+        DynRef::Int128(b) => out.push_str(&crate::hex::encode(b)),
+        DynRef::Int256(b) => out.push_str(&crate::hex::encode(&b[..])),
+        DynRef::String(s) => match s.as_str() {
             Some(text) => out.push_str(&quote_text(text, MAX_TEXT)),
             None => out.push_str(&format!("<{} bytes, not UTF-8>", s.as_bytes().len())),
         },
-        DynValue::Bytes(b) => out.push_str(&format!("<{} bytes>", b.len())),
-        DynValue::Vector(items) => {
+        DynRef::Bytes(b) => out.push_str(&format!("<{} bytes>", b.len())),
+        DynRef::Vector(items) => {
             out.push('[');
             for (i, item) in items.iter().take(MAX_ITEMS).enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                push_value(out, item);
+                push_value(out, &item);
             }
             if items.len() > MAX_ITEMS {
                 out.push_str(&format!(",…+{}", items.len() - MAX_ITEMS));

@@ -257,10 +257,16 @@ impl<'a, S: TraceSink> Reader<'a, S> {
     /// A `bytes` field: like a string, but any content is valid.
     #[inline]
     pub fn bytes(&mut self, field: &'static str) -> Result<Vec<u8>, DecodeError> {
+        Ok(self.bytes_slice(field)?.to_vec())
+    }
+
+    /// [`Reader::bytes`], borrowed from the input.
+    #[inline]
+    pub fn bytes_slice(&mut self, field: &'static str) -> Result<&'a [u8], DecodeError> {
         let start = self.pos();
         let (data_start, data) = self.bytes_with_offset(field)?;
         self.record(field, start, TraceValue::Bytes { data: data_start..data_start + data.len() });
-        Ok(data.to_vec())
+        Ok(data)
     }
 
     /// A boxed `Bool` field whose id, read at `start`, named `value`.
@@ -384,6 +390,12 @@ impl<'a, S: TraceSink> Reader<'a, S> {
     /// A `string` field: UTF-8 text (lenient decoding keeps invalid text as raw bytes).
     #[inline]
     pub fn string(&mut self, field: &'static str) -> Result<TlString, DecodeError> {
+        Ok(TlString::from_bytes(self.string_slice(field)?.to_vec()))
+    }
+
+    /// [`Reader::string`], borrowed from the input.
+    #[inline]
+    pub fn string_slice(&mut self, field: &'static str) -> Result<&'a [u8], DecodeError> {
         let start = self.pos();
         let (data_start, data) = self.bytes_with_offset(field)?;
         let utf8 = match std::str::from_utf8(data) {
@@ -394,7 +406,7 @@ impl<'a, S: TraceSink> Reader<'a, S> {
             }
         };
         self.record(field, start, TraceValue::Str { data: data_start..data_start + data.len(), utf8 });
-        Ok(TlString::from_bytes(data.to_vec()))
+        Ok(data)
     }
 
     #[cold]

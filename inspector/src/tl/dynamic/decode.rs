@@ -2,23 +2,73 @@
 //! order, as the typed closure's generated decoders, so that both record
 //! the same trace and fail with the same error on the same bytes.
 
-use super::{Schema, Ty};
+use std::fmt;
+
+use super::{Field, Schema, Ty};
 use crate::tl::error::{DecodeError, Problem};
 use crate::tl::ids;
 use crate::tl::reader::{DecodeOptions, Reader, Recorder, TraceSink};
-use crate::tl::schema::CtorDef;
-use crate::tl::TlString;
+use crate::tl::schema::{CtorDef, FieldDef};
 
-/// A value decoded with a schema.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DynValue {
-    /// A constructor or function call (boxed or bare) and its fields,
-    /// parallel to `ctor.fields`. A boxed slice, not a `Vec`: the count is
-    /// known before the first field is read, and the capacity word saved
-    /// keeps every `DynValue` at 32 bytes.
+/// A value decoded with a schema: one constructor or function call and
+/// everything it holds.
+///
+/// It is stored flat, as a tape: the nodes of the tree in wire order (an
+/// object is followed by its fields, a vector by its elements) in one
+/// vector, and the content of strings, `bytes` and `int256`s in one buffer.
+/// Decoding a small frame makes two allocations at most, whatever its
+/// shape (a large one a few more, as the two grow), and dropping a value
+/// frees two buffers rather than walking a tree. Read it
+/// through [`DynValue::view`], which gives a [`DynRef`]: the value as a
+/// tree again, borrowed from the tape.
+#[derive(Clone, PartialEq)]
+pub struct DynValue {
+    nodes: Vec<Node>,
+    data: Vec<u8>,
+}
+
+/// One node of the tape. An object or vector records where its subtree
+/// ends, so that a reader can step over it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Node {
     Object {
         ctor: &'static CtorDef,
-        fields: Box<[DynValue]>,
+        end: usize,
+    },
+    Vector {
+        count: usize,
+        end: usize,
+    },
+    Flags(u32),
+    True(bool),
+    Absent,
+    Int(i32),
+    Long(i64),
+    Double(f64),
+    Int128([u8; 16]),
+    /// 32 bytes of `data` from `at`.
+    Int256 {
+        at: usize,
+    },
+    String {
+        at: usize,
+        len: usize,
+    },
+    Bytes {
+        at: usize,
+        len: usize,
+    },
+    Bool(bool),
+}
+
+/// A value of a [`DynValue`], as a tree: what a field or an element is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DynRef<'a> {
+    /// A constructor or function call (boxed or bare) and its fields,
+    /// parallel to `ctor.fields`.
+    Object {
+        ctor: &'static CtorDef,
+        fields: Seq<'a>,
     },
     /// A flag word, with the bits its constructor does not define cleared
     /// (lenient decoding forgives them; strict decoding refuses them).
@@ -31,31 +81,343 @@ pub enum DynValue {
     Long(i64),
     Double(f64),
     Int128([u8; 16]),
-    /// Boxed: inline it would make every value 40 bytes for a type few
-    /// constructors use.
-    Int256(Box<[u8; 32]>),
-    String(TlString),
-    Bytes(Vec<u8>),
+    Int256(&'a [u8; 32]),
+    String(DynStr<'a>),
+    Bytes(&'a [u8]),
     Bool(bool),
-    Vector(Vec<DynValue>),
+    Vector(Seq<'a>),
+}
+
+/// The fields of an object or the elements of a vector, in wire order.
+#[derive(Clone, Copy)]
+pub struct Seq<'a> {
+    value: &'a DynValue,
+    /// The node of the first item.
+    first: usize,
+    len: usize,
+}
+
+/// A TL `string` of a [`DynValue`]: UTF-8 text on every strictly decoded
+/// frame; lenient decoding may keep invalid UTF-8, so the bytes are what
+/// is stored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct DynStr<'a>(&'a [u8]);
+
+impl<'a> DynStr<'a> {
+    /// The text, if it is valid UTF-8.
+    pub fn as_str(&self) -> Option<&'a str> {
+        std::str::from_utf8(self.0).ok()
+    }
+
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.0
+    }
+}
+
+impl PartialEq<str> for DynStr<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for DynStr<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl fmt::Debug for DynStr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.as_str() {
+            Some(s) => fmt::Debug::fmt(s, f),
+            None => write!(f, "TlString(invalid UTF-8: {:02x?})", self.0),
+        }
+    }
 }
 
 impl DynValue {
+    /// The value as a tree.
+    pub fn view(&self) -> DynRef<'_> {
+        self.at(0)
+    }
+
+    /// The constructor of an object.
+    pub fn ctor(&self) -> Option<&'static CtorDef> {
+        self.view().ctor()
+    }
+
+    /// The field `name` of an object.
+    pub fn field(&self, name: &str) -> Option<DynRef<'_>> {
+        self.view().field(name)
+    }
+
+    /// The node at `i`. (Every index comes from the tape's own structure; a
+    /// missing node reads as absent rather than panicking.)
+    fn at(&self, i: usize) -> DynRef<'_> {
+        const NO_INT256: [u8; 32] = [0; 32];
+        let Some(node) = self.nodes.get(i) else { return DynRef::Absent };
+        let bytes = |at: usize, len: usize| self.data.get(at..at.saturating_add(len)).unwrap_or_default();
+        match node {
+            Node::Object { ctor, .. } => {
+                DynRef::Object { ctor, fields: Seq { value: self, first: i + 1, len: ctor.fields.len() } }
+            }
+            Node::Vector { count, .. } => DynRef::Vector(Seq { value: self, first: i + 1, len: *count }),
+            Node::Flags(f) => DynRef::Flags(*f),
+            Node::True(b) => DynRef::True(*b),
+            Node::Absent => DynRef::Absent,
+            Node::Int(v) => DynRef::Int(*v),
+            Node::Long(v) => DynRef::Long(*v),
+            Node::Double(v) => DynRef::Double(*v),
+            Node::Int128(b) => DynRef::Int128(*b),
+            Node::Int256 { at } => DynRef::Int256(bytes(*at, 32).try_into().unwrap_or(&NO_INT256)),
+            Node::String { at, len } => DynRef::String(DynStr(bytes(*at, *len))),
+            Node::Bytes { at, len } => DynRef::Bytes(bytes(*at, *len)),
+            Node::Bool(b) => DynRef::Bool(*b),
+        }
+    }
+
+    /// The node after the subtree that starts at `i`.
+    fn next(&self, i: usize) -> usize {
+        match self.nodes.get(i) {
+            Some(Node::Object { end, .. } | Node::Vector { end, .. }) => *end,
+            _ => i + 1,
+        }
+    }
+}
+
+impl fmt::Debug for DynValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.view(), f)
+    }
+}
+
+impl<'a> DynRef<'a> {
     /// The constructor of an object.
     pub fn ctor(&self) -> Option<&'static CtorDef> {
         match self {
-            DynValue::Object { ctor, .. } => Some(ctor),
+            DynRef::Object { ctor, .. } => Some(ctor),
             _ => None,
         }
     }
 
     /// The field `name` of an object.
-    pub fn field(&self, name: &str) -> Option<&DynValue> {
+    pub fn field(&self, name: &str) -> Option<DynRef<'a>> {
         match self {
-            DynValue::Object { ctor, fields } => {
+            DynRef::Object { ctor, fields } => {
                 ctor.fields.iter().position(|f| f.name == name).and_then(|i| fields.get(i))
             }
             _ => None,
+        }
+    }
+}
+
+impl<'a> Seq<'a> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The item at `index` (a walk over the ones before it).
+    pub fn get(&self, index: usize) -> Option<DynRef<'a>> {
+        self.iter().nth(index)
+    }
+
+    pub fn iter(&self) -> SeqIter<'a> {
+        SeqIter { value: self.value, next: self.first, left: self.len }
+    }
+}
+
+impl fmt::Debug for Seq<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Seq<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+/// The items of a [`Seq`].
+#[derive(Clone)]
+pub struct SeqIter<'a> {
+    value: &'a DynValue,
+    next: usize,
+    left: usize,
+}
+
+impl<'a> Iterator for SeqIter<'a> {
+    type Item = DynRef<'a>;
+
+    fn next(&mut self) -> Option<DynRef<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let item = self.value.at(self.next);
+        self.next = self.value.next(self.next);
+        Some(item)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for SeqIter<'_> {}
+
+impl<'a> IntoIterator for Seq<'a> {
+    type Item = DynRef<'a>;
+    type IntoIter = SeqIter<'a>;
+
+    fn into_iter(self) -> SeqIter<'a> {
+        self.iter()
+    }
+}
+
+impl<'a> IntoIterator for &Seq<'a> {
+    type Item = DynRef<'a>;
+    type IntoIter = SeqIter<'a>;
+
+    fn into_iter(self) -> SeqIter<'a> {
+        self.iter()
+    }
+}
+
+/// How many flag words of a constructor the decoder keeps at hand; a
+/// condition on a further one finds its word on the tape.
+const FLAG_SLOTS: usize = 4;
+
+/// How [`Schema::fields`] reads one field: its type and its condition,
+/// resolved when the schema is loaded.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Op {
+    name: &'static str,
+    cond: Cond,
+    kind: OpKind,
+}
+
+/// When a field is present: always, or when a bit of a flag word is set
+/// (the word kept in a slot, or the field index of the word).
+#[derive(Debug, Clone, Copy)]
+enum Cond {
+    Always,
+    Slot(u8, u32),
+    Walk(usize, u32),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum OpKind {
+    /// A flag word, with the slot it is kept in.
+    Flags {
+        mask: u32,
+        slot: Option<u8>,
+    },
+    True,
+    Int,
+    Long,
+    /// Anything else: [`Schema::value`] with the field's type.
+    Other,
+}
+
+/// The decoder's program for a constructor's fields.
+pub(super) fn ops(fields: &[Field], defs: &[FieldDef]) -> Vec<Op> {
+    // The slot of each flag word, by field index.
+    let mut slots = vec![None; fields.len()];
+    let mut next = 0usize;
+    for (i, f) in fields.iter().enumerate() {
+        if matches!(f.ty, Ty::Flags { .. }) && next < FLAG_SLOTS {
+            slots[i] = u8::try_from(next).ok();
+            next += 1;
+        }
+    }
+    fields
+        .iter()
+        .zip(defs)
+        .enumerate()
+        .map(|(i, (f, def))| {
+            let cond = match f.condition {
+                None => Cond::Always,
+                Some((word, bit)) => {
+                    let bit = 1u32.checked_shl(u32::from(bit)).unwrap_or(0);
+                    match slots.get(word).copied().flatten() {
+                        Some(slot) => Cond::Slot(slot, bit),
+                        None => Cond::Walk(word, bit),
+                    }
+                }
+            };
+            let kind = match f.ty {
+                Ty::Flags { mask } => OpKind::Flags { mask, slot: slots[i] },
+                Ty::True => OpKind::True,
+                Ty::Int => OpKind::Int,
+                Ty::Long => OpKind::Long,
+                _ => OpKind::Other,
+            };
+            Op { name: def.name, cond, kind }
+        })
+        .collect()
+}
+
+/// The tape a decode writes.
+struct Tape {
+    nodes: Vec<Node>,
+    data: Vec<u8>,
+}
+
+impl Tape {
+    /// Room for the nodes of a frame of `len` bytes: about one per four
+    /// bytes (an id, a flag word, an `int`), at most 40 (under 1 KiB, which
+    /// the allocator serves from its per-thread cache); a larger frame
+    /// grows its tape as its nodes come.
+    #[inline]
+    fn for_input(len: usize) -> Tape {
+        Tape { nodes: Vec::with_capacity((len / 4 + 16).min(40)), data: Vec::new() }
+    }
+
+    /// Open an object or vector; [`Tape::close`] records where it ends.
+    #[inline]
+    fn open(&mut self, node: Node) -> usize {
+        self.nodes.push(node);
+        self.nodes.len() - 1
+    }
+
+    #[inline]
+    fn close(&mut self, at: usize) {
+        let len = self.nodes.len();
+        if let Some(Node::Object { end, .. } | Node::Vector { end, .. }) = self.nodes.get_mut(at) {
+            *end = len;
+        }
+    }
+
+    /// Copy `bytes` into the data buffer; where they start. The first copy
+    /// makes room for what may follow too (up to `rest`, the input left,
+    /// and at most 1 KiB), so that a frame's strings share one allocation.
+    #[inline]
+    fn keep(&mut self, bytes: &[u8], rest: usize) -> usize {
+        if self.data.capacity() == 0 {
+            self.data = Vec::with_capacity(bytes.len() + rest.min(1024));
+        }
+        let at = self.data.len();
+        self.data.extend_from_slice(bytes);
+        at
+    }
+
+    /// The flag word that is field `word` of the object whose node is `object`.
+    fn flag_word(&self, object: usize, word: usize) -> u32 {
+        let mut i = object + 1;
+        for _ in 0..word {
+            i = match self.nodes.get(i) {
+                Some(Node::Object { end, .. } | Node::Vector { end, .. }) => *end,
+                _ => i + 1,
+            };
+        }
+        match self.nodes.get(i) {
+            Some(Node::Flags(f)) => *f,
+            _ => 0,
         }
     }
 }
@@ -135,34 +497,35 @@ impl Schema {
         sink: S,
     ) -> (Result<DynValue, DecodeError>, S) {
         let mut r = Reader::with_sink(bytes, options, sink);
-        let result = self.top(&mut r, expect);
-        let result = match result {
-            Ok(value) if r.remaining() != 0 => {
+        let mut tape = Tape::for_input(bytes.len());
+        let result = match self.top(&mut r, expect, &mut tape) {
+            Ok(()) if r.remaining() != 0 => {
                 let count = r.remaining();
-                let name = match (&value, expect) {
-                    (DynValue::Object { ctor, .. }, _) => ctor.name,
+                let name = match (tape.nodes.first(), expect) {
+                    (Some(Node::Object { ctor, .. }), _) => ctor.name,
                     (_, Expect::Type(t)) => self.label(t),
                     _ => "the value",
                 };
-                r.forgivable(r.pos(), "", Problem::TrailingBytes { count, ctor: name }).map(|()| value)
+                r.forgivable(r.pos(), "", Problem::TrailingBytes { count, ctor: name })
             }
             other => other,
         };
+        let result = result.map(|()| DynValue { nodes: tape.nodes, data: tape.data });
         (result, r.into_sink())
     }
 
-    fn top<S: TraceSink>(&self, r: &mut Reader<'_, S>, expect: &Expect) -> Result<DynValue, DecodeError> {
+    fn top<S: TraceSink>(&self, r: &mut Reader<'_, S>, expect: &Expect, tape: &mut Tape) -> Result<(), DecodeError> {
         match expect {
-            Expect::Any => self.value(r, &Ty::Any, ""),
+            Expect::Any => self.value(r, &Ty::Any, "", tape),
             Expect::Type(t) => {
                 let ty = self.parse_type(t);
-                self.value(r, &ty, "")
+                self.value(r, &ty, "", tape)
             }
             Expect::OneOf { ids, label } => {
                 let start = r.pos();
                 let id = r.read_id("")?;
                 match self.ctor_index(id) {
-                    Some(ci) if ids.contains(&id) => self.boxed_body(r, start, "", ci),
+                    Some(ci) if ids.contains(&id) => self.boxed_body(r, start, "", ci, tape),
                     _ => Err(self.unexpected(r, start, "", label, id)),
                 }
             }
@@ -239,68 +602,89 @@ impl Schema {
 
     /// The body of the constructor `ci`, whose id was read at `start`, as
     /// the field `field`: inside the depth budget, its fields in wire order.
+    #[inline(always)]
     fn boxed_body<S: TraceSink>(
         &self,
         r: &mut Reader<'_, S>,
         start: usize,
         field: &'static str,
         ci: usize,
-    ) -> Result<DynValue, DecodeError> {
+        tape: &mut Tape,
+    ) -> Result<(), DecodeError> {
         let ctor = self.ctors[ci].def;
         let token = r.begin_object(start, field, ctor)?;
-        let fields = self.fields(r, ci).map_err(|e| e.within(field))?;
+        let at = tape.open(Node::Object { ctor, end: 0 });
+        self.fields(r, ci, tape, at).map_err(|e| e.within(field))?;
         r.end_object(token);
-        Ok(DynValue::Object { ctor, fields })
+        tape.close(at);
+        Ok(())
     }
 
-    fn fields<S: TraceSink>(&self, r: &mut Reader<'_, S>, ci: usize) -> Result<Box<[DynValue]>, DecodeError> {
+    /// The fields of the constructor `ci`, whose node is `object`. (Inlined
+    /// into its callers: a call per object costs more than the fields of a
+    /// small one.)
+    #[inline(always)]
+    fn fields<S: TraceSink>(
+        &self,
+        r: &mut Reader<'_, S>,
+        ci: usize,
+        tape: &mut Tape,
+        object: usize,
+    ) -> Result<(), DecodeError> {
         let c = &self.ctors[ci];
-        let mut out: Vec<DynValue> = Vec::with_capacity(c.fields.len());
-        for (field, def) in c.fields.iter().zip(c.def.fields) {
-            let name = def.name;
-            if let Some((word, bit)) = field.condition {
-                let flags = match out.get(word) {
-                    Some(DynValue::Flags(f)) => *f,
-                    _ => 0,
-                };
-                let set = flags & (1 << bit) != 0;
-                if matches!(field.ty, Ty::True) {
-                    out.push(DynValue::True(r.true_flag(name, set)));
-                    continue;
-                }
-                if !set {
-                    r.absent::<()>(name);
-                    out.push(DynValue::Absent);
-                    continue;
-                }
-            }
-            let value = match &field.ty {
-                Ty::Flags { mask } => DynValue::Flags(r.flag_word(name, c.def, *mask)?),
-                Ty::True => DynValue::True(r.true_flag(name, true)),
-                ty => self.value(r, ty, name)?,
+        let mut words = [0u32; FLAG_SLOTS];
+        tape.nodes.reserve(c.ops.len());
+        for (op, field) in c.ops.iter().zip(&c.fields) {
+            let set = match op.cond {
+                Cond::Always => true,
+                Cond::Slot(slot, bit) => words[usize::from(slot) % FLAG_SLOTS] & bit != 0,
+                Cond::Walk(word, bit) => tape.flag_word(object, word) & bit != 0,
             };
-            out.push(value);
+            // Each arm pushes its own node: a constant node is then one store.
+            match op.kind {
+                OpKind::True => tape.nodes.push(Node::True(r.true_flag(op.name, set))),
+                _ if !set => {
+                    r.absent::<()>(op.name);
+                    tape.nodes.push(Node::Absent);
+                }
+                OpKind::Flags { mask, slot } => {
+                    let f = r.flag_word(op.name, c.def, mask)?;
+                    if let Some(slot) = slot {
+                        words[usize::from(slot) % FLAG_SLOTS] = f;
+                    }
+                    tape.nodes.push(Node::Flags(f));
+                }
+                OpKind::Int => tape.nodes.push(Node::Int(r.int(op.name)?)),
+                OpKind::Long => tape.nodes.push(Node::Long(r.long(op.name)?)),
+                OpKind::Other => self.value(r, &field.ty, op.name, tape)?,
+            }
         }
-        // The capacity was exact: no reallocation.
-        Ok(out.into_boxed_slice())
+        Ok(())
     }
 
     /// One value of type `ty` as the field `field` (empty for the top level
-    /// and for vector elements).
+    /// and for vector elements), onto the tape.
     fn value<S: TraceSink>(
         &self,
         r: &mut Reader<'_, S>,
         ty: &Ty,
         field: &'static str,
-    ) -> Result<DynValue, DecodeError> {
-        Ok(match ty {
-            Ty::Int => DynValue::Int(r.int(field)?),
-            Ty::Long => DynValue::Long(r.long(field)?),
-            Ty::Double => DynValue::Double(r.double(field)?),
-            Ty::Int128 => DynValue::Int128(r.int128(field)?),
-            Ty::Int256 => DynValue::Int256(Box::new(r.int256(field)?)),
-            Ty::String => DynValue::String(r.string(field)?),
-            Ty::Bytes => DynValue::Bytes(r.bytes(field)?),
+        tape: &mut Tape,
+    ) -> Result<(), DecodeError> {
+        let node = match ty {
+            Ty::Int => Node::Int(r.int(field)?),
+            Ty::Long => Node::Long(r.long(field)?),
+            Ty::Double => Node::Double(r.double(field)?),
+            Ty::Int128 => Node::Int128(r.int128(field)?),
+            Ty::Int256 => Node::Int256 { at: tape.keep(&r.int256(field)?, r.remaining()) },
+            Ty::String => {
+                let text = r.string_slice(field)?;
+                Node::String { at: tape.keep(text, r.remaining()), len: text.len() }
+            }
+            Ty::Bytes => {
+                let data = r.bytes_slice(field)?;
+                Node::Bytes { at: tape.keep(data, r.remaining()), len: data.len() }
+            }
             Ty::Bool => {
                 let start = r.pos();
                 let id = r.read_id(field)?;
@@ -310,38 +694,40 @@ impl Schema {
                     _ => return Err(self.unexpected(r, start, field, "Bool", id)),
                 };
                 r.record_bool(field, start, value);
-                DynValue::Bool(value)
+                Node::Bool(value)
             }
             Ty::Boxed(t) => {
                 let start = r.pos();
                 let id = r.read_id(field)?;
                 let entry = &self.types[*t];
                 // Most types have a handful of constructors: a scan beats a hash.
-                let found = if entry.ctors.len() <= 8 {
-                    entry.ctors.iter().copied().find(|&i| self.ctors[i].def.id == id)
+                let found = if entry.ids.len() <= 8 {
+                    entry.ids.iter().position(|&i| i == id).map(|k| entry.ctors[k])
                 } else {
                     self.ctor_index(id)
                         .filter(|&i| self.ctors[i].def.ty == entry.name && !self.ctors[i].def.is_function)
                 };
-                match found {
-                    Some(ci) => self.boxed_body(r, start, field, ci)?,
-                    None => return Err(self.unexpected(r, start, field, entry.name, id)),
-                }
+                return match found {
+                    Some(ci) => self.boxed_body(r, start, field, ci, tape),
+                    None => Err(self.unexpected(r, start, field, entry.name, id)),
+                };
             }
             Ty::Any => {
                 let start = r.pos();
                 let id = r.read_id(field)?;
-                match self.ctor_index(id) {
-                    Some(ci) => self.boxed_body(r, start, field, ci)?,
-                    None => return Err(self.unexpected(r, start, field, "Object", id)),
-                }
+                return match self.ctor_index(id) {
+                    Some(ci) => self.boxed_body(r, start, field, ci, tape),
+                    None => Err(self.unexpected(r, start, field, "Object", id)),
+                };
             }
             Ty::Bare(ci) => {
                 let ctor = self.ctors[*ci].def;
                 let token = r.begin_bare(r.pos(), field, ctor)?;
-                let fields = self.fields(r, *ci).map_err(|e| e.within(field))?;
+                let at = tape.open(Node::Object { ctor, end: 0 });
+                self.fields(r, *ci, tape, at).map_err(|e| e.within(field))?;
                 r.end_object(token);
-                DynValue::Object { ctor, fields }
+                tape.close(at);
+                return Ok(());
             }
             Ty::Vector { boxed, element, label } => {
                 let start = r.pos();
@@ -353,20 +739,23 @@ impl Schema {
                 }
                 let count = r.vector_count(field, element.min_size(self))?;
                 let token = r.begin_vector(start, field, count, *boxed)?;
+                let at = tape.open(Node::Vector { count, end: 0 });
                 // `count` is bounded by the bytes left (see `vector_count`).
-                let mut items = Vec::with_capacity(count);
+                tape.nodes.reserve(count);
                 for i in 0..count {
-                    let item = self.value(r, element, "").map_err(|e| e.within(&i.to_string()).within(field))?;
-                    items.push(item);
+                    self.value(r, element, "", tape).map_err(|e| e.within(&i.to_string()).within(field))?;
                 }
                 r.end_object(token);
-                DynValue::Vector(items)
+                tape.close(at);
+                return Ok(());
             }
             Ty::Flags { .. } | Ty::True => {
                 // Only fields are flag words or `true`; the loader keeps them out of vectors.
                 return Err(r.error(r.pos(), field, Problem::UndefinedType { ty: "#" }));
             }
             Ty::Undefined(name) => return Err(r.error(r.pos(), field, Problem::UndefinedType { ty: name })),
-        })
+        };
+        tape.nodes.push(node);
+        Ok(())
     }
 }

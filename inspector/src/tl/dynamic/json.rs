@@ -16,7 +16,7 @@
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
-use super::{DynValue, Schema, Ty};
+use super::{DynRef, DynValue, Schema, Ty};
 use crate::tl::ids;
 use crate::tl::json::{describe, join, JsonError};
 use crate::tl::reader::MAX_DEPTH_LIMIT;
@@ -27,8 +27,15 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 impl DynValue {
     /// The canonical JSON form.
     pub fn to_json(&self) -> Value {
+        self.view().to_json()
+    }
+}
+
+impl DynRef<'_> {
+    /// The canonical JSON form.
+    pub fn to_json(&self) -> Value {
         match self {
-            DynValue::Object { ctor, fields } => {
+            DynRef::Object { ctor, fields } => {
                 let mut m = Map::new();
                 m.insert("_".into(), ctor.name.into());
                 for (def, value) in ctor.fields.iter().zip(fields) {
@@ -36,23 +43,23 @@ impl DynValue {
                 }
                 Value::Object(m)
             }
-            DynValue::Flags(f) => (*f).into(),
-            DynValue::True(b) | DynValue::Bool(b) => (*b).into(),
-            DynValue::Absent => Value::Null,
-            DynValue::Int(v) => (*v).into(),
-            DynValue::Long(v) => (*v).into(),
-            DynValue::Double(v) => match serde_json::Number::from_f64(*v) {
+            DynRef::Flags(f) => (*f).into(),
+            DynRef::True(b) | DynRef::Bool(b) => (*b).into(),
+            DynRef::Absent => Value::Null,
+            DynRef::Int(v) => (*v).into(),
+            DynRef::Long(v) => (*v).into(),
+            DynRef::Double(v) => match serde_json::Number::from_f64(*v) {
                 Some(n) => Value::Number(n),
                 None => serde_json::json!({"_": "double", "hex": crate::hex::encode(&v.to_le_bytes())}),
             },
-            DynValue::Int128(b) => crate::hex::encode(b).into(),
-            DynValue::Int256(b) => crate::hex::encode(&b[..]).into(),
-            DynValue::String(s) => match s.as_str() {
+            DynRef::Int128(b) => crate::hex::encode(b).into(),
+            DynRef::Int256(b) => crate::hex::encode(&b[..]).into(),
+            DynRef::String(s) => match s.as_str() {
                 Some(text) => text.into(),
                 None => serde_json::json!({"_": "bytes", "hex": crate::hex::encode(s.as_bytes())}),
             },
-            DynValue::Bytes(b) => B64.encode(b).into(),
-            DynValue::Vector(items) => Value::Array(items.iter().map(DynValue::to_json).collect()),
+            DynRef::Bytes(b) => B64.encode(b).into(),
+            DynRef::Vector(items) => Value::Array(items.iter().map(|item| item.to_json()).collect()),
         }
     }
 }

@@ -29,7 +29,7 @@ use std::sync::OnceLock;
 
 use super::schema::CtorDef;
 
-pub use decode::{DynValue, Expect};
+pub use decode::{DynRef, DynStr, DynValue, Expect, Seq, SeqIter};
 pub use parse::{SchemaError, SchemaWarning};
 
 /// The embedded default schema: Telegram's `api.tl` (layer 224).
@@ -103,6 +103,8 @@ struct Ctor {
     def: &'static CtorDef,
     /// Parallel to `def.fields`.
     fields: Vec<Field>,
+    /// How the decoder reads them, parallel to `fields`.
+    ops: Vec<decode::Op>,
     /// The fewest bytes of its body (conditional fields count as absent).
     min_size: usize,
 }
@@ -113,6 +115,8 @@ struct TypeEntry {
     name: &'static str,
     /// Indexes into `Schema::ctors`.
     ctors: Vec<usize>,
+    /// Their ids, parallel to `ctors` (scanned without visiting each constructor).
+    ids: Vec<u32>,
 }
 
 /// Hashes a constructor id for [`Schema`]'s id map. The id is already a
@@ -143,11 +147,65 @@ impl Hasher for IdHasher {
 /// Constructor ids to indexes into `Schema::ctors`.
 pub(crate) type IdMap = HashMap<u32, usize, BuildHasherDefault<IdHasher>>;
 
+/// Constructor ids to indexes into `Schema::ctors`, as one flat table
+/// with linear probing: a multiplication, a shift and, nearly always, one
+/// comparison per lookup.
+struct IdTable {
+    /// `(id, index + 1)`; an index of 0 marks an empty slot. The length is
+    /// a power of two, at least twice the number of ids.
+    slots: Box<[(u32, u32)]>,
+    shift: u32,
+}
+
+impl IdTable {
+    fn new(by_id: &IdMap) -> IdTable {
+        let size = (by_id.len() * 2).next_power_of_two().max(2);
+        let shift = 32 - size.trailing_zeros();
+        let mut slots = vec![(0u32, 0u32); size].into_boxed_slice();
+        for (&id, &index) in by_id {
+            // Indexes beyond u32 cannot occur (a schema that large is not text
+            // anyone writes); such a constructor would simply not be found.
+            let Some(value) = u32::try_from(index).ok().and_then(|i| i.checked_add(1)) else { continue };
+            let mut i = IdTable::home(id, shift);
+            while slots[i].1 != 0 {
+                i = (i + 1) & (size - 1);
+            }
+            slots[i] = (id, value);
+        }
+        IdTable { slots, shift }
+    }
+
+    #[inline]
+    fn home(id: u32, shift: u32) -> usize {
+        // Fibonacci hashing: the high bits of the product.
+        (u64::from(id.wrapping_mul(0x9e37_79b9)) >> shift) as usize
+    }
+
+    #[inline]
+    fn get(&self, id: u32) -> Option<usize> {
+        let mask = self.slots.len() - 1;
+        let mut i = IdTable::home(id, self.shift) & mask;
+        // At least half the slots are empty, so the probe ends.
+        loop {
+            let (key, value) = *self.slots.get(i)?;
+            if value == 0 {
+                return None;
+            }
+            if key == id {
+                return Some(value as usize - 1);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
 /// A TL schema loaded at run time: every constructor and function, indexed
 /// by id, by name and by type. See the [module documentation](self).
 pub struct Schema {
     ctors: Vec<Ctor>,
     by_id: IdMap,
+    /// `by_id` again, as the decoder looks ids up.
+    id_table: IdTable,
     by_name: HashMap<&'static str, Vec<usize>>,
     types: Vec<TypeEntry>,
     type_index: HashMap<&'static str, usize>,
@@ -254,22 +312,28 @@ impl Schema {
     /// the result type of the request it wraps, followed inwards. `None`
     /// when `request` is not a function call.
     pub fn answer_type(&self, request: &DynValue) -> Option<String> {
-        let DynValue::Object { ctor, fields } = request else {
-            return None;
-        };
-        if !ctor.is_function {
-            return None;
-        }
-        // A generic result names the type of the field that holds `!X`.
-        let generic = ctor.fields.iter().position(|f| f.ty.strip_prefix('!') == Some(ctor.ty));
-        match generic {
-            Some(i) => self.answer_type(fields.get(i)?),
-            None => Some(ctor.ty.to_string()),
-        }
+        answer_type(request.view())
     }
 
+    #[inline]
     fn ctor_index(&self, id: u32) -> Option<usize> {
-        self.by_id.get(&id).copied()
+        self.id_table.get(id)
+    }
+}
+
+/// [`Schema::answer_type`] of a value of the tape.
+fn answer_type(request: DynRef<'_>) -> Option<String> {
+    let DynRef::Object { ctor, fields } = request else {
+        return None;
+    };
+    if !ctor.is_function {
+        return None;
+    }
+    // A generic result names the type of the field that holds `!X`.
+    let generic = ctor.fields.iter().position(|f| f.ty.strip_prefix('!') == Some(ctor.ty));
+    match generic {
+        Some(i) => answer_type(fields.get(i)?),
+        None => Some(ctor.ty.to_string()),
     }
 }
 

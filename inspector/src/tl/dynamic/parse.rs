@@ -244,10 +244,11 @@ fn build(
         by_name.entry(name).or_default().push(index);
         if !function {
             let t = *type_index.entry(ty).or_insert_with(|| {
-                types.push(TypeEntry { name: ty, ctors: Vec::new() });
+                types.push(TypeEntry { name: ty, ctors: Vec::new(), ids: Vec::new() });
                 types.len() - 1
             });
             types[t].ctors.push(index);
+            types[t].ids.push(p.def.id);
         }
         kept.push((p, function, name, ty));
     }
@@ -346,9 +347,11 @@ fn build(
             what: leak(what),
             line,
         }));
-        ctors.push(Ctor { def, fields, min_size: 0 });
+        let ops = super::decode::ops(&fields, def.fields);
+        ctors.push(Ctor { def, fields, ops, min_size: 0 });
     }
-    let mut schema = Schema { ctors, by_id, by_name, types, type_index, warnings };
+    let id_table = super::IdTable::new(&by_id);
+    let mut schema = Schema { ctors, by_id, id_table, by_name, types, type_index, warnings };
     // Bare constructors may hold bare constructors: iterate the lower bounds
     // (each pass can only raise them) a few times rather than recurse.
     for _ in 0..4 {

@@ -116,6 +116,58 @@ fn a_second_flag_word_governs_its_own_fields() {
 }
 
 #[test]
+fn a_fifth_flag_word_is_found_past_a_nested_object() {
+    // The decoder keeps four flag words at hand; a condition on a fifth
+    // finds it on the tape, stepping over the object `b` before it.
+    let text = "---types---\nbar#2 x:int = Bar;\nfoo#1 b:Bar flags:# flags2:# flags3:# flags4:# flags5:# \
+                c:flags5.3?long d:flags.0?true e:flags4.1?int = Foo;";
+    let s = Schema::parse(&[("t.tl", text)]).unwrap();
+    let bytes = h("01000000 02000000 07000000 01000000 00000000 00000000 00000000 08000000 0500000000000000");
+    let v = s.decode(&bytes, DecodeOptions::strict()).unwrap();
+    let value = json!({"_": "foo", "b": {"_": "bar", "x": 7}, "flags": 1, "flags2": 0, "flags3": 0, "flags4": 0,
+        "flags5": 8, "c": 5, "d": true, "e": null});
+    assert_eq!(v.to_json(), value);
+    assert_eq!(s.encode_json(&value).unwrap(), bytes);
+    // The same value read as a tree.
+    assert_eq!(v.ctor().map(|c| c.name), Some("foo"));
+    let b = v.field("b").unwrap();
+    assert_eq!(b.ctor().map(|c| c.name), Some("bar"));
+    assert_eq!(b.field("x"), Some(DynRef::Int(7)));
+    assert_eq!(v.field("c"), Some(DynRef::Long(5)));
+    assert_eq!(v.field("e"), Some(DynRef::Absent));
+    let DynRef::Object { fields, .. } = v.view() else { panic!("not an object: {v:?}") };
+    assert_eq!(fields.len(), 9);
+    assert_eq!(fields.get(5), Some(DynRef::Flags(8)));
+    assert_eq!(fields.get(9), None);
+    // With bit 3 of flags5 clear, `c` is absent and its bytes are trailing.
+    let e = s
+        .decode(
+            &h("01000000 02000000 07000000 00000000 00000000 00000000 00000000 00000000 05000000"),
+            DecodeOptions::strict(),
+        )
+        .unwrap_err();
+    assert!(matches!(e.problem, Problem::TrailingBytes { count: 4, .. }), "{e}");
+}
+
+#[test]
+fn strings_bytes_and_vectors_read_back_from_the_tape() {
+    let s = Schema::builtin();
+    // msgs_ack with two ids, then gzip_packed and a string-holding rpc_error.
+    let v =
+        s.decode(&h("59b4d662 15c4b51c 02000000 0100000000000000 0200000000000000"), DecodeOptions::strict()).unwrap();
+    let Some(DynRef::Vector(ids)) = v.field("msg_ids") else { panic!("{v:?}") };
+    assert_eq!(ids.iter().collect::<Vec<_>>(), [DynRef::Long(1), DynRef::Long(2)]);
+    let v = s.decode(&h("a1cf7230 03010203"), DecodeOptions::strict()).unwrap();
+    assert_eq!(v.field("packed_data"), Some(DynRef::Bytes(&[1, 2, 3])));
+    // rpc_error#2144ca19 error_code:int error_message:string.
+    let v = s.decode(&h("19ca4421 90010000 03486921"), DecodeOptions::strict());
+    let v = v.unwrap_or_else(|e| panic!("{e}"));
+    let Some(DynRef::String(text)) = v.field("error_message") else { panic!("{v:?}") };
+    assert_eq!(text.as_str(), Some("Hi!"));
+    assert_eq!(v, v.clone());
+}
+
+#[test]
 fn wrong_constructors_are_named() {
     let s = Schema::builtin();
     // A peer where a Bool should stand in jsonBool.
