@@ -7,7 +7,10 @@
 
 use std::io::{self, Read};
 
-use inspector::capture::{decode_packet, read_capture, CaptureError, CaptureStats, Linktype, NotTcp, MAX_RECORD};
+use inspector::capture::{
+    decode_packet, read_capture, read_capture_into, CaptureError, CaptureSink, CaptureStats, CaptureWarning, Linktype,
+    NotTcp, Packet, MAX_RECORD,
+};
 
 // ---------------------------------------------------------------------------
 // Hand-assembled pcapng (little endian unless said) and legacy pcap.
@@ -297,6 +300,10 @@ fn a_read_error_anywhere_is_an_io_error() {
     assert_eq!(io_error(Failing::new(big, 1 << 20)), "cannot read the capture: read error");
     let bigger = [pcap_header(1), record_header(100_000), vec![0; 70_000]].concat();
     assert_eq!(io_error(Failing::new(bigger, 1 << 20)), "cannot read the capture: read error");
+    // Exactly the first buffer's worth: the read that fails is the first
+    // one after the buffer grew.
+    let full = [pcap_header(1), record_header(100_000), vec![0; (1 << 16) - 16]].concat();
+    assert_eq!(io_error(Failing::new(full, 1 << 20)), "cannot read the capture: read error");
 }
 
 #[test]
@@ -363,4 +370,29 @@ fn packets_without_a_tcp_segment_say_why_in_one_line() {
         "an IP fragment (fragment reassembly is not supported; its bytes are missing from the stream)"
     );
     assert_eq!(decode_packet(Linktype(147), &udp).unwrap_err().to_string(), "link type 147 is not supported");
+}
+
+/// A sink that wants nothing: the reader stops before the first record.
+struct Uninterested;
+
+impl CaptureSink for Uninterested {
+    fn packet(&mut self, packet: &Packet<'_>) {
+        panic!("packet {} after wants_more said no", packet.number);
+    }
+    fn warning(&mut self, warning: CaptureWarning) {
+        panic!("{warning}");
+    }
+    fn wants_more(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn a_sink_that_wants_nothing_stops_the_read_before_the_first_record() {
+    let legacy = [pcap_header(1), record_header(4), vec![1; 4]].concat();
+    let stats = read_capture_into(&legacy[..], &mut Uninterested).unwrap();
+    assert_eq!((stats.format, stats.packets, stats.bytes), ("pcap", 0, 0));
+    let ng = [shb(), idb(1, None), epb(0, 0, &[1; 4])].concat();
+    let stats = read_capture_into(&ng[..], &mut Uninterested).unwrap();
+    assert_eq!((stats.format, stats.packets, stats.bytes), ("pcapng", 0, 0));
 }

@@ -193,6 +193,36 @@ fn pcap_reads_standard_input_but_not_a_terminal() {
 }
 
 #[test]
+fn a_capture_that_fails_while_being_read_is_an_io_error() {
+    /// The first half of the capture, then a failure.
+    struct HalfThenFail(Vec<u8>, usize);
+    impl io::Read for HalfThenFail {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.1 >= self.0.len() / 2 {
+                return Err(io::Error::other("the cable was pulled"));
+            }
+            let n = buf.len().min(self.0.len() / 2 - self.1);
+            buf[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+            self.1 += n;
+            Ok(n)
+        }
+    }
+    let mut input = HalfThenFail(std::fs::read(CAPTURE).unwrap(), 0);
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let mut io = Io {
+        stdin: &mut input,
+        stdin_is_terminal: false,
+        stdout: &mut stdout,
+        stdout_is_terminal: false,
+        stderr: &mut stderr,
+        stderr_is_terminal: false,
+    };
+    let status = run(["inspector", "pcap", "-", "--auth-key", KEY].map(Into::into), &mut io);
+    assert_eq!(status, ExitStatus::Usage);
+    assert_eq!(String::from_utf8_lossy(&stderr), "inspector: I/O error: read error\n");
+}
+
+#[test]
 fn a_large_capture_on_a_terminal_reports_the_same_with_a_progress_line() {
     // The abridged capture and one 16 MiB Ethernet frame that holds no IP
     // packet: big enough for the progress line, the same report otherwise.

@@ -317,7 +317,8 @@ pub fn read_capture_into<R: Read>(input: R, sink: &mut impl CaptureSink) -> Resu
         }
     }
     if stats.format.is_empty() {
-        stats.format = "pcap";
+        // Stopped before the file header's record was taken.
+        stats.format = if is_pcapng { "pcapng" } else { "pcap" };
     }
     Ok(stats)
 }
