@@ -69,3 +69,20 @@ fn a_type_the_schema_does_not_define() {
     let pair = value.field("p").unwrap();
     assert_eq!((pair.field("a"), pair.field("b")), (Some(&DynValue::Int(7)), Some(&DynValue::Int(8))));
 }
+
+#[test]
+fn a_schema_lists_its_definitions_and_answers_only_for_calls() {
+    let schema =
+        Schema::parse(&[("my.tl", "pair#2 a:int b:int = Pair;\n---functions---\nswap#4 p:Pair = Pair;\n")]).unwrap();
+    assert!(!schema.is_empty());
+    let names: Vec<&str> = schema.iter().map(|c| c.name).collect();
+    assert_eq!(names, ["pair", "swap"]);
+    assert_eq!(schema.len(), 2);
+    let shown = format!("{schema:?}");
+    assert!(shown.starts_with("Schema { constructors: 2, "), "{shown}");
+    let pair = as_type(&schema, &[2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0], "Pair").unwrap();
+    assert_eq!(schema.answer_type(&pair), None, "a constructor is not a call");
+    assert_eq!(schema.answer_type(&DynValue::Int(3)), None);
+    let call = as_type(&schema, &[4, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0], "Object").unwrap();
+    assert_eq!(schema.answer_type(&call).as_deref(), Some("Pair"));
+}
