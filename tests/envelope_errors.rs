@@ -105,3 +105,13 @@ fn encrypt_message_refuses_padding_outside_the_rules() {
         "padding of 13 bytes does not make a valid plaintext of 49 bytes"
     );
 }
+
+#[test]
+fn more_than_1024_bytes_of_padding_is_named() {
+    // A body of 0 bytes and 1040 after the header: 1040 bytes of padding.
+    let plaintext = vec![0u8; 32 + 1040];
+    let sealed = encrypt_plaintext(&key(), Direction::ServerToClient, plaintext);
+    let e = decrypt_message(&key(), Direction::ServerToClient, &sealed).unwrap_err();
+    assert_eq!(e, EnvelopeError::Padding { offset: 32, padding: 1040 });
+    assert_eq!(e.to_string(), "error at byte 0x20 in plaintext.padding: 1040 bytes of padding, expected 12 to 1024");
+}
