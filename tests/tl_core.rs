@@ -135,8 +135,9 @@ fn tl_strings_compare_and_print_as_text_or_bytes() {
     let empty = TlString::default();
     assert!(empty.is_empty());
     assert!(!TlString::from("x").is_empty());
-    assert!(TlString::from("FLOOD") == "FLOOD");
-    assert!(TlString::from(String::from("FLOOD")) != "FLOOD_WAIT");
+    let flood = TlString::from(String::from("FLOOD"));
+    assert!(flood == "FLOOD");
+    assert!(flood != "FLOOD_WAIT");
     let bad = TlString::from_bytes(vec![b'a', 0xff, b'b']);
     assert_eq!(format!("{bad:?}"), "TlString(invalid UTF-8: [61, ff, 62])");
     assert_eq!(bad.to_string(), "a\u{fffd}b");
