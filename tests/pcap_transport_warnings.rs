@@ -62,7 +62,17 @@ fn bare_transport_error_codes_and_trailing_bytes_are_warnings() {
         ip_tcp(c, s, 1001 + first.len() as u32, Some(5001), false, false, &second),
         ip_tcp(s, c, 5001, Some(1001 + (first.len() + second.len()) as u32), false, false, &codes),
     ];
+    // A sixth packet: an IPv4 fragment (more-fragments flag set).
+    let mut fragment = ip_tcp(c, s, 9999, Some(5001), false, false, b"lost");
+    fragment[6] |= 0x20;
+    let packets: Vec<Vec<u8>> = packets.into_iter().chain([fragment]).collect();
     let (status, text) = report(&pcap(&packets));
+    assert!(
+        text.lines().any(|l| l.ends_with(
+            "packet 6: an IP fragment (fragment reassembly is not supported; its bytes are missing from the stream)"
+        )),
+        "{text}"
+    );
     assert_eq!(status, ExitStatus::Ok, "{text}");
     for want in [
         "transport error -404 (auth key not found) at stream offset 0",
