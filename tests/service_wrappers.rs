@@ -156,6 +156,10 @@ fn service_messages_give_their_fields_or_the_field_they_lack() {
     let Content::Service(m) = &found[0].content else { panic!("{found:?}") };
     assert_eq!(m.to_json(), json!({"_": "ping_delay_disconnect", "ping_id": 42, "disconnect_delay": 75}));
     assert_eq!(m.summary(), "ping_delay_disconnect ping_id=42 disconnect_delay=75");
+    let bad = Body::default().id(ids::BAD_MSG_NOTIFICATION).long(7).int(2).int(16).0;
+    let found = unwrap(&bad);
+    let Content::Service(m) = &found[0].content else { panic!("{found:?}") };
+    assert_eq!(m.summary(), "bad_msg_notification bad_msg_id=7 bad_msg_seqno=2 error_code=16");
     // msgs_ack whose vector claims two ids and holds one.
     let ack = Body::default().id(ids::MSGS_ACK).id(ids::VECTOR).int(2).long(1).0;
     assert_eq!(

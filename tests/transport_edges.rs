@@ -159,3 +159,28 @@ fn a_connection_seen_from_the_middle_gives_up_after_a_megabyte_without_a_frame()
     conn.feed(S2C, &encode_frame(Framing::Intermediate, &message(), 0, &[]), &mut out);
     assert!(out.is_empty(), "{out:?}");
 }
+
+#[test]
+fn too_few_bytes_cannot_start_an_obfuscation_header() {
+    assert!(!inspector::transport::may_be_obfuscated(&[0x30, 0x31, 0x32]));
+    assert!(inspector::transport::may_be_obfuscated(&obfuscated_header(Framing::Abridged, None)));
+}
+
+#[test]
+fn gaps_after_a_direction_stopped_change_nothing() {
+    // A full-transport server direction stopped by an impossible length:
+    // a later gap in it reports nothing more, nor does a failed connection.
+    let mut conn = TransportConnection::new(TransportOptions::default());
+    let mut out = Vec::new();
+    conn.feed(C2S, &encode_frame(Framing::Full, &message(), 0, &[]), &mut out);
+    conn.feed(S2C, &8u32.to_le_bytes(), &mut out);
+    out.clear();
+    conn.gap(S2C, 100, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+    let mut failed = TransportConnection::mid_stream(TransportOptions::default());
+    failed.feed(C2S, &vec![0xff; MAX_MID_STREAM_SEARCH + 1], &mut out);
+    out.clear();
+    failed.gap(C2S, 10, &mut out);
+    failed.gap(S2C, 10, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+}
