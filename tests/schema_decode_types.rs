@@ -86,3 +86,9 @@ fn a_schema_lists_its_definitions_and_answers_only_for_calls() {
     let call = as_type(&schema, &[4, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0], "Object").unwrap();
     assert_eq!(schema.answer_type(&call).as_deref(), Some("Pair"));
 }
+
+#[test]
+fn a_generic_type_that_is_not_a_vector_is_undefined() {
+    let e = builtin(&[0; 4], "Maybe<int>").unwrap_err();
+    assert_eq!(e, "error at byte 0x0: the schema uses the type the requested type but does not define it");
+}

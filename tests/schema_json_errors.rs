@@ -105,3 +105,25 @@ fn nesting_deeper_than_the_limit_is_refused() {
     assert!(e.ends_with(": nested deeper than 200 levels"), "{e}");
     assert!(e.starts_with("error in JSON field peer.peer.peer."), "{e}");
 }
+
+#[test]
+fn values_of_the_wrong_kind_for_doubles_int128_bare_and_undefined_fields() {
+    let geo = |lat: Value| json!({"_": "inputGeoPoint", "lat": lat, "long": 2.0});
+    let e = refusal(geo(json!("north")));
+    assert!(e.starts_with("error in JSON field lat: expected a double"), "{e}");
+    // A double may also be given by its 8 bytes, for values JSON cannot hold.
+    let exact = Schema::builtin().encode_json(&geo(json!({"_": "double", "hex": "000000000000f87f"}))).unwrap();
+    assert_eq!(&exact[8..16], &f64::NAN.to_bits().to_le_bytes());
+    // resPQ's nonce is 16 bytes of hex: 15 are refused.
+    let res_pq = json!({"_": "resPQ", "nonce": "00".repeat(15), "server_nonce": "00".repeat(16), "pq": {"_": "bytes", "hex": ""},
+        "server_public_key_fingerprints": []});
+    let e = refusal(res_pq);
+    assert!(e.starts_with("error in JSON field nonce: expected an int128"), "{e}");
+    // A bare field given something other than an object.
+    let salts = json!({"_": "future_salts", "req_msg_id": 1, "now": 2, "salts": [7]});
+    assert_eq!(refusal(salts), "error in JSON field salts.0: expected an object for future_salt, found the number 7");
+    // A field of a type the schema does not define.
+    let schema = Schema::parse(&[("my.tl", "holder#1 x:nothing = Holder;\n")]).unwrap();
+    let e = schema.encode_json(&json!({"_": "holder", "x": 1})).unwrap_err().to_string();
+    assert_eq!(e, "error in JSON field x: the schema uses the type nothing but does not define it");
+}
