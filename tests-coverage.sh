@@ -5,6 +5,11 @@
 #
 #   ./tests-coverage.sh            # the per-file table on stdout
 #   ./tests-coverage.sh --html     # and an HTML report in target/llvm-cov/html
+#   ./tests-coverage.sh --missing  # and, after it, the lines no test runs
+#
+# The table counts a line of a generic function once per instantiation
+# (missed if any instantiation skips it); the --missing list, like the HTML
+# report, names only the lines that no instantiation ran.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 say() { printf 'tests-coverage.sh: %s\n' "$*" >&2; }
@@ -26,5 +31,8 @@ export LLVM_COV="$bin/llvm-cov" LLVM_PROFDATA="$bin/llvm-profdata" INSTA_UPDATE=
 # the benches or examples.
 ignore='(tests/|benches/|examples/|fuzz/|build\.rs)'
 extra=()
-[ "${1:-}" = --html ] && extra=(--html)
+case "${1:-}" in
+    --html) extra=(--html) ;;
+    --missing) extra=(--show-missing-lines) ;;
+esac
 cargo llvm-cov --workspace --ignore-filename-regex "$ignore" "${extra[@]}" -- --quiet

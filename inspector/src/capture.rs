@@ -192,19 +192,17 @@ pub fn read_capture_into<R: Read>(input: R, sink: &mut impl CaptureSink) -> Resu
                             }
                             Block::InterfaceDescription(idb) => {
                                 stats.interfaces += 1;
-                                let resolution = pcap_parser::pcapng::build_ts_resolution(idb.if_tsresol)
-                                    .filter(|&r| r > 0)
-                                    .unwrap_or_else(|| {
-                                        sink.warning(CaptureWarning {
-                                            file_offset,
-                                            message: format!(
-                                                "interface {} has an invalid timestamp resolution {}; assuming microseconds",
-                                                interfaces.len(),
-                                                idb.if_tsresol
-                                            ),
-                                        });
-                                        1_000_000
+                                let resolution = units_per_second(idb.if_tsresol).unwrap_or_else(|| {
+                                    sink.warning(CaptureWarning {
+                                        file_offset,
+                                        message: format!(
+                                            "interface {} has an invalid timestamp resolution {}; assuming microseconds",
+                                            interfaces.len(),
+                                            idb.if_tsresol
+                                        ),
                                     });
+                                    1_000_000
+                                });
                                 interfaces.push(Interface {
                                     linktype: idb.linktype,
                                     resolution,
@@ -248,7 +246,9 @@ pub fn read_capture_into<R: Read>(input: R, sink: &mut impl CaptureSink) -> Resu
                                     number: stats.packets,
                                     time_ns: 0,
                                     linktype,
-                                    data: spb.data,
+                                    // Its block pads the packet to 4 bytes; the
+                                    // original length ends it.
+                                    data: &spb.data[..spb.data.len().min(spb.origlen as usize)],
                                     orig_len: spb.origlen,
                                     interface: 0,
                                 });
@@ -317,9 +317,23 @@ pub fn read_capture_into<R: Read>(input: R, sink: &mut impl CaptureSink) -> Resu
         }
     }
     if stats.format.is_empty() {
-        stats.format = "pcap";
+        // Stopped before the file header's record was taken.
+        stats.format = if is_pcapng { "pcapng" } else { "pcap" };
     }
     Ok(stats)
+}
+
+/// The timestamp units per second of a pcapng `if_tsresol`: a negative
+/// power of 10, or of 2 when its high bit is set; `None` when that does not
+/// fit 64 bits. (pcap-parser 0.17's `build_ts_resolution` compares the
+/// power of 2 with its high bit still set, so it refuses every one.)
+fn units_per_second(tsresol: u8) -> Option<u64> {
+    let power = u32::from(tsresol & 0x7f);
+    if tsresol & 0x80 == 0 {
+        10u64.checked_pow(power)
+    } else {
+        1u64.checked_shl(power)
+    }
 }
 
 /// A pcapng block whose length field cannot be right (below the 12 bytes of
@@ -407,7 +421,9 @@ fn open_reader<'r, R: Read + 'r>(mut input: R) -> Result<Opened<'r>, CaptureErro
         return Err(CaptureError::NotACapture("the input ends inside the file header".into()));
     }
     let capacity = INITIAL_BUFFER.max(header_len * 2);
-    let chained = std::io::Cursor::new(head).chain(input);
+    // pcap-parser turns every read error into one it cannot retry, so an
+    // interrupted read (a signal while a pipe is read) is retried here.
+    let chained = Retrying(std::io::Cursor::new(head).chain(input));
     let reader: Result<Box<dyn PcapReaderIterator + 'r>, _> = if magic == 0x0a0d_0d0a {
         PcapNGReader::new(capacity, chained).map(|r| Box::new(r) as Box<dyn PcapReaderIterator>)
     } else {
@@ -415,6 +431,20 @@ fn open_reader<'r, R: Read + 'r>(mut input: R) -> Result<Opened<'r>, CaptureErro
     };
     let is_pcapng = magic == 0x0a0d_0d0a;
     reader.map(|r| (r, capacity, is_pcapng)).map_err(|e| CaptureError::NotACapture(describe(&e)))
+}
+
+/// A reader that retries reads that were interrupted before reading anything.
+struct Retrying<R>(R);
+
+impl<R: Read> Read for Retrying<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            match self.0.read(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                other => return other,
+            }
+        }
+    }
 }
 
 /// Fill `buf` unless the input ends first; the count read.

@@ -1082,14 +1082,16 @@ fn next_frame(framing: Framing, dir: Direction, half: &mut Half) -> FrameResult 
             if buf.len() < 4 {
                 return Ok(None);
             }
+            // Some servers send a bare error code in a short packet. It is
+            // negative, so it reads as no length below the limit: look for
+            // it before the length is judged.
+            let code = le32(buf) as i32;
+            if server && code < 0 {
+                half.consume(4);
+                return Ok(Some(TransportEvent::TransportError { direction: dir, stream_offset: offset, code }));
+            }
             let total = le32(buf) as usize;
             if total < 12 {
-                // Some servers send a bare error code in a short packet.
-                let code = le32(buf) as i32;
-                if code < 0 {
-                    half.consume(4);
-                    return Ok(Some(TransportEvent::TransportError { direction: dir, stream_offset: offset, code }));
-                }
                 return Err(("full.length", format!("length {total} is below the 12 bytes of header and checksum")));
             }
             if total > MAX_FRAME_LEN {
