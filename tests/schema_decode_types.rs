@@ -2,7 +2,7 @@
 //! answer to a `--method` request): every primitive, `Object`, vectors,
 //! bare fields, types the schema does not define, and bytes left over.
 
-use inspector::tl::dynamic::{DynValue, Schema};
+use inspector::tl::dynamic::{DynRef, DynValue, Schema};
 use inspector::tl::{DecodeOptions, NoTrace};
 
 fn as_type(schema: &Schema, bytes: &[u8], ty: &str) -> Result<DynValue, String> {
@@ -15,13 +15,13 @@ fn builtin(bytes: &[u8], ty: &str) -> Result<DynValue, String> {
 
 #[test]
 fn every_primitive_by_name() {
-    assert_eq!(builtin(&7i64.to_le_bytes(), "long").unwrap(), DynValue::Long(7));
-    assert_eq!(builtin(&1.5f64.to_le_bytes(), "double").unwrap(), DynValue::Double(1.5));
-    assert_eq!(builtin(&[9; 16], "int128").unwrap(), DynValue::Int128([9; 16]));
-    assert_eq!(builtin(&[8; 32], "int256").unwrap(), DynValue::Int256(Box::new([8; 32])));
-    assert!(matches!(builtin(&[2, b'h', b'i', 0], "string").unwrap(), DynValue::String(s) if s == "hi"));
-    assert!(matches!(builtin(&[1, 0xff, 0, 0], "bytes").unwrap(), DynValue::Bytes(b) if b == [0xff]));
-    assert_eq!(builtin(&0x9972_75b5u32.to_le_bytes(), "Bool").unwrap(), DynValue::Bool(true));
+    assert_eq!(builtin(&7i64.to_le_bytes(), "long").unwrap().view(), DynRef::Long(7));
+    assert_eq!(builtin(&1.5f64.to_le_bytes(), "double").unwrap().view(), DynRef::Double(1.5));
+    assert_eq!(builtin(&[9; 16], "int128").unwrap().view(), DynRef::Int128([9; 16]));
+    assert_eq!(builtin(&[8; 32], "int256").unwrap().view(), DynRef::Int256(&[8; 32]));
+    assert!(matches!(builtin(&[2, b'h', b'i', 0], "string").unwrap().view(), DynRef::String(s) if s == "hi"));
+    assert!(matches!(builtin(&[1, 0xff, 0, 0], "bytes").unwrap().view(), DynRef::Bytes(b) if b == [0xff]));
+    assert_eq!(builtin(&0x9972_75b5u32.to_le_bytes(), "Bool").unwrap().view(), DynRef::Bool(true));
 }
 
 #[test]
@@ -47,10 +47,11 @@ fn object_is_any_constructor_and_its_fields_are_found_by_name() {
     }
     let value = builtin(&bytes, "Object").unwrap();
     assert_eq!(value.ctor().map(|c| c.name), Some("updates.state"));
-    assert_eq!(value.field("seq"), Some(&DynValue::Int(4)));
+    assert_eq!(value.field("seq"), Some(DynRef::Int(4)));
     assert_eq!(value.field("nothing"), None);
-    assert_eq!(DynValue::Int(1).ctor(), None);
-    assert_eq!(DynValue::Int(1).field("seq"), None);
+    let int = builtin(&1i32.to_le_bytes(), "int").unwrap();
+    assert_eq!(int.ctor(), None);
+    assert_eq!(int.field("seq"), None);
     let e = builtin(&0x0bad_0badu32.to_le_bytes(), "Object").unwrap_err();
     assert_eq!(e, "error at byte 0x0: unknown Object constructor 0x0bad0bad");
 }
@@ -67,7 +68,7 @@ fn a_type_the_schema_does_not_define() {
     // A bare field: the constructor's fields without its id.
     let value = as_type(&schema, &[3, 0, 0, 0, 7, 0, 0, 0, 8, 0, 0, 0], "Box").unwrap();
     let pair = value.field("p").unwrap();
-    assert_eq!((pair.field("a"), pair.field("b")), (Some(&DynValue::Int(7)), Some(&DynValue::Int(8))));
+    assert_eq!((pair.field("a"), pair.field("b")), (Some(DynRef::Int(7)), Some(DynRef::Int(8))));
 }
 
 #[test]
@@ -82,7 +83,7 @@ fn a_schema_lists_its_definitions_and_answers_only_for_calls() {
     assert!(shown.starts_with("Schema { constructors: 2, "), "{shown}");
     let pair = as_type(&schema, &[2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0], "Pair").unwrap();
     assert_eq!(schema.answer_type(&pair), None, "a constructor is not a call");
-    assert_eq!(schema.answer_type(&DynValue::Int(3)), None);
+    assert_eq!(schema.answer_type(&as_type(&schema, &3i32.to_le_bytes(), "int").unwrap()), None);
     let call = as_type(&schema, &[4, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0], "Object").unwrap();
     assert_eq!(schema.answer_type(&call).as_deref(), Some("Pair"));
 }
