@@ -93,3 +93,13 @@ fn a_generic_type_that_is_not_a_vector_is_undefined() {
     let e = builtin(&[0; 4], "Maybe<int>").unwrap_err();
     assert_eq!(e, "error at byte 0x0: the schema uses the type the requested type but does not define it");
 }
+
+#[test]
+fn an_answer_of_a_type_the_schema_returns_but_does_not_define_names_it() {
+    // A schema whose function returns a type no constructor has, as the
+    // pipeline meets it when it reads the answer as the type the call returns.
+    let schema =
+        Schema::parse(&[("my.tl", "pair#2 a:int b:int = Pair;\n---functions---\nfetch#4 = Missing;\n")]).unwrap();
+    let e = as_type(&schema, &[0; 4], "Missing").unwrap_err();
+    assert_eq!(e, "error at byte 0x0: the schema uses the type Missing but does not define it");
+}

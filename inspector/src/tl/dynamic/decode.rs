@@ -577,7 +577,9 @@ impl Schema {
             // A vector type named at run time: leaked once per distinct call site
             // would grow without bound, so such names share one label.
             _ if t.starts_with("Vector<") || t.starts_with("vector<") => "Vector",
-            _ => "the requested type",
+            // The type a function of the schema returns (how the pipeline
+            // asks for an answer), spelled as that function's line does.
+            _ => self.iter().find(|c| c.ty == t).map_or("the requested type", |c| c.ty),
         }
     }
 
