@@ -292,18 +292,19 @@ fn a_read_error_anywhere_is_an_io_error() {
         io_error(Failing::new(pcap_header(1)[..16].to_vec(), 64)),
         "cannot read the capture: the disk is on fire"
     );
-    // Inside a record (pcap-parser's reader says only "read error").
+    // Inside a record: pcap-parser's reader says only "read error", so the
+    // input's own words are kept for the line.
     let partial = [pcap_header(1), record_header(100), vec![0; 10]].concat();
-    assert_eq!(io_error(Failing::new(partial, 7)), "cannot read the capture: read error");
+    assert_eq!(io_error(Failing::new(partial, 7)), "cannot read the capture: the disk is on fire");
     // Inside a record larger than the buffer, before and after it grew.
     let big = [pcap_header(1), record_header(100_000), vec![0; 10]].concat();
-    assert_eq!(io_error(Failing::new(big, 1 << 20)), "cannot read the capture: read error");
+    assert_eq!(io_error(Failing::new(big, 1 << 20)), "cannot read the capture: the disk is on fire");
     let bigger = [pcap_header(1), record_header(100_000), vec![0; 70_000]].concat();
-    assert_eq!(io_error(Failing::new(bigger, 1 << 20)), "cannot read the capture: read error");
+    assert_eq!(io_error(Failing::new(bigger, 1 << 20)), "cannot read the capture: the disk is on fire");
     // Exactly the first buffer's worth: the read that fails is the first
     // one after the buffer grew.
     let full = [pcap_header(1), record_header(100_000), vec![0; (1 << 16) - 16]].concat();
-    assert_eq!(io_error(Failing::new(full, 1 << 20)), "cannot read the capture: read error");
+    assert_eq!(io_error(Failing::new(full, 1 << 20)), "cannot read the capture: the disk is on fire");
 }
 
 #[test]

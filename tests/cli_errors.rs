@@ -219,7 +219,7 @@ fn a_capture_that_fails_while_being_read_is_an_io_error() {
     };
     let status = run(["inspector", "pcap", "-", "--auth-key", KEY].map(Into::into), &mut io);
     assert_eq!(status, ExitStatus::Usage);
-    assert_eq!(String::from_utf8_lossy(&stderr), "inspector: I/O error: read error\n");
+    assert_eq!(String::from_utf8_lossy(&stderr), "inspector: cannot read the capture: the cable was pulled\n");
 }
 
 #[test]

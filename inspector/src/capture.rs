@@ -141,7 +141,12 @@ pub fn read_capture<R: Read>(
 
 /// [`read_capture`] with one sink for packets and warnings.
 pub fn read_capture_into<R: Read>(input: R, sink: &mut impl CaptureSink) -> Result<CaptureStats, CaptureError> {
-    let (mut reader, mut buffer_size, is_pcapng) = open_reader(input)?;
+    let (mut reader, mut buffer_size, is_pcapng, last_error) = open_reader(input)?;
+    // A read error, in the words of the input that failed.
+    let read_error = |e: &PcapError<&[u8]>| match (e, last_error.borrow_mut().take()) {
+        (PcapError::ReadError, Some(message)) => CaptureError::Io(message),
+        _ => CaptureError::Io(describe(e)),
+    };
     // The byte order of the current pcapng section, once its header is seen.
     let mut ng_big_endian: Option<bool> = None;
     let mut stats = CaptureStats { buffer_peak: buffer_size, ..CaptureStats::default() };
@@ -263,7 +268,7 @@ pub fn read_capture_into<R: Read>(input: R, sink: &mut impl CaptureSink) -> Resu
             Err(PcapError::Eof) => break,
             Err(PcapError::Incomplete(_)) => {
                 if let Err(e) = reader.refill() {
-                    return Err(CaptureError::Io(describe(&e)));
+                    return Err(read_error(&e));
                 }
                 if reader.reader_exhausted() && reader.data().is_empty() {
                     break;
@@ -277,7 +282,7 @@ pub fn read_capture_into<R: Read>(input: R, sink: &mut impl CaptureSink) -> Resu
                 // MAX_RECORD bytes.
                 if reader.data().len() < buffer_size {
                     if let Err(e) = reader.refill() {
-                        return Err(CaptureError::Io(describe(&e)));
+                        return Err(read_error(&e));
                     }
                     continue;
                 }
@@ -293,7 +298,7 @@ pub fn read_capture_into<R: Read>(input: R, sink: &mut impl CaptureSink) -> Resu
                 reader.grow(buffer_size);
                 stats.buffer_peak = stats.buffer_peak.max(buffer_size);
                 if let Err(e) = reader.refill() {
-                    return Err(CaptureError::Io(describe(&e)));
+                    return Err(read_error(&e));
                 }
             }
             Err(PcapError::UnexpectedEof) => {
@@ -304,7 +309,7 @@ pub fn read_capture_into<R: Read>(input: R, sink: &mut impl CaptureSink) -> Resu
                 });
                 break;
             }
-            Err(PcapError::ReadError) => return Err(CaptureError::Io("read error".into())),
+            Err(e @ PcapError::ReadError) => return Err(read_error(&e)),
             Err(e) => {
                 // A damaged record: nothing after it can be found reliably.
                 sink.warning(CaptureWarning {
@@ -373,7 +378,7 @@ fn pcapng_block_problem(data: &[u8], big_endian: &mut Option<bool>) -> Option<St
 /// pcap-parser wants it whole in its first read), then hand the reader over
 /// with the size of its buffer.
 /// The reader, the size of its buffer, and whether the file is pcapng.
-type Opened<'r> = (Box<dyn PcapReaderIterator + 'r>, usize, bool);
+type Opened<'r> = (Box<dyn PcapReaderIterator + 'r>, usize, bool, LastError);
 
 fn open_reader<'r, R: Read + 'r>(mut input: R) -> Result<Opened<'r>, CaptureError> {
     let mut head = vec![0u8; 12];
@@ -423,24 +428,38 @@ fn open_reader<'r, R: Read + 'r>(mut input: R) -> Result<Opened<'r>, CaptureErro
     let capacity = INITIAL_BUFFER.max(header_len * 2);
     // pcap-parser turns every read error into one it cannot retry, so an
     // interrupted read (a signal while a pipe is read) is retried here.
-    let chained = Retrying(std::io::Cursor::new(head).chain(input));
+    let error = LastError::default();
+    let chained = Retrying { input: std::io::Cursor::new(head).chain(input), error: error.clone() };
     let reader: Result<Box<dyn PcapReaderIterator + 'r>, _> = if magic == 0x0a0d_0d0a {
         PcapNGReader::new(capacity, chained).map(|r| Box::new(r) as Box<dyn PcapReaderIterator>)
     } else {
         LegacyPcapReader::new(capacity, chained).map(|r| Box::new(r) as Box<dyn PcapReaderIterator>)
     };
     let is_pcapng = magic == 0x0a0d_0d0a;
-    reader.map(|r| (r, capacity, is_pcapng)).map_err(|e| CaptureError::NotACapture(describe(&e)))
+    reader.map(|r| (r, capacity, is_pcapng, error)).map_err(|e| CaptureError::NotACapture(describe(&e)))
 }
 
-/// A reader that retries reads that were interrupted before reading anything.
-struct Retrying<R>(R);
+/// A reader that retries reads that were interrupted before reading
+/// anything, and keeps the last error's message for the line that reports
+/// it (pcap-parser replaces every read error with one that says only "read
+/// error").
+struct Retrying<R> {
+    input: R,
+    error: LastError,
+}
+
+/// Where [`Retrying`] leaves the message of the read error it passed on.
+type LastError = std::rc::Rc<std::cell::RefCell<Option<String>>>;
 
 impl<R: Read> Read for Retrying<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         loop {
-            match self.0.read(buf) {
+            match self.input.read(buf) {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    *self.error.borrow_mut() = Some(e.to_string());
+                    return Err(e);
+                }
                 other => return other,
             }
         }

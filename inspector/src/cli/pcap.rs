@@ -286,7 +286,7 @@ pub(crate) fn run(args: &PcapArgs, files: &SchemaFiles, color: bool, io: &mut Io
     match result {
         Ok(_) => Ok(ExitStatus::Ok),
         Err(e @ RunError::NotACapture(_)) => Err(Failure::invalid(e.to_string())),
-        Err(e @ RunError::Io(_)) => Err(Failure::usage(e.to_string())),
+        Err(e @ (RunError::Read(_) | RunError::Io(_))) => Err(Failure::usage(e.to_string())),
     }
 }
 

@@ -97,7 +97,11 @@ pub struct ReportOptions {
 /// Why a run could not finish.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunError {
+    /// The input is not a capture (its first bytes say so).
     NotACapture(String),
+    /// Reading the capture failed (what the input said).
+    Read(String),
+    /// Writing the report failed.
     Io(String),
 }
 
@@ -105,7 +109,8 @@ impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RunError::NotACapture(m) => write!(f, "not a pcap or pcapng capture: {m}"),
-            RunError::Io(m) => write!(f, "I/O error: {m}"),
+            RunError::Read(m) => write!(f, "cannot read the capture: {m}"),
+            RunError::Io(m) => write!(f, "cannot write the report: {m}"),
         }
     }
 }
@@ -172,7 +177,7 @@ pub fn run_report<I: Read + Send, R: Report>(
     let mut summary = match result {
         Ok(summary) => summary,
         Err(CaptureError::NotACapture(m)) => return Err(RunError::NotACapture(m)),
-        Err(CaptureError::Io(m)) => return Err(RunError::Io(m)),
+        Err(CaptureError::Io(m)) => return Err(RunError::Read(m)),
     };
     report.add_counts(&mut summary);
     match report.finish() {

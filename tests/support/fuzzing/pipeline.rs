@@ -1065,7 +1065,7 @@ pub fn pcap_pipeline(data: &[u8]) {
                 }
             }
             Err(RunError::NotACapture(m)) => assert!(!m.contains('\n'), "a multi-line error: {m:?}"),
-            Err(RunError::Io(m)) => panic!("an I/O error from in-memory input and output: {m}"),
+            Err(RunError::Read(m) | RunError::Io(m)) => panic!("an I/O error from in-memory input and output: {m}"),
         }
     }
 }
