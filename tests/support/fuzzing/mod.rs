@@ -176,7 +176,7 @@ where
 ///   bytes rarely are).
 ///
 /// Each input is drawn in one colour mode, with colour or without, chosen
-/// by its bytes ([`colour_of`]): drawing costs far more than decoding, and
+/// by its bytes (`colour_of`): drawing costs far more than decoding, and
 /// a mutation moves an input from one mode to the other, so both are drawn
 /// for every shape the fuzzer finds (and `cargo test` replays each seed in
 /// its mode).
