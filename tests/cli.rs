@@ -5,34 +5,8 @@
 
 use inspector::cli::{run, ExitStatus, Io};
 use inspector::tl::TlObject;
+use inspector_tests::cli::cli;
 use inspector_tests::matrix;
-
-struct Output {
-    status: ExitStatus,
-    raw_stdout: Vec<u8>,
-    stdout: String,
-    stderr: String,
-}
-
-fn cli(args: &[&str], stdin: &[u8]) -> Output {
-    let mut input = stdin;
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let mut io = Io {
-        stdin: &mut input,
-        stdin_is_terminal: false,
-        stdout: &mut stdout,
-        stdout_is_terminal: false,
-        stderr: &mut stderr,
-        stderr_is_terminal: false,
-    };
-    let status = run(std::iter::once("inspector").chain(args.iter().copied()).map(Into::into), &mut io);
-    Output {
-        status,
-        stdout: String::from_utf8_lossy(&stdout).into(),
-        raw_stdout: stdout,
-        stderr: String::from_utf8_lossy(&stderr).into(),
-    }
-}
 
 const WORKED_EXAMPLE: &str = "90de55a4 39000000 40082abd 4ca5e8dd 0100000000000000 0200000000000000
 03000000 0400000000000000 64000000 01740000 586d4105 008d2700 0500000000000000\n";

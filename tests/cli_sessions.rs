@@ -3,27 +3,11 @@
 //! strings made by the real client libraries (tests/fixtures/sessions,
 //! written by generate.sh there with the auth key of corpus/captures).
 
-use inspector::cli::{run, ExitStatus, Io};
-
-struct Output {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
+use inspector::cli::ExitStatus;
+use inspector_tests::cli::Output;
 
 fn cli(args: &[&str]) -> Output {
-    let mut input: &[u8] = &[];
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let mut io = Io {
-        stdin: &mut input,
-        stdin_is_terminal: false,
-        stdout: &mut stdout,
-        stdout_is_terminal: false,
-        stderr: &mut stderr,
-        stderr_is_terminal: false,
-    };
-    let status = run(std::iter::once("inspector").chain(args.iter().copied()).map(Into::into), &mut io);
-    Output { status, stdout: String::from_utf8_lossy(&stdout).into(), stderr: String::from_utf8_lossy(&stderr).into() }
+    inspector_tests::cli::cli(args, &[])
 }
 
 fn fixture(name: &str) -> String {

@@ -13,30 +13,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use inspector::cli::{run, ExitStatus, Io};
+use inspector::cli::ExitStatus;
 use inspector::tl::dynamic::Schema;
+use inspector_tests::cli::{cli, Output};
 use serde_json::Value;
-
-struct Output {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-fn cli(args: &[&str], stdin: &[u8]) -> Output {
-    let mut input = stdin;
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let mut io = Io {
-        stdin: &mut input,
-        stdin_is_terminal: false,
-        stdout: &mut stdout,
-        stdout_is_terminal: false,
-        stderr: &mut stderr,
-        stderr_is_terminal: false,
-    };
-    let status = run(std::iter::once("inspector").chain(args.iter().copied()).map(Into::into), &mut io);
-    Output { status, stdout: String::from_utf8_lossy(&stdout).into(), stderr: String::from_utf8_lossy(&stderr).into() }
-}
 
 fn path(relative: &str) -> String {
     let path = format!("{}/{relative}", env!("CARGO_MANIFEST_DIR"));

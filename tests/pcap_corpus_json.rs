@@ -1,8 +1,9 @@
 //! `pcap --extract-corpus` writes the same seeds whatever the report's
 //! format, and every seed is a frame the typed decoder reads.
 
-use inspector::cli::{run, ExitStatus, Io};
+use inspector::cli::ExitStatus;
 use inspector::tl::{Frame, TlObject};
+use inspector_tests::cli::cli;
 
 const CAPTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/captures/abridged.pcap");
 const KEY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/captures/auth_key.hex");
@@ -10,29 +11,9 @@ const KEY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/captures/auth_key
 fn extract(format: &str) -> Vec<(String, Vec<u8>)> {
     let dir = std::env::temp_dir().join(format!("inspector-corpus-{}-{format}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut input: &[u8] = b"";
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let mut io = Io {
-        stdin: &mut input,
-        stdin_is_terminal: false,
-        stdout: &mut stdout,
-        stdout_is_terminal: false,
-        stderr: &mut stderr,
-        stderr_is_terminal: false,
-    };
-    let args = [
-        "inspector",
-        "pcap",
-        CAPTURE,
-        "--auth-key",
-        KEY,
-        "--format",
-        format,
-        "--extract-corpus",
-        dir.to_str().unwrap(),
-    ];
-    let status = run(args.map(Into::into), &mut io);
-    assert_eq!(status, ExitStatus::Ok, "{}", String::from_utf8_lossy(&stderr));
+    let args = ["pcap", CAPTURE, "--auth-key", KEY, "--format", format, "--extract-corpus", dir.to_str().unwrap()];
+    let out = cli(&args, b"");
+    assert_eq!(out.status, ExitStatus::Ok, "{}", out.stderr);
     let mut seeds: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| {

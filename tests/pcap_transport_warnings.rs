@@ -3,9 +3,10 @@
 //! message with bytes after the length its header gives. Each becomes one
 //! warning line naming the connection, direction and stream offset.
 
-use inspector::cli::{run, ExitStatus, Io};
+use inspector::cli::ExitStatus;
 use inspector::envelope::plain_message;
 use inspector::transport::{encode_frame, Framing};
+use inspector_tests::cli::cli;
 use inspector_tests::fixtures::{ip_tcp, Link};
 
 const CLIENT: &str = "10.0.0.1:50000";
@@ -30,19 +31,9 @@ fn report(capture: &[u8], threads: &str) -> (ExitStatus, String) {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("capture.pcap");
     std::fs::write(&path, capture).unwrap();
-    let mut input: &[u8] = b"";
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let mut io = Io {
-        stdin: &mut input,
-        stdin_is_terminal: false,
-        stdout: &mut stdout,
-        stdout_is_terminal: false,
-        stderr: &mut stderr,
-        stderr_is_terminal: false,
-    };
-    let status = run(["inspector", "pcap", path.to_str().unwrap(), "--threads", threads].map(Into::into), &mut io);
+    let out = cli(&["pcap", path.to_str().unwrap(), "--threads", threads], b"");
     std::fs::remove_dir_all(&dir).unwrap();
-    (status, String::from_utf8_lossy(&stdout).into_owned() + &String::from_utf8_lossy(&stderr))
+    (out.status, out.stdout + &out.stderr)
 }
 
 #[test]

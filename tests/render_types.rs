@@ -3,24 +3,14 @@
 //! `inspector decode`: int128, string, boxed and bare vectors, bare objects,
 //! doubles (finite and not), bytes and Bool.
 
-use inspector::cli::{run, ExitStatus, Io};
+use inspector::cli::ExitStatus;
+use inspector_tests::cli::cli;
 
 fn decode(format: &str, bytes: &[u8]) -> String {
     let hex = inspector::hex::encode(bytes);
-    let mut input = hex.as_bytes();
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let mut io = Io {
-        stdin: &mut input,
-        stdin_is_terminal: false,
-        stdout: &mut stdout,
-        stdout_is_terminal: false,
-        stderr: &mut stderr,
-        stderr_is_terminal: false,
-    };
-    let status = run(["inspector", "decode", "--format", format].map(Into::into), &mut io);
-    let stderr = String::from_utf8_lossy(&stderr);
-    assert_eq!(status, ExitStatus::Ok, "{stderr}");
-    String::from_utf8(stdout).unwrap()
+    let out = cli(&["decode", "--format", format], hex.as_bytes());
+    assert_eq!(out.status, ExitStatus::Ok, "{}", out.stderr);
+    String::from_utf8(out.raw_stdout).unwrap()
 }
 
 fn words(ws: &[u32]) -> Vec<u8> {

@@ -4,6 +4,7 @@
 //! of synthetic captures for the capture pipeline's tests; and the
 //! properties the fuzz targets check, which the corpus replay test runs too.
 
+pub mod cli;
 pub mod faketls_props;
 pub mod fixtures;
 pub mod fuzzing;
