@@ -46,25 +46,72 @@ impl Palette {
             format!("{style}{text}{style:#}")
         }
     }
+
+    /// [`Palette::paint`], appended to `out`.
+    pub fn paint_into(out: &mut String, style: Style, text: &str) {
+        use std::fmt::Write as _;
+        if style == Style::new() {
+            out.push_str(text);
+        } else {
+            let _ = write!(out, "{style}{text}{style:#}");
+        }
+    }
 }
 
 /// A unix time as a UTC date, or a note when it is out of range.
 pub fn utc_date(secs: i64) -> String {
+    let mut date = String::with_capacity(24);
+    push_utc_date(&mut date, secs);
+    date
+}
+
+/// [`utc_date`], appended to `out`: `%Y-%m-%d %H:%M:%S UTC` written digit
+/// by digit for years 0 to 9999 (chrono parses the format string on every
+/// call, and the text report dates every time field), by chrono otherwise.
+pub fn push_utc_date(out: &mut String, secs: i64) {
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write as _;
+    fn two(out: &mut String, n: u32) {
+        out.push(char::from(b'0' + (n / 10 % 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+    }
     match chrono::DateTime::from_timestamp(secs, 0) {
-        Some(t) => t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-        None => "out of range as a date".to_string(),
+        Some(t) if (0..=9999).contains(&t.year()) => {
+            let year = t.year().unsigned_abs();
+            two(out, year / 100);
+            two(out, year % 100);
+            let parts = [('-', t.month()), ('-', t.day()), (' ', t.hour()), (':', t.minute()), (':', t.second())];
+            for (separator, n) in parts {
+                out.push(separator);
+                two(out, n);
+            }
+            out.push_str(" UTC");
+        }
+        Some(t) => {
+            let _ = write!(out, "{}", t.format("%Y-%m-%d %H:%M:%S UTC"));
+        }
+        None => out.push_str("out of range as a date"),
     }
 }
 
 /// Text shown quoted and escaped, cut after `max_chars` characters.
 pub fn quote_text(text: &str, max_chars: usize) -> String {
-    let mut shown: String = text.chars().take(max_chars).collect();
-    let cut = shown.len() < text.len();
-    shown = format!("{shown:?}");
-    if cut {
-        shown.push('…');
-    }
+    let mut shown = String::with_capacity(text.len().min(4 * max_chars) + 8);
+    push_quoted(&mut shown, text, max_chars);
     shown
+}
+
+/// [`quote_text`], appended to `out`.
+pub fn push_quoted(out: &mut String, text: &str, max_chars: usize) {
+    use std::fmt::Write as _;
+    let shown = match text.char_indices().nth(max_chars) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    };
+    let _ = write!(out, "{shown:?}");
+    if shown.len() < text.len() {
+        out.push('…');
+    }
 }
 
 /// Bytes as spaced hex, cut after `max` bytes.

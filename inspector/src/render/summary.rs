@@ -3,7 +3,10 @@
 //! fields that carry something, in wire order, nested objects in braces,
 //! long strings and vectors cut so that a line stays a line.
 
-use super::quote_text;
+use std::fmt::Write as _;
+
+use super::push_quoted;
+use crate::report::push_i64;
 use crate::tl::dynamic::{DynRef, DynValue};
 
 /// Characters of a string shown before it is cut.
@@ -15,17 +18,22 @@ const MAX_ITEMS: usize = 8;
 /// fields are left out (the flag word is implied by the rest); a set `true`
 /// field is its name alone.
 pub fn summary_line(value: &DynValue) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(128);
+    push_summary_line(&mut out, value);
+    out
+}
+
+/// [`summary_line`], appended to `out`.
+pub fn push_summary_line(out: &mut String, value: &DynValue) {
     let value = &value.view();
     match value {
         DynRef::Object { ctor, fields } => {
             out.push_str(ctor.name);
             debug_assert_eq!(ctor.fields.len(), fields.len());
-            push_fields(&mut out, value);
+            push_fields(out, value);
         }
-        other => push_value(&mut out, other),
+        other => push_value(out, other),
     }
-    out
 }
 
 fn push_fields(out: &mut String, object: &DynRef<'_>) {
@@ -62,19 +70,27 @@ fn push_value(out: &mut String, value: &DynRef<'_>) {
                 out.push('}');
             }
         }
-        DynRef::Flags(f) => out.push_str(&format!("{f:#x}")),
+        DynRef::Flags(f) => {
+            let _ = write!(out, "{f:#x}");
+        }
         DynRef::True(b) | DynRef::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         DynRef::Absent => out.push_str("null"),
-        DynRef::Int(v) => out.push_str(&v.to_string()),
-        DynRef::Long(v) => out.push_str(&v.to_string()),
-        DynRef::Double(v) => out.push_str(&v.to_string()),
+        DynRef::Int(v) => push_i64(out, i64::from(*v)),
+        DynRef::Long(v) => push_i64(out, *v),
+        DynRef::Double(v) => {
+            let _ = write!(out, "{v}");
+        }
         DynRef::Int128(b) => out.push_str(&crate::hex::encode(b)),
         DynRef::Int256(b) => out.push_str(&crate::hex::encode(&b[..])),
         DynRef::String(s) => match s.as_str() {
-            Some(text) => out.push_str(&quote_text(text, MAX_TEXT)),
-            None => out.push_str(&format!("<{} bytes, not UTF-8>", s.as_bytes().len())),
+            Some(text) => push_quoted(out, text, MAX_TEXT),
+            None => {
+                let _ = write!(out, "<{} bytes, not UTF-8>", s.as_bytes().len());
+            }
         },
-        DynRef::Bytes(b) => out.push_str(&format!("<{} bytes>", b.len())),
+        DynRef::Bytes(b) => {
+            let _ = write!(out, "<{} bytes>", b.len());
+        }
         DynRef::Vector(items) => {
             out.push('[');
             for (i, item) in items.iter().take(MAX_ITEMS).enumerate() {
@@ -84,7 +100,7 @@ fn push_value(out: &mut String, value: &DynRef<'_>) {
                 push_value(out, &item);
             }
             if items.len() > MAX_ITEMS {
-                out.push_str(&format!(",…+{}", items.len() - MAX_ITEMS));
+                let _ = write!(out, ",…+{}", items.len() - MAX_ITEMS);
             }
             out.push(']');
         }

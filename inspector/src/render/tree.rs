@@ -4,19 +4,21 @@
 
 use std::fmt::Write as _;
 
-use super::{hex_bytes, offset_width, quote_text, utc_date, Palette};
-use crate::tl::schema::CtorDef;
+use super::{hex_bytes, offset_width, push_quoted, push_utc_date, quote_text, Palette};
+use crate::tl::schema::{CtorDef, FieldDef};
 use crate::tl::{with_flag_fields, TraceEvent, TraceValue};
 
 /// Strings longer than this many characters are cut in the tree (the JSON
 /// form always holds them whole).
 const MAX_TEXT_CHARS: usize = 120;
 
-/// One line to draw: depth in the tree, byte range (if any) and content.
+/// One line to draw: depth in the tree, byte range (if any) and content
+/// (a range of the text all lines share: one buffer rather than a string
+/// per line, since a tree is drawn for every request and answer of a capture).
 struct Line {
     depth: usize,
     range: Option<(usize, usize)>,
-    content: String,
+    content: std::ops::Range<usize>,
 }
 
 /// Render the tree of `trace` (as recorded while decoding `bytes`).
@@ -25,8 +27,9 @@ struct Line {
 /// show `..?` as their end.
 pub fn render_tree(bytes: &[u8], trace: &[TraceEvent], color: bool) -> String {
     let p = Palette::new(color);
-    let lines = lines(bytes, &with_flag_fields(trace, None), &p);
-    draw(&lines, offset_width(bytes.len()), &p)
+    let mut text = String::with_capacity(trace.len() * 48 + 64);
+    let lines = lines(bytes, &with_flag_fields(trace, None), &p, &mut text);
+    draw(&lines, &text, offset_width(bytes.len()), &p)
 }
 
 /// What holds the fields at one depth of the tree.
@@ -34,200 +37,286 @@ enum Parent {
     Object(&'static CtorDef),
     /// A vector: the TL type of its elements and the index of the next one.
     Vector {
-        element: String,
+        element: &'static str,
         next: usize,
     },
 }
 
 /// The element type of a vector type: `T` of `Vector<T>` or `vector<T>`.
-fn element_type(ty: &str) -> String {
-    ty.split_once('<').and_then(|(_, t)| t.strip_suffix('>')).unwrap_or("").to_string()
+fn element_type(ty: &'static str) -> &'static str {
+    ty.split_once('<').and_then(|(_, t)| t.strip_suffix('>')).unwrap_or("")
 }
 
-fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette) -> Vec<Line> {
+/// A field's name and TL type, as a line's label shows them.
+enum Label {
+    None,
+    Field { name: &'static str, def: Option<&'static FieldDef> },
+    Element { index: usize, ty: &'static str },
+}
+
+impl Label {
+    /// `name: type = `, nothing for the top level or a nameless field.
+    fn push(&self, out: &mut String, p: &Palette) {
+        match self {
+            Label::None => {}
+            Label::Field { name, .. } if name.is_empty() => {}
+            Label::Field { name, def } => {
+                Palette::paint_into(out, p.field, name);
+                out.push_str(": ");
+                match def {
+                    // `FieldDef::tl_type`, written in place.
+                    Some(d) => match d.flag {
+                        Some(bit) if p.ty == anstyle::Style::new() => {
+                            let _ = write!(out, "{}.{bit}?{}", d.flag_word, d.ty);
+                        }
+                        Some(_) => Palette::paint_into(out, p.ty, &d.tl_type()),
+                        None => Palette::paint_into(out, p.ty, d.ty),
+                    },
+                    None => Palette::paint_into(out, p.ty, ""),
+                }
+                out.push_str(" = ");
+            }
+            Label::Element { index, ty } => {
+                if p.field == anstyle::Style::new() {
+                    let _ = write!(out, "[{index}]");
+                } else {
+                    Palette::paint_into(out, p.field, &format!("[{index}]"));
+                }
+                out.push_str(": ");
+                Palette::paint_into(out, p.ty, ty);
+                out.push_str(" = ");
+            }
+        }
+    }
+}
+
+fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> Vec<Line> {
     let mut out = Vec::with_capacity(trace.len() + 16);
     // What holds the fields, by depth.
     let mut parents: Vec<Parent> = Vec::new();
     for ev in trace {
         parents.truncate(ev.depth);
-        let (parent, def, name, tl_type) = match parents.last_mut() {
+        let (parent, def, label) = match parents.last_mut() {
             Some(Parent::Object(c)) => {
                 let def = c.field(ev.field);
-                (Some(*c), def, ev.field.to_string(), def.map_or(String::new(), |d| d.tl_type()))
+                (Some(*c), def, Label::Field { name: ev.field, def })
             }
             Some(Parent::Vector { element, next }) => {
                 *next += 1;
-                (None, None, format!("[{}]", *next - 1), element.clone())
+                (None, None, Label::Element { index: *next - 1, ty: element })
             }
-            None => (None, None, String::new(), String::new()),
+            None => (None, None, Label::None),
         };
-        let label = |ty: String| {
-            if name.is_empty() {
-                String::new()
-            } else {
-                format!("{}: {} = ", Palette::paint(p.field, &name), Palette::paint(p.ty, &ty))
-            }
-        };
+        let start = text.len();
+        label.push(text, p);
         let range = Some((ev.start, ev.end));
+        let mut line_range = range;
         match &ev.value {
             TraceValue::Bare(ctor) => {
-                let content = label(tl_type) + &Palette::paint(p.ctor, ctor.name);
-                out.push(Line { depth: ev.depth, range, content });
+                Palette::paint_into(text, p.ctor, ctor.name);
                 parents.push(Parent::Object(ctor));
             }
             TraceValue::Vector { count, .. } => {
-                let element = element_type(def.map_or(tl_type.as_str(), |d| d.ty));
-                let note = if *count == 1 { "1 element".to_string() } else { format!("{count} elements") };
-                let content = label(tl_type) + &Palette::paint(p.dim, &format!("({note})"));
-                out.push(Line { depth: ev.depth, range, content });
+                let element = match def {
+                    Some(d) => element_type(d.ty),
+                    // The label's own type (an element of a vector of vectors).
+                    None => match &label {
+                        Label::Element { ty, .. } => element_type(ty),
+                        _ => "",
+                    },
+                };
+                let note = if *count == 1 { "(1 element)".to_string() } else { format!("({count} elements)") };
+                Palette::paint_into(text, p.dim, &note);
                 parents.push(Parent::Vector { element, next: 0 });
             }
             TraceValue::Double(bits) => {
                 let v = f64::from_bits(*bits);
                 let shown = if v.is_finite() { format!("{v:?}") } else { format!("{v} (0x{bits:016x})") };
-                out.push(Line { depth: ev.depth, range, content: label(tl_type) + &Palette::paint(p.value, &shown) });
+                Palette::paint_into(text, p.value, &shown);
             }
             TraceValue::Int128 | TraceValue::Int256 => {
                 let raw = bytes.get(ev.start..ev.end).unwrap_or_default();
-                let content = label(tl_type) + &Palette::paint(p.value, &crate::hex::encode(raw));
-                out.push(Line { depth: ev.depth, range, content });
+                Palette::paint_into(text, p.value, &crate::hex::encode(raw));
             }
             TraceValue::Bytes { data } => {
                 let raw = bytes.get(data.clone()).unwrap_or_default();
-                let note = match raw.len() {
-                    1 => " (1 byte)".to_string(),
-                    n => format!(" ({n} bytes)"),
-                };
                 let shown = if raw.is_empty() { "empty".to_string() } else { hex_bytes(raw, 32) };
-                let content = label(tl_type) + &Palette::paint(p.value, &shown) + &Palette::paint(p.dim, &note);
-                out.push(Line { depth: ev.depth, range, content });
+                Palette::paint_into(text, p.value, &shown);
+                push_size_note(text, raw.len(), p);
             }
-            TraceValue::Bool(v) => {
-                out.push(Line {
-                    depth: ev.depth,
-                    range,
-                    content: label(tl_type) + &Palette::paint(p.value, &v.to_string()),
-                });
-            }
+            TraceValue::Bool(v) => Palette::paint_into(text, p.value, if *v { "true" } else { "false" }),
             TraceValue::Object(ctor) => {
-                let mut content = label(tl_type);
-                content.push_str(&Palette::paint(p.ctor, &ctor.display_id()));
+                if p.ctor == anstyle::Style::new() {
+                    let _ = write!(text, "{}#{:08x}", ctor.name, ctor.id);
+                } else {
+                    Palette::paint_into(text, p.ctor, &ctor.display_id());
+                }
                 if ev.depth == 0 {
                     let arrow = if ctor.is_function { "→" } else { "of type" };
-                    let _ = write!(content, " {}", Palette::paint(p.dim, &format!("{arrow} {}", ctor.ty)));
+                    text.push(' ');
+                    Palette::paint_into(text, p.dim, &format!("{arrow} {}", ctor.ty));
                     if ev.end != TraceEvent::OPEN {
-                        let _ =
-                            write!(content, " {}", Palette::paint(p.dim, &format!("({} bytes)", ev.end - ev.start)));
+                        text.push(' ');
+                        Palette::paint_into(text, p.dim, &format!("({} bytes)", ev.end - ev.start));
                     }
                 }
-                out.push(Line { depth: ev.depth, range, content });
                 parents.push(Parent::Object(ctor));
             }
             TraceValue::Flags(flags) => {
-                let set: Vec<String> = (0..32).filter(|b| flags & (1 << b) != 0).map(|b| b.to_string()).collect();
-                let summary =
-                    if set.is_empty() { "no bits set".to_string() } else { format!("bits {}", set.join(", ")) };
-                let content = format!(
-                    "{}{} {}",
-                    label(tl_type),
-                    Palette::paint(p.value, &format!("0x{flags:08x}")),
-                    Palette::paint(p.dim, &format!("({summary})"))
-                );
-                out.push(Line { depth: ev.depth, range, content });
-                if let Some(ctor) = parent {
-                    out.extend(flag_bits(*flags, ctor, ev.field, ev.depth + 1, p));
+                let mut summary = String::with_capacity(32);
+                for bit in (0..32).filter(|b| flags & (1 << b) != 0) {
+                    summary.push_str(if summary.is_empty() { "(bits " } else { ", " });
+                    let _ = write!(summary, "{bit}");
                 }
+                if summary.is_empty() {
+                    summary.push_str("(no bits set");
+                }
+                summary.push(')');
+                Palette::paint_into(text, p.value, &format!("0x{flags:08x}"));
+                text.push(' ');
+                Palette::paint_into(text, p.dim, &summary);
+                out.push(Line { depth: ev.depth, range, content: start..text.len() });
+                if let Some(ctor) = parent {
+                    flag_bits(*flags, ctor, ev.field, ev.depth + 1, p, text, &mut out);
+                }
+                continue;
             }
             TraceValue::Int(v) => {
-                let mut value = Palette::paint(p.value, &v.to_string());
-                if def.is_some_and(|d| d.is_time) {
-                    let _ = write!(value, " {}", Palette::paint(p.dim, &format!("({})", utc_date(i64::from(*v)))));
+                if p.value == anstyle::Style::new() {
+                    let _ = write!(text, "{v}");
+                } else {
+                    Palette::paint_into(text, p.value, &v.to_string());
                 }
-                out.push(Line { depth: ev.depth, range, content: label(tl_type) + &value });
+                if def.is_some_and(|d| d.is_time) {
+                    text.push(' ');
+                    let mut date = String::with_capacity(32);
+                    date.push('(');
+                    push_utc_date(&mut date, i64::from(*v));
+                    date.push(')');
+                    Palette::paint_into(text, p.dim, &date);
+                }
             }
             TraceValue::Long(v) => {
-                out.push(Line {
-                    depth: ev.depth,
-                    range,
-                    content: label(tl_type) + &Palette::paint(p.value, &v.to_string()),
-                });
+                if p.value == anstyle::Style::new() {
+                    let _ = write!(text, "{v}");
+                } else {
+                    Palette::paint_into(text, p.value, &v.to_string());
+                }
             }
             TraceValue::Str { data, utf8 } => {
                 let raw = bytes.get(data.clone()).unwrap_or_default();
-                let shown = match std::str::from_utf8(raw) {
-                    Ok(text) if *utf8 => Palette::paint(p.value, &quote_text(text, MAX_TEXT_CHARS)),
-                    _ => Palette::paint(p.bad, &format!("invalid UTF-8: {}", hex_bytes(raw, 32))),
-                };
-                let note = match raw.len() {
-                    1 => " (1 byte)".to_string(),
-                    n => format!(" ({n} bytes)"),
-                };
-                out.push(Line {
-                    depth: ev.depth,
-                    range,
-                    content: label(tl_type) + &shown + &Palette::paint(p.dim, &note),
-                });
+                match std::str::from_utf8(raw) {
+                    Ok(shown) if *utf8 && p.value == anstyle::Style::new() => {
+                        push_quoted(text, shown, MAX_TEXT_CHARS);
+                    }
+                    Ok(shown) if *utf8 => Palette::paint_into(text, p.value, &quote_text(shown, MAX_TEXT_CHARS)),
+                    _ => Palette::paint_into(text, p.bad, &format!("invalid UTF-8: {}", hex_bytes(raw, 32))),
+                }
+                push_size_note(text, raw.len(), p);
             }
             TraceValue::TrueFlag(set) => {
-                out.push(Line {
-                    depth: ev.depth,
-                    range: None,
-                    content: label(tl_type) + &Palette::paint(p.value, &set.to_string()),
-                });
+                Palette::paint_into(text, p.value, if *set { "true" } else { "false" });
+                line_range = None;
             }
             TraceValue::Absent => {
-                let bit = def.and_then(|d| d.flag).map_or(String::new(), |b| format!(" (flags.{b} unset)"));
-                out.push(Line {
-                    depth: ev.depth,
-                    range: None,
-                    content: label(tl_type) + &Palette::paint(p.dim, &format!("absent{bit}")),
-                });
+                let note = match def.and_then(|d| d.flag) {
+                    Some(b) => format!("absent (flags.{b} unset)"),
+                    None => "absent".to_string(),
+                };
+                Palette::paint_into(text, p.dim, &note);
+                line_range = None;
             }
         }
+        out.push(Line { depth: ev.depth, range: line_range, content: start..text.len() });
     }
     out
 }
 
+/// ` (1 byte)` or ` (N bytes)`, dimmed.
+fn push_size_note(text: &mut String, len: usize, p: &Palette) {
+    let note = match len {
+        1 => " (1 byte)".to_string(),
+        n => format!(" ({n} bytes)"),
+    };
+    Palette::paint_into(text, p.dim, &note);
+}
+
 /// One line per bit the constructor defines, and one per undefined bit that
 /// is set (only lenient decoding gets that far).
-fn flag_bits(flags: u32, ctor: &CtorDef, word: &str, depth: usize, p: &Palette) -> Vec<Line> {
-    let mut lines = Vec::new();
+fn flag_bits(flags: u32, ctor: &CtorDef, word: &str, depth: usize, p: &Palette, text: &mut String, lines: &mut Vec<Line>) {
     for bit in 0u8..32 {
         let is_set = flags & (1 << bit) != 0;
         let field = ctor.field_for_flag(word, bit);
-        let content = match field {
-            Some(f) => format!(
-                "bit {bit:<2} {} {}",
-                if is_set { Palette::paint(p.value, "set  ") } else { Palette::paint(p.dim, "unset") },
-                Palette::paint(p.field, f.name)
-            ),
-            None if is_set => format!(
-                "bit {bit:<2} {} {}",
-                Palette::paint(p.bad, "set  "),
-                Palette::paint(p.bad, &format!("undefined in {}", ctor.name))
-            ),
+        let start = text.len();
+        match field {
+            Some(f) => {
+                let _ = write!(text, "bit {bit:<2} ");
+                if is_set {
+                    Palette::paint_into(text, p.value, "set  ");
+                } else {
+                    Palette::paint_into(text, p.dim, "unset");
+                }
+                text.push(' ');
+                Palette::paint_into(text, p.field, f.name);
+            }
+            None if is_set => {
+                let _ = write!(text, "bit {bit:<2} ");
+                Palette::paint_into(text, p.bad, "set  ");
+                text.push(' ');
+                Palette::paint_into(text, p.bad, &format!("undefined in {}", ctor.name));
+            }
             None => continue,
-        };
-        lines.push(Line { depth, range: None, content });
+        }
+        lines.push(Line { depth, range: None, content: start..text.len() });
     }
-    lines
 }
 
 /// Draw the lines with box-drawing connectors and a byte-range column.
-fn draw(lines: &[Line], width: usize, p: &Palette) -> String {
-    let mut out = String::new();
+fn draw(lines: &[Line], text: &str, width: usize, p: &Palette) -> String {
+    let range_width = 2 * (width + 2) + 2;
+    let mut out = String::with_capacity(text.len() + lines.len() * (range_width + 24));
     // For each depth, whether the ancestor at that depth has siblings below it.
     let mut open: Vec<bool> = Vec::new();
-    let range_width = 2 * (width + 2) + 2;
+    // Whether a later line stands at each depth before the tree climbs
+    // above it: found in one pass from the end rather than by looking ahead
+    // from every line.
+    let mut is_last = vec![false; lines.len()];
+    let mut seen_below: Vec<bool> = Vec::new();
+    for (i, line) in lines.iter().enumerate().rev() {
+        if seen_below.len() <= line.depth {
+            seen_below.resize(line.depth + 1, false);
+        }
+        is_last[i] = !seen_below[line.depth];
+        seen_below[line.depth] = true;
+        // The lines below this one at deeper levels belong to it.
+        for deeper in seen_below.iter_mut().skip(line.depth + 1) {
+            *deeper = false;
+        }
+    }
+    let plain_dim = p.dim == anstyle::Style::new();
+    let mut range = String::with_capacity(range_width);
     for (i, line) in lines.iter().enumerate() {
-        let range = match line.range {
-            Some((start, end)) if end == TraceEvent::OPEN => format!("0x{start:0width$x}..?"),
-            Some((start, end)) => format!("0x{start:0width$x}..0x{end:0width$x}"),
-            None => String::new(),
-        };
-        let _ = write!(out, "{}  ", Palette::paint(p.dim, &format!("{range:<range_width$}")));
+        range.clear();
+        match line.range {
+            Some((start, end)) if end == TraceEvent::OPEN => {
+                let _ = write!(range, "0x{start:0width$x}..?");
+            }
+            Some((start, end)) => {
+                let _ = write!(range, "0x{start:0width$x}..0x{end:0width$x}");
+            }
+            None => {}
+        }
+        // `{range:<range_width$}`: padded to the column's width.
+        let pad = range_width.saturating_sub(range.chars().count());
+        if plain_dim {
+            out.push_str(&range);
+            out.extend(std::iter::repeat_n(' ', pad));
+        } else {
+            let _ = write!(out, "{}", Palette::paint(p.dim, &format!("{range:<range_width$}")));
+        }
+        out.push_str("  ");
         if line.depth > 0 {
-            let is_last = !lines[i + 1..].iter().take_while(|l| l.depth >= line.depth).any(|l| l.depth == line.depth);
+            let is_last = is_last[i];
             open.truncate(line.depth - 1);
             for &more in &open {
                 out.push_str(if more { "│   " } else { "    " });
@@ -235,7 +324,7 @@ fn draw(lines: &[Line], width: usize, p: &Palette) -> String {
             out.push_str(if is_last { "└── " } else { "├── " });
             open.push(!is_last);
         }
-        out.push_str(&line.content);
+        out.push_str(text.get(line.content.clone()).unwrap_or_default());
         out.push('\n');
     }
     out

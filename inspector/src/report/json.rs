@@ -111,8 +111,8 @@ fn write_str<W: Write + ?Sized>(w: &mut W, text: &str) -> io::Result<()> {
     serde_json::to_writer(w, text).map_err(io::Error::from)
 }
 
-/// The start of a message's object, as [`message_json`] writes it, up to
-/// `"kind":`.
+/// The start of a message's object (time, connection, direction,
+/// transport, encryption, msg_id, seq_no), up to `"kind":`.
 fn write_head<W: Write + ?Sized>(w: &mut W, message: &Message<'_>) -> io::Result<()> {
     let origin = &message.origin;
     w.write_all(b"{\"time\":")?;
@@ -133,13 +133,23 @@ fn write_head<W: Write + ?Sized>(w: &mut W, message: &Message<'_>) -> io::Result
     w.write_all(b",\"kind\":")
 }
 
-/// The rest of a message's object after its kind, as [`message_json`]
-/// writes it, without the closing brace.
+/// The rest of a message's object after its kind (wrapping, req_msg_id,
+/// body), without the closing brace.
 fn write_tail<'w, W: Write + ?Sized>(
     w: &mut W,
     message: &Message<'_>,
     wrapping: impl Iterator<Item = &'w str>,
     body: &Value,
+) -> io::Result<()> {
+    write_tail_with(w, message, wrapping, |w| serde_json::to_writer(w, body).map_err(io::Error::from))
+}
+
+/// [`write_tail`], the body written by `body`.
+fn write_tail_with<'w, W: Write + ?Sized>(
+    w: &mut W,
+    message: &Message<'_>,
+    wrapping: impl Iterator<Item = &'w str>,
+    body: impl FnOnce(&mut W) -> io::Result<()>,
 ) -> io::Result<()> {
     w.write_all(b",\"wrapping\":[")?;
     for (i, name) in wrapping.enumerate() {
@@ -153,7 +163,7 @@ fn write_tail<'w, W: Write + ?Sized>(
         write!(w, ",\"req_msg_id\":{r}")?;
     }
     w.write_all(b",\"body\":")?;
-    serde_json::to_writer(w, body).map_err(io::Error::from)
+    body(w)
 }
 
 /// The wrappers a request's or answer's line lists: an answer's lists
@@ -200,33 +210,6 @@ impl Prerender for JsonPrerender {
     }
 }
 
-/// A message's object: where, how, and `body`. `wrapping` names the
-/// wrappers to list.
-fn message_json<'w>(
-    message: &Message<'_>,
-    kind: &str,
-    body: Value,
-    wrapping: impl Iterator<Item = &'w str>,
-) -> Map<String, Value> {
-    let origin = &message.origin;
-    let mut o = Map::new();
-    o.insert("time".into(), format_time(origin.time_ns).into());
-    o.insert("connection".into(), connection_text(origin).into());
-    o.insert("direction".into(), origin.direction.label().into());
-    o.insert("transport".into(), transport_text(origin).into());
-    o.insert("encrypted".into(), message.encrypted.into());
-    o.insert("auth_key_id".into(), format_key_id(message.auth_key_id).into());
-    o.insert("msg_id".into(), message.msg_id.into());
-    o.insert("seq_no".into(), message.seq_no.map_or(Value::Null, Value::from));
-    o.insert("kind".into(), kind.into());
-    o.insert("wrapping".into(), wrapping.map(Value::from).collect::<Vec<_>>().into());
-    if let Some(r) = message.req_msg_id {
-        o.insert("req_msg_id".into(), r.into());
-    }
-    o.insert("body".into(), body);
-    o
-}
-
 /// The decoded value, moved into JSON rather than copied (a large answer
 /// is held once less), or the error.
 fn body(decoded: Decoded<'_>, what: &str, msg_id: i64) -> Value {
@@ -269,16 +252,30 @@ impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for JsonReport<'_, W, E> {
             }
             Record::Service { message, service } if all => {
                 let names = message.wrapping.iter().map(Wrapper::name);
-                self.write_line(&Value::Object(message_json(&message, "service", service.to_json(), names)));
+                let body = service.to_json();
+                self.write_with(|w| {
+                    write_head(w, &message)?;
+                    write_str(w, "service")?;
+                    write_tail(w, &message, names, &body)?;
+                    w.write_all(b"}\n")
+                });
             }
             Record::Other { message, id, len, body, answers, .. } if all || answers.is_some() => {
-                let body = match body {
-                    Some(Ok(value)) => value.to_json(),
-                    Some(Err(e)) => json!({"_": format!("0x{id:08x}"), "length": len, "error": e.to_string()}),
-                    None => json!({"_": format!("0x{id:08x}"), "length": len}),
-                };
+                // Written as it is read, not built as a `Value` first: what
+                // the schema names is most of the JSON of mixed traffic.
                 let names = message.wrapping.iter().map(Wrapper::name);
-                self.write_line(&Value::Object(message_json(&message, "other", body, names)));
+                self.write_with(|w| {
+                    write_head(w, &message)?;
+                    write_str(w, "other")?;
+                    write_tail_with(w, &message, names, |w| match &body {
+                        Some(Ok(value)) => value.write_json(w),
+                        Some(Err(e)) => write!(w, "{{\"_\":\"0x{id:08x}\",\"length\":{len},\"error\":")
+                            .and_then(|()| write_str(w, &e.to_string()))
+                            .and_then(|()| w.write_all(b"}")),
+                        None => write!(w, "{{\"_\":\"0x{id:08x}\",\"length\":{len}}}"),
+                    })?;
+                    w.write_all(b"}\n")
+                });
             }
             Record::UnknownKey { origin, auth_key_id, .. } if all => {
                 self.list_line(

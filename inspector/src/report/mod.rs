@@ -29,7 +29,7 @@ use crate::pipeline::{
     parallel, AnswerTo, Feeder, Message, Method, Origin, Pipeline, PipelineOptions, Prerender, RecordSink, Summary,
     Warning, ANSWERED_KEPT,
 };
-use crate::service::{chain_text, ServiceOptions};
+use crate::service::ServiceOptions;
 use crate::tcp::MAX_CONNECTIONS;
 use crate::tl::dynamic::Schema;
 use crate::transport::TransportOptions;
@@ -227,27 +227,37 @@ pub(crate) fn write_warning<E: Write + ?Sized>(err: &mut E, warning: &Warning) {
 
 /// Capture time as RFC 3339 in UTC, to the microsecond.
 pub(crate) fn format_time(ns: i128) -> String {
+    let mut text = String::with_capacity(27);
+    push_time(&mut text, ns);
+    text
+}
+
+/// [`format_time`], appended to `text`.
+pub(crate) fn push_time(text: &mut String, ns: i128) {
     use chrono::{Datelike, Timelike};
+    use std::fmt::Write as _;
     let secs = ns.div_euclid(1_000_000_000) as i64;
     let nanos = ns.rem_euclid(1_000_000_000) as u32;
     match chrono::DateTime::from_timestamp(secs, nanos) {
         // What `%Y-%m-%dT%H:%M:%S%.6fZ` gives, without parsing that
         // format for every record (it was a tenth of the JSON report's time).
         Some(t) if (0..=9999).contains(&t.year()) => {
-            let mut text = String::with_capacity(27);
-            push_digits(&mut text, t.year().unsigned_abs(), 4);
+            push_digits(text, t.year().unsigned_abs(), 4);
             let parts = [('-', t.month()), ('-', t.day()), ('T', t.hour()), (':', t.minute()), (':', t.second())];
             for (separator, n) in parts {
                 text.push(separator);
-                push_digits(&mut text, n, 2);
+                push_digits(text, n, 2);
             }
             text.push('.');
-            push_digits(&mut text, t.nanosecond() / 1000, 6);
+            push_digits(text, t.nanosecond() / 1000, 6);
             text.push('Z');
-            text
         }
-        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-        None => format!("{secs}.{nanos:09}"),
+        Some(t) => {
+            let _ = write!(text, "{}", t.format("%Y-%m-%dT%H:%M:%S%.6fZ"));
+        }
+        None => {
+            let _ = write!(text, "{secs}.{nanos:09}");
+        }
     }
 }
 
@@ -258,11 +268,69 @@ fn push_digits(text: &mut String, n: u32, width: u32) {
     }
 }
 
+/// `n` in decimal, as `Display` writes it. (By hand: the report writes
+/// several numbers per message, and `core::fmt`'s machinery costs more
+/// than the digits.)
+pub(crate) fn push_u64(text: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        text.push(char::from(d));
+    }
+}
+
+/// `n` in decimal, as `Display` writes it.
+pub(crate) fn push_i64(text: &mut String, n: i64) {
+    if n < 0 {
+        text.push('-');
+    }
+    push_u64(text, n.unsigned_abs());
+}
+
+/// A socket address as `Display` writes it; IPv4 by hand (see [`push_u64`]).
+fn push_addr(text: &mut String, addr: &std::net::SocketAddr) {
+    use std::fmt::Write as _;
+    match addr {
+        std::net::SocketAddr::V4(v4) => {
+            for (i, octet) in v4.ip().octets().into_iter().enumerate() {
+                if i > 0 {
+                    text.push('.');
+                }
+                push_u64(text, u64::from(octet));
+            }
+            text.push(':');
+            push_u64(text, u64::from(v4.port()));
+        }
+        v6 => {
+            let _ = write!(text, "{v6}");
+        }
+    }
+}
+
 /// `sender → receiver`, or `?` for a connection no longer held.
 pub(crate) fn connection_text(origin: &Origin) -> String {
+    let mut text = String::with_capacity(48);
+    push_connection(&mut text, origin);
+    text
+}
+
+/// [`connection_text`], appended to `text`.
+pub(crate) fn push_connection(text: &mut String, origin: &Origin) {
     match origin.from_to() {
-        Some((from, to)) => format!("{from} → {to}"),
-        None => String::from("?"),
+        Some((from, to)) => {
+            push_addr(text, &from);
+            text.push_str(" → ");
+            push_addr(text, &to);
+        }
+        None => text.push('?'),
     }
 }
 
@@ -271,34 +339,49 @@ pub(crate) fn transport_text(origin: &Origin) -> String {
     origin.transport.as_ref().map_or_else(|| String::from("?"), |t| t.to_string())
 }
 
-/// `time · sender → receiver · direction · transport`.
-pub(crate) fn line_header(origin: &Origin) -> String {
-    format!(
-        "{} · {} · {} · {}",
-        format_time(origin.time_ns),
-        connection_text(origin),
-        origin.direction,
-        transport_text(origin)
-    )
+/// `time · sender → receiver · direction · transport`, appended to `s`.
+pub(crate) fn push_line_header(s: &mut String, origin: &Origin) {
+    use std::fmt::Write as _;
+    push_time(s, origin.time_ns);
+    s.push_str(" · ");
+    push_connection(s, origin);
+    s.push_str(" · ");
+    s.push_str(origin.direction.label());
+    s.push_str(" · ");
+    match &origin.transport {
+        Some(t) => {
+            let _ = write!(s, "{t}");
+        }
+        None => s.push('?'),
+    }
 }
 
-/// [`line_header`] and the message's envelope: key, msg_id, seq_no, wrappers.
-pub(crate) fn message_header(message: &Message<'_>) -> String {
+/// The line header and the message's envelope (key, msg_id, seq_no,
+/// wrappers), appended to `s`.
+pub(crate) fn push_message_header(s: &mut String, message: &Message<'_>) {
     use std::fmt::Write as _;
-    let mut s = line_header(&message.origin);
+    push_line_header(s, &message.origin);
     if message.encrypted {
-        let _ = write!(s, " · encrypted ({})", format_key_id(message.auth_key_id));
+        // `format_key_id`: 16 lowercase hex digits.
+        s.push_str(" · encrypted (");
+        for shift in (0..16).rev() {
+            s.push(char::from(b"0123456789abcdef"[(message.auth_key_id >> (4 * shift)) as usize & 15]));
+        }
+        s.push(')');
     } else {
         s.push_str(" · unencrypted");
     }
-    let _ = write!(s, " · msg_id {}", message.msg_id);
+    s.push_str(" · msg_id ");
+    push_i64(s, message.msg_id);
     if let Some(q) = message.seq_no {
-        let _ = write!(s, " · seq_no {q}");
+        s.push_str(" · seq_no ");
+        push_i64(s, i64::from(q));
     }
-    if !message.wrapping.is_empty() {
-        let _ = write!(s, " · {}", chain_text(message.wrapping));
+    // `chain_text`, written in place.
+    for (i, w) in message.wrapping.iter().enumerate() {
+        s.push_str(if i == 0 { " · " } else { " › " });
+        let _ = write!(s, "{w}");
     }
-    s
 }
 
 impl fmt::Display for Method {

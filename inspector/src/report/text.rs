@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{line_header, message_header, write_warning, Output, Report, PRERENDER_MAX_BYTES};
+use super::{push_line_header, push_message_header, write_warning, Output, Report, PRERENDER_MAX_BYTES};
 use crate::envelope::format_key_id;
 use crate::pipeline::{AnswerTo, Decoded, Message, Prerender, Record, RecordSink, Rendered, Summary};
 use crate::render::{hexdump, tree};
@@ -37,11 +37,21 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> TextReport<'a, W, E> {
     /// the ordered stage knows): as a decoding thread rendered it
     /// ([`TextPrerender`]), or rendered here the same way.
     fn object(&mut self, head: String, message: &Message<'_>, decoded: &Decoded<'_>) {
-        let text = match &decoded.rendered {
-            Some(rendered) => head + &rendered.text,
-            None => head + &object_text(self.options, message, decoded),
-        };
-        self.out.write(&text);
+        self.out.write(&head);
+        match &decoded.rendered {
+            Some(rendered) => self.out.write(&rendered.text),
+            None => self.out.write(&object_text(self.options, message, decoded)),
+        }
+    }
+
+    /// One line of `--all`: the message's header, ` · `, what `what` adds.
+    fn list_line(&mut self, message: &Message<'_>, what: impl FnOnce(&mut String)) {
+        let mut line = String::with_capacity(320);
+        push_message_header(&mut line, message);
+        line.push_str(" · ");
+        what(&mut line);
+        line.push('\n');
+        self.out.write(&line);
     }
 
     fn tree(&self, bytes: &[u8], trace: &[TraceEvent], error: Option<&DecodeError>) -> String {
@@ -89,7 +99,12 @@ fn tree_text(options: TextOptions, bytes: &[u8], trace: &[TraceEvent], error: Op
 /// A request's or answer's text after its first words: the message's
 /// header line and the tree.
 fn object_text(options: TextOptions, message: &Message<'_>, decoded: &Decoded<'_>) -> String {
-    message_header(message) + "\n" + &tree_text(options, decoded.bytes, decoded.trace, decoded.value.as_ref().err())
+    let tree = tree_text(options, decoded.bytes, decoded.trace, decoded.value.as_ref().err());
+    let mut text = String::with_capacity(257 + tree.len());
+    push_message_header(&mut text, message);
+    text.push('\n');
+    text.push_str(&tree);
+    text
 }
 
 /// The text report's rendering on the decoding threads: a request's or
@@ -117,7 +132,7 @@ impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for TextReport<'_, W, E> {
                 self.object(format!("\n{} · ", a.to), &a.message, &a.decoded);
             }
             Record::Service { message, service } if all => {
-                self.out.write(&(message_header(&message) + " · " + &service.summary() + "\n"));
+                self.list_line(&message, |line| line.push_str(&service.summary()));
             }
             Record::Other { message, body, trace, answers, bytes, .. } if !trace.is_empty() || answers.is_some() => {
                 // A chosen method (--method): its header and whole tree, as exportChatInvite's.
@@ -127,24 +142,37 @@ impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for TextReport<'_, W, E> {
                 };
                 let error = body.as_ref().and_then(|b| b.as_ref().err());
                 let problem = error.map_or_else(String::new, |e| format!(" · undecodable: {e}"));
-                let text = format!("{head}{}{problem}\n", message_header(&message)) + &self.tree(bytes, trace, error);
+                let mut text = head;
+                push_message_header(&mut text, &message);
+                text.push_str(&problem);
+                text.push('\n');
+                text.push_str(&self.tree(bytes, trace, error));
                 self.out.write(&text);
             }
             Record::Other { message, id, len, body, .. } if all => {
-                let what = match body {
-                    Some(Ok(value)) => crate::render::summary::summary_line(&value),
-                    Some(Err(e)) => format!("constructor 0x{id:08x}, {len} bytes, undecodable: {e}"),
-                    None => format!("constructor 0x{id:08x}, {len} bytes"),
-                };
-                self.out.write(&(message_header(&message) + " · " + &what + "\n"));
+                self.list_line(&message, |line| {
+                    use std::fmt::Write as _;
+                    let _ = match body {
+                        Some(Ok(value)) => {
+                            crate::render::summary::push_summary_line(line, &value);
+                            Ok(())
+                        }
+                        Some(Err(e)) => write!(line, "constructor 0x{id:08x}, {len} bytes, undecodable: {e}"),
+                        None => write!(line, "constructor 0x{id:08x}, {len} bytes"),
+                    };
+                });
             }
             Record::UnknownKey { origin, auth_key_id, len } if all => {
-                let line = line_header(&origin)
-                    + &format!(" · encrypted with unknown key {} · {len} bytes skipped\n", format_key_id(auth_key_id));
+                let mut line = String::with_capacity(256);
+                push_line_header(&mut line, &origin);
+                line += &format!(" · encrypted with unknown key {} · {len} bytes skipped\n", format_key_id(auth_key_id));
                 self.out.write(&line);
             }
             Record::QuickAck { origin, token } if all => {
-                self.out.write(&(line_header(&origin) + &format!(" · quick ack {token:08x}\n")));
+                let mut line = String::with_capacity(160);
+                push_line_header(&mut line, &origin);
+                line += &format!(" · quick ack {token:08x}\n");
+                self.out.write(&line);
             }
             Record::Warning(w) => write_warning(self.err, &w),
             Record::Summary(s) => self.summary(&s),

@@ -2,6 +2,7 @@
 //! order, as the typed closure's generated decoders, so that both record
 //! the same trace and fail with the same error on the same bytes.
 
+use std::cell::Cell;
 use std::fmt;
 
 use super::{Field, Schema, Ty};
@@ -362,20 +363,67 @@ pub(super) fn ops(fields: &[Field], defs: &[FieldDef]) -> Vec<Op> {
         .collect()
 }
 
-/// The tape a decode writes.
+// The buffers of the last dropped value, kept for the next decode on the
+// same thread. A program that decodes a frame, reports it and drops it
+// (the capture pipeline, the decode command, the fuzz targets) then
+// decodes every further frame without asking the allocator for anything:
+// the allocation and free of a small frame's tape cost more than half of
+// the typed decoder's whole decode (BENCHMARKS.md, "The schema-driven
+// decoder"). One buffer of each kind per thread, and only a small one, so
+// what is kept is bounded: at most SPARE_NODES nodes and SPARE_BYTES bytes.
+thread_local! {
+    static SPARE_NODES: Cell<Vec<Node>> = const { Cell::new(Vec::new()) };
+    static SPARE_DATA: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// The largest node buffer kept for reuse (6 KiB).
+const SPARE_NODES_MAX: usize = 256;
+/// The largest string buffer kept for reuse.
+const SPARE_DATA_MAX: usize = 4096;
+
+impl Drop for DynValue {
+    fn drop(&mut self) {
+        // `try_with`: a value dropped while its thread is being torn down
+        // simply frees its buffers.
+        if self.nodes.capacity() != 0 && self.nodes.capacity() <= SPARE_NODES_MAX {
+            let mut nodes = std::mem::take(&mut self.nodes);
+            nodes.clear();
+            let _ = SPARE_NODES.try_with(|spare| spare.set(nodes));
+        }
+        if self.data.capacity() != 0 && self.data.capacity() <= SPARE_DATA_MAX {
+            let mut data = std::mem::take(&mut self.data);
+            data.clear();
+            let _ = SPARE_DATA.try_with(|spare| spare.set(data));
+        }
+    }
+}
+
+/// The tape a decode writes: the value it becomes.
 struct Tape {
     nodes: Vec<Node>,
     data: Vec<u8>,
 }
 
 impl Tape {
-    /// Room for the nodes of a frame of `len` bytes: about one per four
-    /// bytes (an id, a flag word, an `int`), at most 40 (under 1 KiB, which
-    /// the allocator serves from its per-thread cache); a larger frame
-    /// grows its tape as its nodes come.
+    /// Room for the nodes of a frame of `len` bytes: the buffers the last
+    /// value dropped on this thread left (see `SPARE_NODES`), or about one
+    /// node per four bytes (an id, a flag word, an `int`), at most 40
+    /// (under 1 KiB, which the allocator serves from its per-thread cache);
+    /// a larger frame grows its tape as its nodes come.
     #[inline]
     fn for_input(len: usize) -> Tape {
-        Tape { nodes: Vec::with_capacity((len / 4 + 16).min(40)), data: Vec::new() }
+        let mut nodes = SPARE_NODES.try_with(Cell::take).unwrap_or_default();
+        if nodes.capacity() == 0 {
+            nodes = Vec::with_capacity((len / 4 + 16).min(40));
+        }
+        let data = SPARE_DATA.try_with(Cell::take).unwrap_or_default();
+        Tape { nodes, data }
+    }
+
+    /// The value the tape holds. (A tape dropped on an error gives its
+    /// buffers back through the same value.)
+    fn into_value(self) -> DynValue {
+        DynValue { nodes: self.nodes, data: self.data }
     }
 
     /// Open an object or vector; [`Tape::close`] records where it ends.
@@ -510,8 +558,8 @@ impl Schema {
             }
             other => other,
         };
-        let result = result.map(|()| DynValue { nodes: tape.nodes, data: tape.data });
-        (result, r.into_sink())
+        let value = tape.into_value();
+        (result.map(|()| value), r.into_sink())
     }
 
     fn top<S: TraceSink>(&self, r: &mut Reader<'_, S>, expect: &Expect, tape: &mut Tape) -> Result<(), DecodeError> {

@@ -13,6 +13,8 @@
 //! as the typed reader: unknown fields, missing required ones, out-of-range
 //! numbers and a flag word that disagrees with the fields are errors.
 
+use std::io;
+
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
@@ -62,6 +64,99 @@ impl DynRef<'_> {
             DynRef::Vector(items) => Value::Array(items.iter().map(|item| item.to_json()).collect()),
         }
     }
+}
+
+impl DynValue {
+    /// Write the canonical JSON form to `out`, compact: the bytes
+    /// `serde_json::to_writer(out, &self.to_json())` writes, without
+    /// building the [`Value`] first (a `messages.dialogs` answer is
+    /// hundreds of values, each of them an allocation or more there).
+    pub fn write_json<W: io::Write + ?Sized>(&self, out: &mut W) -> io::Result<()> {
+        self.view().write_json(out)
+    }
+}
+
+impl DynRef<'_> {
+    /// [`DynValue::write_json`] of this part of a value.
+    pub fn write_json<W: io::Write + ?Sized>(&self, out: &mut W) -> io::Result<()> {
+        match self {
+            DynRef::Object { ctor, fields } => {
+                // The JSON object keeps one entry per key, where the first
+                // one stood and with the last value: a constructor whose
+                // field names repeat (or name a field "_") goes through the
+                // map, so that both forms stay the same. No schema in use does.
+                if !plain_names(ctor.fields) {
+                    return serde_json::to_writer(out, &self.to_json()).map_err(io::Error::from);
+                }
+                out.write_all(b"{\"_\":")?;
+                write_str(out, ctor.name)?;
+                for (def, value) in ctor.fields.iter().zip(fields) {
+                    out.write_all(b",")?;
+                    write_str(out, def.name)?;
+                    out.write_all(b":")?;
+                    value.write_json(out)?;
+                }
+                out.write_all(b"}")
+            }
+            DynRef::Flags(f) => write_value(out, &i64::from(*f)),
+            DynRef::True(b) | DynRef::Bool(b) => out.write_all(if *b { b"true" } else { b"false" }),
+            DynRef::Absent => out.write_all(b"null"),
+            DynRef::Int(v) => write_value(out, &i64::from(*v)),
+            DynRef::Long(v) => write_value(out, v),
+            DynRef::Double(v) if v.is_finite() => serde_json::to_writer(out, v).map_err(io::Error::from),
+            DynRef::Double(v) => write_hex_object(out, "double", &v.to_le_bytes()),
+            // Hex and base64 digits need no escaping.
+            DynRef::Int128(b) => write_quoted(out, crate::hex::encode(b).as_bytes()),
+            DynRef::Int256(b) => write_quoted(out, crate::hex::encode(&b[..]).as_bytes()),
+            DynRef::String(s) => match s.as_str() {
+                Some(text) => write_str(out, text),
+                None => write_hex_object(out, "bytes", s.as_bytes()),
+            },
+            DynRef::Bytes(b) => write_quoted(out, B64.encode(b).as_bytes()),
+            DynRef::Vector(items) => {
+                out.write_all(b"[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.write_all(b",")?;
+                    }
+                    item.write_json(out)?;
+                }
+                out.write_all(b"]")
+            }
+        }
+    }
+}
+
+/// Whether the field names of a constructor are distinct and none is `_`
+/// (then its JSON object has one key per field, in order).
+fn plain_names(fields: &[crate::tl::schema::FieldDef]) -> bool {
+    fields.iter().enumerate().all(|(i, f)| f.name != "_" && fields[..i].iter().all(|g| g.name != f.name))
+}
+
+/// An integer as serde_json writes it (the `Value` path's digits).
+fn write_value<W: io::Write + ?Sized>(out: &mut W, value: &i64) -> io::Result<()> {
+    serde_json::to_writer(out, value).map_err(io::Error::from)
+}
+
+/// A string with serde_json's escaping, so that the bytes match the `Value` path's.
+pub(crate) fn write_str<W: io::Write + ?Sized>(out: &mut W, text: &str) -> io::Result<()> {
+    serde_json::to_writer(out, text).map_err(io::Error::from)
+}
+
+/// Text that needs no escaping, in quotes.
+fn write_quoted<W: io::Write + ?Sized>(out: &mut W, text: &[u8]) -> io::Result<()> {
+    out.write_all(b"\"")?;
+    out.write_all(text)?;
+    out.write_all(b"\"")
+}
+
+/// `{"_":"<name>","hex":"<bytes as hex>"}`, the form of a value JSON cannot hold.
+fn write_hex_object<W: io::Write + ?Sized>(out: &mut W, name: &str, bytes: &[u8]) -> io::Result<()> {
+    out.write_all(b"{\"_\":")?;
+    write_str(out, name)?;
+    out.write_all(b",\"hex\":")?;
+    write_quoted(out, crate::hex::encode(bytes).as_bytes())?;
+    out.write_all(b"}")
 }
 
 fn err(path: &str, message: String) -> JsonError {
