@@ -243,7 +243,15 @@ fn push_size_note(text: &mut String, len: usize, p: &Palette) {
 
 /// One line per bit the constructor defines, and one per undefined bit that
 /// is set (only lenient decoding gets that far).
-fn flag_bits(flags: u32, ctor: &CtorDef, word: &str, depth: usize, p: &Palette, text: &mut String, lines: &mut Vec<Line>) {
+fn flag_bits(
+    flags: u32,
+    ctor: &CtorDef,
+    word: &str,
+    depth: usize,
+    p: &Palette,
+    text: &mut String,
+    lines: &mut Vec<Line>,
+) {
     for bit in 0u8..32 {
         let is_set = flags & (1 << bit) != 0;
         let field = ctor.field_for_flag(word, bit);

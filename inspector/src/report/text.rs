@@ -165,7 +165,8 @@ impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for TextReport<'_, W, E> {
             Record::UnknownKey { origin, auth_key_id, len } if all => {
                 let mut line = String::with_capacity(256);
                 push_line_header(&mut line, &origin);
-                line += &format!(" · encrypted with unknown key {} · {len} bytes skipped\n", format_key_id(auth_key_id));
+                line +=
+                    &format!(" · encrypted with unknown key {} · {len} bytes skipped\n", format_key_id(auth_key_id));
                 self.out.write(&line);
             }
             Record::QuickAck { origin, token } if all => {
