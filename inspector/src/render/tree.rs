@@ -59,7 +59,7 @@ impl Label {
     fn push(&self, out: &mut String, p: &Palette) {
         match self {
             Label::None => {}
-            Label::Field { name, .. } if name.is_empty() => {}
+            Label::Field { name: "", .. } => {}
             Label::Field { name, def } => {
                 Palette::paint_into(out, p.field, name);
                 out.push_str(": ");
