@@ -24,14 +24,14 @@ use crate::tl::schema::{CtorDef, FieldDef};
 /// tree again, borrowed from the tape.
 #[derive(Clone, PartialEq)]
 pub struct DynValue {
-    nodes: Vec<Node>,
-    data: Vec<u8>,
+    pub(super) nodes: Vec<Node>,
+    pub(super) data: Vec<u8>,
 }
 
 /// One node of the tape. An object or vector records where its subtree
 /// ends, so that a reader can step over it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Node {
+pub(super) enum Node {
     Object {
         ctor: &'static CtorDef,
         end: usize,

@@ -221,3 +221,34 @@ fn the_answer_type_follows_generic_wrappers() {
     let (v, _) = s.decode_as_type(&answer, "InputPeer", DecodeOptions::strict(), crate::tl::NoTrace);
     assert!(v.is_err());
 }
+
+/// A dropped value's buffers serve the next decode on the thread, cleared:
+/// the next value holds only its own nodes and text; a large buffer is
+/// freed rather than kept.
+#[test]
+fn the_next_decode_reuses_the_dropped_values_buffers_cleared() {
+    let schema = Schema::builtin();
+    // rpc_error error_code:int error_message:string
+    let first = schema.decode(&h("19ca4421 a4010000 05464c4f4f440000"), DecodeOptions::strict()).unwrap();
+    let (nodes, data) = (first.nodes.as_ptr(), first.data.as_ptr());
+    drop(first);
+    let second = schema.decode(&h("19ca4421 2a000000 024f4b00"), DecodeOptions::strict()).unwrap();
+    assert_eq!((second.nodes.as_ptr(), second.data.as_ptr()), (nodes, data));
+    assert_eq!(second.to_json(), json!({"_": "rpc_error", "error_code": 42, "error_message": "OK"}));
+    assert_eq!(second.nodes.len(), 3);
+    assert_eq!(second.data, b"OK");
+    drop(second);
+
+    // msgs_ack of 300 ids: more nodes than a spare buffer keeps.
+    let mut bytes = h("59b4d662 15c4b51c 2c010000");
+    for i in 0..300i64 {
+        bytes.extend(i.to_le_bytes());
+    }
+    let large = schema.decode(&bytes, DecodeOptions::strict()).unwrap();
+    assert!(large.nodes.capacity() > 256);
+    let large_nodes = large.nodes.as_ptr();
+    drop(large);
+    let after = schema.decode(&h("19ca4421 2a000000 024f4b00"), DecodeOptions::strict()).unwrap();
+    assert_ne!(after.nodes.as_ptr(), large_nodes);
+    assert_eq!(after.to_json(), json!({"_": "rpc_error", "error_code": 42, "error_message": "OK"}));
+}
