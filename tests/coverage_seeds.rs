@@ -540,6 +540,41 @@ fn envelope_seeds() -> Seeds {
 }
 
 // ---------------------------------------------------------------------------
+// schema_differential
+
+/// The typed decoder's hostile and boundary frames (the `decode_bytes`
+/// seeds that are not matrix values: cut, badly flagged, badly encoded,
+/// nested), for the schema-driven decoder's error paths; and every frame of
+/// the matrix cut at each word, so each field's "runs out" error is
+/// compared.
+fn schema_differential_seeds() -> Seeds {
+    let mut out = Seeds::new();
+    let dir = corpus_root().join("decode_bytes");
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .expect("corpus/decode_bytes")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    for name in names {
+        let data = fs::read(dir.join(&name)).expect("a decode_bytes seed");
+        if name.starts_with("matrix-") {
+            // The fullest values only, cut inside each word.
+            if name == "matrix-request-flags3f-channel_from_message-user_from_message-user"
+                || name == "matrix-answer-chatInviteExported-flags-0x7ff"
+            {
+                for cut in (6..data.len()).step_by(4) {
+                    out.push((format!("cov-{name}-cut{cut}"), data[..cut].to_vec()));
+                }
+            }
+            continue;
+        }
+        out.push((format!("cov-{name}"), data));
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
 
 fn all_seeds() -> Vec<(&'static str, Seeds, fn(&[u8]))> {
     vec![
@@ -548,6 +583,7 @@ fn all_seeds() -> Vec<(&'static str, Seeds, fn(&[u8]))> {
         ("pcap_pipeline", capture_seeds(), inspector_tests::fuzzing::pcap_pipeline),
         ("service", service_seeds(), inspector_tests::fuzzing::service),
         ("envelope", envelope_seeds(), inspector_tests::fuzzing::envelope),
+        ("schema_differential", schema_differential_seeds(), inspector_tests::schema_differential::schema_differential),
     ]
 }
 
