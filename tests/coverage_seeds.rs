@@ -280,6 +280,27 @@ fn capture_seeds() -> Seeds {
         b[20..24].copy_from_slice(&le32(4000));
         [ng_section(), ng_interface(101, &[]), b].concat()
     });
+    // A section header whose length is not a multiple of 4: refused
+    // before its record is taken (the format is then named from the magic).
+    add("pcapng-section-length-30", {
+        let mut b = ng_section();
+        b[4..8].copy_from_slice(&le32(30));
+        [b, vec![0, 0]].concat()
+    });
+    // A second section header cut after 10 bytes, and one with an unknown
+    // byte-order magic (pcap-parser refuses it: a damaged record).
+    add("pcapng-second-section-cut", [ng_section(), ng_interface(101, &[]), ng_section()[..10].to_vec()].concat());
+    add("pcapng-second-section-bad-byte-order", {
+        let mut second = ng_section();
+        second[8..12].copy_from_slice(&[9, 9, 9, 9]);
+        [ng_section(), ng_interface(101, &[]), second].concat()
+    });
+    // A record larger than the initial 64 KiB read buffer, present in
+    // full: the buffer grows to hold it (the only seed over 16 KiB).
+    add("pcap-record-over-initial-buffer", {
+        let big = [packet.clone(), vec![0; 70_000]].concat();
+        pcap_le(101, &[big])
+    });
     add("pcapng-block-cut", {
         let b = ng_packet(0, 9, &packet);
         [ng_section(), ng_interface(101, &[]), b[..b.len() - 9].to_vec()].concat()
@@ -473,6 +494,7 @@ fn service_seeds() -> Seeds {
             fixtures::container(&[(1, 1, one.clone()), (2, 3, one)])
         }),
         ("unknown-object", bad(0x0bad_b0b0, &[&[0; 12]])),
+        ("gzip-bytes-cut", bad(ids::GZIP_PACKED, &[&[100, 1, 2, 3]])),
         ("answer-public-join-requests", le32(ids::CHAT_INVITE_PUBLIC_JOIN_REQUESTS).to_vec()),
     ];
     for (name, body) in malformed {
@@ -483,6 +505,10 @@ fn service_seeds() -> Seeds {
     add("request-as-other-method".into(), 8, &req);
     add("other-method-answer".into(), 8 | 4, &le32(ids::CHAT_INVITE_PUBLIC_JOIN_REQUESTS));
     add("mode-gzip-init".into(), 2, &fixtures::layer_init(&req));
+    // A malformed object inside gzip_packed (its error says so).
+    add("mode-gzip-malformed".into(), 2, &bad(ids::MSGS_ACK, &[&le32(ids::VECTOR), &le32(1000)]));
+    // The raw bytes are a gzip stream over the cap their first byte sets.
+    add("gunzip-over-cap".into(), 0, &fixtures::gzip(&[0; 10_000]));
     out
 }
 
@@ -528,6 +554,11 @@ fn envelope_seeds() -> Seeds {
             encrypt_plaintext(&key, Direction::ServerToClient, p)
         }),
         ("encrypted-unknown-key", foreign),
+        ("encrypted-corrupted", {
+            let mut m = sealed(16, 48);
+            m[40] ^= 0x01;
+            m
+        }),
         ("key-hex", hex.clone().into_bytes()),
         ("key-hex-odd", format!("{}f", &hex[..511]).into_bytes()),
         ("key-raw", key.bytes().to_vec()),
@@ -537,6 +568,54 @@ fn envelope_seeds() -> Seeds {
     .into_iter()
     .map(|(n, b)| (format!("cov-{n}"), b))
     .collect()
+}
+
+// ---------------------------------------------------------------------------
+// pcap_pipeline
+
+/// One connection (plain intermediate framing, the fixtures' key) carrying
+/// `messages` as `(from_server, msg_id number, body)`, all encrypted.
+fn capture_of(messages: &[(bool, u32, Vec<u8>)]) -> Vec<u8> {
+    use fixtures::{CaptureSpec, ConnectionSpec, Conversation, Message, Transport};
+    let mut c = ConnectionSpec::new(Transport::plain(inspector::transport::Framing::Intermediate));
+    c.conversation = Conversation {
+        messages: messages
+            .iter()
+            .map(|(server, n, body)| Message {
+                direction: if *server { Direction::ServerToClient } else { Direction::ClientToServer },
+                msg_id: fixtures::msg_id(*n, *server),
+                seq_no: 1,
+                body: body.clone(),
+                encrypted: true,
+            })
+            .collect(),
+        expected: Vec::new(),
+    };
+    fixtures::build(&CaptureSpec::single(c)).bytes
+}
+
+/// Captures whose messages reach the report's rarer lines: a malformed
+/// body, answers to no request in the capture, a second answer to one
+/// request, an answer to another method, an answer that does not decode,
+/// service messages and other constructors in the list of all messages.
+fn pipeline_seeds() -> Seeds {
+    let req = request();
+    let answer = le32(ids::CHAT_INVITE_PUBLIC_JOIN_REQUESTS).to_vec();
+    let id = |n: u32| fixtures::msg_id(n, false);
+    let odd_answers = capture_of(&[
+        (false, 1, cat(&[&le32(ids::MSGS_ACK), &le32(ids::VECTOR), &le32(1000)])),
+        (true, 2, fixtures::rpc_result(id(77), &answer)),
+        (false, 3, req.clone()),
+        (true, 4, fixtures::rpc_result(id(3), &answer)),
+        (true, 5, fixtures::rpc_result(id(3), &answer)),
+        (false, 6, cat(&[&le32(0x0bad_0bad), &[0; 8]])),
+        (true, 7, fixtures::rpc_result(id(6), &answer)),
+        (false, 8, req.clone()),
+        (true, 9, fixtures::rpc_result(id(8), &le32(ids::CHAT_INVITE_EXPORTED))),
+        (true, 10, cat(&[&le32(ids::PONG), &[4; 8], &[5; 8]])),
+        (false, 11, le32(0x7da0_7ec9).to_vec()), // inputPeerSelf, bare
+    ]);
+    vec![("cov-pipeline-odd-answers".to_string(), odd_answers)]
 }
 
 // ---------------------------------------------------------------------------
@@ -580,7 +659,16 @@ fn all_seeds() -> Vec<(&'static str, Seeds, fn(&[u8]))> {
     vec![
         ("capture_file", capture_seeds(), inspector_tests::fuzzing::capture_file),
         // The whole run meets the same files: its warnings for each refusal.
-        ("pcap_pipeline", capture_seeds(), inspector_tests::fuzzing::pcap_pipeline),
+        (
+            "pcap_pipeline",
+            // Without the 70 KiB record: capture_file covers the buffer's growth.
+            capture_seeds()
+                .into_iter()
+                .filter(|(name, _)| name != "cov-pcap-record-over-initial-buffer")
+                .chain(pipeline_seeds())
+                .collect(),
+            inspector_tests::fuzzing::pcap_pipeline,
+        ),
         ("service", service_seeds(), inspector_tests::fuzzing::service),
         ("envelope", envelope_seeds(), inspector_tests::fuzzing::envelope),
         ("schema_differential", schema_differential_seeds(), inspector_tests::schema_differential::schema_differential),
