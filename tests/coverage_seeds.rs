@@ -615,7 +615,66 @@ fn pipeline_seeds() -> Seeds {
         (true, 10, cat(&[&le32(ids::PONG), &[4; 8], &[5; 8]])),
         (false, 11, le32(0x7da0_7ec9).to_vec()), // inputPeerSelf, bare
     ]);
-    vec![("cov-pipeline-odd-answers".to_string(), odd_answers)]
+    let mut out = vec![("cov-pipeline-odd-answers".to_string(), odd_answers)];
+    out.extend(raw_stream_seeds());
+    out
+}
+
+/// A raw-IP pcap of one TCP connection (SYN, SYN-ACK, then the two
+/// streams in pieces of at most 64 bytes, alternating): transport streams
+/// written byte by byte, with what the fixture writer's encoder never emits.
+fn raw_connection(c2s: &[u8], s2c: &[u8]) -> Vec<u8> {
+    let (c, s) = fixtures::endpoints(false, 3);
+    let (ci, si) = (1000u32, 5000u32);
+    let mut packets = vec![
+        fixtures::ip_tcp(c, s, ci, None, true, false, b""),
+        fixtures::ip_tcp(s, c, si, Some(ci + 1), true, false, b""),
+    ];
+    let (mut a, mut b) = (c2s.chunks(64), s2c.chunks(64));
+    let (mut at_c, mut at_s) = (0u32, 0u32);
+    loop {
+        let (x, y) = (a.next(), b.next());
+        if x.is_none() && y.is_none() {
+            break;
+        }
+        if let Some(p) = x {
+            packets.push(fixtures::ip_tcp(c, s, ci + 1 + at_c, Some(si + 1 + at_s), false, false, p));
+            at_c += p.len() as u32;
+        }
+        if let Some(p) = y {
+            packets.push(fixtures::ip_tcp(s, c, si + 1 + at_s, Some(ci + 1 + at_c), false, false, p));
+            at_s += p.len() as u32;
+        }
+    }
+    pcap_le(101, &packets)
+}
+
+fn raw_stream_seeds() -> Seeds {
+    use inspector::transport::Framing;
+    let req = plain_message(fixtures::msg_id(1, false), &request());
+    let answer = plain_message(fixtures::msg_id(1, true), &le32(ids::CHAT_INVITE_PUBLIC_JOIN_REQUESTS));
+    let full = |payload: &[u8], seq: u32| inspector::transport::encode_frame(Framing::Full, payload, seq, &[]);
+    // Full: a frame out of sequence and one too short for its header from
+    // the client; a bare transport error code (-404) and a length over the
+    // limit from the server.
+    let full_c2s = [full(&req, 0), full(&req, 5), le32(8).to_vec(), vec![0; 8]].concat();
+    let full_s2c =
+        [full(&answer, 0), (-404i32).to_le_bytes().to_vec(), le32(0x7fff_0000).to_vec(), vec![0; 8]].concat();
+    // Abridged: a request asking for a quick ack, and the server's quick
+    // ack (4 bytes, top bit set) before its answer.
+    let abridged = |payload: &[u8], quick: bool| {
+        let mut f = inspector::transport::encode_frame(Framing::Abridged, payload, 0, &[]);
+        if quick {
+            f[0] |= 0x80;
+        }
+        f
+    };
+    let abridged_c2s = [vec![0xef], abridged(&req, true)].concat();
+    let abridged_s2c = [vec![0x80, 0x12, 0x34, 0x56], abridged(&answer, false)].concat();
+    vec![
+        ("cov-raw-full-odd-frames".to_string(), raw_connection(&full_c2s, &full_s2c)),
+        ("cov-raw-abridged-quick-ack".to_string(), raw_connection(&abridged_c2s, &abridged_s2c)),
+    ]
 }
 
 // ---------------------------------------------------------------------------
