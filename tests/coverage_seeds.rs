@@ -671,7 +671,22 @@ fn raw_stream_seeds() -> Seeds {
     };
     let abridged_c2s = [vec![0xef], abridged(&req, true)].concat();
     let abridged_s2c = [vec![0x80, 0x12, 0x34, 0x56], abridged(&answer, false)].concat();
+    // The client's stream in overlapping pieces out of order: a longer
+    // piece at an offset already held, pieces a later one covers, then the
+    // hole filled (the reassembler delivers the longest and drops the rest
+    // as retransmitted).
+    let mut stream = vec![0xef];
+    for _ in 0..4 {
+        stream.extend(abridged(&req, false));
+    }
+    let pieces = [(60, 10), (60, 20), (40, 50), (0, 40), (90, stream.len() - 90)];
+    let (c, s) = fixtures::endpoints(false, 4);
+    let mut packets = vec![fixtures::ip_tcp(c, s, 999, None, true, false, b"")];
+    for (at, len) in pieces {
+        packets.push(fixtures::ip_tcp(c, s, 1000 + at as u32, None, false, false, &stream[at..at + len]));
+    }
     vec![
+        ("cov-raw-overlapping-pieces".to_string(), pcap_le(101, &packets)),
         ("cov-raw-full-odd-frames".to_string(), raw_connection(&full_c2s, &full_s2c)),
         ("cov-raw-abridged-quick-ack".to_string(), raw_connection(&abridged_c2s, &abridged_s2c)),
     ]
