@@ -21,6 +21,9 @@ use inspector_tests::fixtures;
 
 type Seeds = Vec<(String, Vec<u8>)>;
 
+/// A fuzz target's property, as its replay calls it.
+type Property = fn(&[u8]);
+
 fn corpus_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
 }
@@ -49,8 +52,8 @@ fn tl_bytes(out: &mut Vec<u8>, data: &[u8]) {
 /// A legacy pcap file header: `magic` as its four bytes on disk.
 fn pcap_header(magic: [u8; 4], big_endian: bool, linktype: u32) -> Vec<u8> {
     let mut out = magic.to_vec();
-    let (u16b, u32b): (fn(u16) -> [u8; 2], fn(u32) -> [u8; 4]) =
-        if big_endian { (u16::to_be_bytes, u32::to_be_bytes) } else { (u16::to_le_bytes, u32::to_le_bytes) };
+    let u16b = |v: u16| if big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
+    let u32b = |v: u32| if big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
     out.extend_from_slice(&u16b(2));
     out.extend_from_slice(&u16b(4));
     out.extend_from_slice(&u32b(0)); // thiszone
@@ -201,7 +204,7 @@ fn capture_seeds() -> Seeds {
     // A record whose caplen is below its data length (the packet is cut
     // to caplen), and a record cut by the end of the file.
     add("pcap-record-truncated", {
-        let mut f = pcap_le(101, &[packet.clone()]);
+        let mut f = pcap_le(101, std::slice::from_ref(&packet));
         pcap_record(&mut f, false, 60, 60, &packet[..10]);
         f
     });
@@ -234,7 +237,7 @@ fn capture_seeds() -> Seeds {
     add("link-refusals-sll2", pcap_le(276, &[packet[..12].to_vec(), sll2_arp]));
     add("link-refusals-null", pcap_le(0, &[vec![2, 0], [&le32(7)[..], &packet].concat()]));
     add("link-refusals-loop", pcap_le(108, &[fixtures::Link::Loop.wrap(&tcp_v6(b"")), vec![0, 0, 0, 1, 9, 9]]));
-    add("link-unsupported", pcap_le(147, &[packet.clone()]));
+    add("link-unsupported", pcap_le(147, std::slice::from_ref(&packet)));
 
     // pcapng: interface options (every timestamp resolution kind, an
     // offset), packets on an undescribed interface, simple packets with
@@ -748,7 +751,7 @@ fn schema_differential_seeds() -> Seeds {
 
 // ---------------------------------------------------------------------------
 
-fn all_seeds() -> Vec<(&'static str, Seeds, fn(&[u8]))> {
+fn all_seeds() -> Vec<(&'static str, Seeds, Property)> {
     vec![
         ("capture_file", capture_seeds(), inspector_tests::fuzzing::capture_file),
         // The whole run meets the same files: its warnings for each refusal.
