@@ -707,7 +707,12 @@ fn raw_stream_seeds() -> Seeds {
     for (at, len) in pieces {
         packets.push(fixtures::ip_tcp(c, s, 1000 + at as u32, None, false, false, &stream[at..at + len]));
     }
+    // Intermediate: an unencrypted message with bytes after its length.
+    let trailing = [req.clone(), vec![0; 8]].concat();
+    let intermediate_c2s =
+        [vec![0xee; 4], inspector::transport::encode_frame(Framing::Intermediate, &trailing, 0, &[])].concat();
     vec![
+        ("cov-raw-plain-trailing-bytes".to_string(), raw_connection(&intermediate_c2s, &[])),
         ("cov-raw-overlapping-pieces".to_string(), pcap_le(101, &packets)),
         ("cov-raw-full-odd-frames".to_string(), raw_connection(&full_c2s, &full_s2c)),
         ("cov-raw-abridged-quick-ack".to_string(), raw_connection(&abridged_c2s, &abridged_s2c)),
