@@ -43,6 +43,16 @@ else
     for f in fuzz/fuzz_targets/*.rs; do targets+=("$(basename "$f" .rs)"); done
 fi
 
+# The coverage build of a target: under fuzz/target or the workspace's
+# target/, whichever cargo-fuzz used (a missing one is no error).
+coverage_binary() {
+    local d
+    for d in fuzz/target target; do
+        [ -d "$d" ] || continue
+        find "$d" -path "*/coverage/*/release/$1" -type f | head -1
+    done | head -1
+}
+
 out="fuzz/coverage"
 mkdir -p "$out"
 # Only the product library counts: not the test support, the fuzz crate or
@@ -72,7 +82,7 @@ for t in "${targets[@]}"; do
         fi
         "$bin/llvm-profdata" merge -sparse "$raw" -o "$profile"
     fi
-    binary="$(find fuzz/target target -path "*/coverage/*/release/$t" -type f 2>/dev/null | head -1)"
+    binary="$(coverage_binary "$t")"
     profiles+=("$profile")
     "$bin/llvm-cov" report "$binary" -instr-profile="$profile" -ignore-filename-regex="$ignore" >"$out/$t.txt"
     total="$(grep '^TOTAL' "$out/$t.txt" | awk '{print $8, $9, $10}')"
@@ -83,7 +93,7 @@ if [ "${#targets[@]}" -gt 1 ]; then
     "$bin/llvm-profdata" merge -sparse "${profiles[@]}" -o "$out/all.profdata"
     objects=()
     for t in "${targets[@]}"; do
-        objects+=(-object "$(find fuzz/target target -path "*/coverage/*/release/$t" -type f 2>/dev/null | head -1)")
+        objects+=(-object "$(coverage_binary "$t")")
     done
     "$bin/llvm-cov" report "${objects[@]}" -instr-profile="$out/all.profdata" -ignore-filename-regex="$ignore" \
         >"$out/all.txt"
