@@ -13,9 +13,7 @@
 
 use inspector::tl::dynamic::{Expect, Schema};
 use inspector::tl::json::TlJson;
-use inspector::tl::{
-    decode_with_sink, DecodeOptions, Frame, FullTrace, Problem, Recorder, TraceEvent, TraceSink,
-};
+use inspector::tl::{decode_with_sink, DecodeOptions, Frame, FullTrace, Problem, Recorder, TraceEvent, TraceSink};
 
 /// One decode's [`FullTrace`] and [`Recorder`] (trace proper and warnings)
 /// at once: the sinks only listen, so a decode into both records what a
@@ -73,7 +71,11 @@ pub fn agree(bytes: &[u8], options: DecodeOptions) -> Result<(), String> {
     let typed_json = typed.as_ref().ok().map(|t| t.to_json());
     match (&typed, &dynamic) {
         (Ok(_), Ok(d)) if typed_json.as_ref() != Some(&d.to_json()) => {
-            return Err(format!("values differ:\n typed   {}\n dynamic {}", typed_json.unwrap_or_default(), d.to_json()))
+            return Err(format!(
+                "values differ:\n typed   {}\n dynamic {}",
+                typed_json.unwrap_or_default(),
+                d.to_json()
+            ))
         }
         (Err(t), Err(d)) if t != d => return Err(format!("errors differ:\n typed   {t}\n dynamic {d}")),
         (Ok(_), Err(d)) => return Err(format!("only the dynamic decoder fails: {d}")),
@@ -87,8 +89,10 @@ pub fn agree(bytes: &[u8], options: DecodeOptions) -> Result<(), String> {
         return Err(format!("warnings or traces differ:\n typed   {typed_rec:?}\n dynamic {dynamic_rec:?}"));
     }
     // What the schema decoded, it encodes back to the typed encoder's bytes.
-    if let (Ok(t), Ok(d)) = (&typed, &dynamic) {
-        let again = schema.encode_json(&d.to_json()).map_err(|e| format!("cannot encode its own JSON: {e}"))?;
+    // (The values agree, checked above: the typed value's JSON is the
+    // dynamic value's, made once.)
+    if let (Ok(t), Ok(_), Some(json)) = (&typed, &dynamic, &typed_json) {
+        let again = schema.encode_json(json).map_err(|e| format!("cannot encode its own JSON: {e}"))?;
         let typed_bytes = inspector::tl::TlObject::to_bytes(t).map_err(|e| e.to_string())?;
         if again != typed_bytes {
             return Err(format!("encodings differ: {again:02x?} vs {typed_bytes:02x?}"));
