@@ -19,8 +19,9 @@ const MAX_FIELD_BYTES: usize = 24;
 /// Written here rather than drawn by hexyl's `Printer` for speed: building
 /// a printer formats 768 strings (its per-byte cell tables) and it cannot be
 /// kept between dumps (it borrows its writer and keeps the state of the
-/// last dump), so a dump of a short frame cost several times the frame's
-/// decode. The unit test below holds this to hexyl's output byte for byte.
+/// last dump): that set-up was about a sixth of the `render` fuzz target's
+/// time (FUZZING.md, "Speed"). The unit test below holds this to hexyl's
+/// output byte for byte.
 pub fn hexyl_dump(bytes: &[u8], display_offset: u64, color: bool) -> String {
     if bytes.is_empty() {
         // hexyl's "No content" box: rare, so drawn by hexyl itself.
