@@ -2,7 +2,7 @@
 # Builds every fuzz target for ClusterFuzzLite / OSS-Fuzz and puts into $OUT,
 # for each target T: the binary T, its seed corpus T_seed_corpus.zip (the
 # committed seeds and past findings), its dictionary T.dict and T.options
-# (libFuzzer's max_len). Checked locally by fuzz/cflite-check.sh, which calls
+# (libFuzzer's max_len and fuzz/options.txt). Checked locally by fuzz/cflite-check.sh, which calls
 # this script the way the builder image does.
 cd "$SRC/inspector"
 
@@ -33,4 +33,7 @@ for src in fuzz/fuzz_targets/*.rs; do
     fi
     max_len="$(awk -v t="$target" '$1 == t { print $2 }' fuzz/max_len.txt)"
     printf '[libfuzzer]\nmax_len = %s\n' "${max_len:-8192}" >"$OUT/$target.options"
+    # fuzz/options.txt: the target's own libFuzzer options, -name=value.
+    awk -v t="$target" '$1 == t { for (i = 2; i <= NF; i++) { sub(/^-/, "", $i); sub(/=/, " = ", $i); print $i } }' \
+        fuzz/options.txt >>"$OUT/$target.options"
 done

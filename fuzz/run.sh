@@ -12,6 +12,7 @@
 #   FUZZ_TIMEOUT  seconds one input may take, libFuzzer -timeout (default 10)
 #   FUZZ_MAX_LEN  longest input libFuzzer makes, -max_len (default: the
 #                 target's line in fuzz/max_len.txt, else 8192)
+# A target's line in fuzz/options.txt adds its own libFuzzer options.
 #   FUZZ_WORK     scratch directory (default: a new temporary one)
 #   FUZZ_JOBS     targets run side by side (default 1; FUZZ_JOBS=$(nproc)
 #                 for a long run on every core)
@@ -124,12 +125,15 @@ fuzz_one() { # target; writes $work/rows/$t and returns non-zero on a finding
     if [ -f "fuzz/dicts/$t.dict" ]; then
         dict=("-dict=fuzz/dicts/$t.dict")
     fi
+    # The target's own libFuzzer options (fuzz/options.txt).
+    local extra=()
+    read -r -a extra <<<"$(awk -v t="$t" '$1 == t { $1 = ""; print }' fuzz/options.txt 2>/dev/null)"
     # The first corpus directory is the one libFuzzer adds to; the others are
     # only read.
     # shellcheck disable=SC2086
     cargo $toolchain fuzz run --fuzz-dir fuzz -s "$sanitizer" -a "$t" "$live" "$regressions" -- \
         -max_total_time="$seconds" -rss_limit_mb="$rss_mb" -timeout="$timeout_s" \
-        -max_len="$(max_len_for "$t")" "${dict[@]}" -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1
+        -max_len="$(max_len_for "$t")" "${dict[@]}" "${extra[@]}" -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1
     rc=$?
 
     execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
