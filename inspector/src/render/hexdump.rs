@@ -69,13 +69,7 @@ pub fn hexyl_dump(bytes: &[u8], display_offset: u64, color: bool) -> String {
             out.push(' ');
             match line.get(i) {
                 Some(&b) => {
-                    if let Some((_, table)) = colors {
-                        let c = table[category(b)];
-                        if current != Some(c) {
-                            out.push_str(c);
-                            current = Some(c);
-                        }
-                    }
+                    switch_colour(&mut out, &mut current, colors.as_ref().map(|(_, table)| table), b);
                     push_hex(&mut out, b);
                 }
                 None => out.push_str("  "),
@@ -93,13 +87,7 @@ pub fn hexyl_dump(bytes: &[u8], display_offset: u64, color: bool) -> String {
         for i in 0..16 {
             match line.get(i) {
                 Some(&b) => {
-                    if let Some((_, table)) = colors {
-                        let c = table[category(b)];
-                        if current != Some(c) {
-                            out.push_str(c);
-                            current = Some(c);
-                        }
-                    }
+                    switch_colour(&mut out, &mut current, colors.as_ref().map(|(_, table)| table), b);
                     out.push(as_char(b));
                 }
                 None => out.push(' '),
@@ -133,6 +121,18 @@ fn hexyl_printer_dump(bytes: &[u8], display_offset: u64, color: bool) -> String 
     // Writing into a Vec cannot fail.
     let _ = printer.print_all(bytes);
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Start the colour of byte `b`'s category (`table`, when drawing in
+/// colour), unless the previous cell already left it on.
+fn switch_colour<'c>(out: &mut String, current: &mut Option<&'c str>, table: Option<&[&'c str; 5]>, b: u8) {
+    if let Some(table) = table {
+        let c = table[category(b)];
+        if *current != Some(c) {
+            out.push_str(c);
+            *current = Some(c);
+        }
+    }
 }
 
 fn push_hex(out: &mut String, b: u8) {
