@@ -89,7 +89,17 @@ pub fn auth_key_id(key: &[u8; AUTH_KEY_LEN]) -> u64 {
 /// An auth key id as the manifest and the reports write it: the 64-bit
 /// number in big-endian hex.
 pub fn format_key_id(id: u64) -> String {
-    format!("{id:016x}")
+    let mut text = String::with_capacity(16);
+    push_key_id(&mut text, id);
+    text
+}
+
+/// [`format_key_id`], appended to `out` (16 lowercase hex digits, written
+/// by hand: every message header of a report carries one).
+pub fn push_key_id(out: &mut String, id: u64) {
+    for shift in (0..16).rev() {
+        out.push(char::from(b"0123456789abcdef"[(id >> (4 * shift)) as usize & 15]));
+    }
 }
 
 /// Why key material could not be read.

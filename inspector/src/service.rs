@@ -209,7 +209,20 @@ impl fmt::Display for Wrapper {
 
 /// Join a wrapping chain as `msg_container › invokeWithLayer(223) › initConnection(…)`.
 pub fn chain_text(wrapping: &[Wrapper]) -> String {
-    wrapping.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(" › ")
+    let mut text = String::new();
+    push_chain_text(&mut text, wrapping);
+    text
+}
+
+/// [`chain_text`], appended to `out`.
+pub fn push_chain_text(out: &mut String, wrapping: &[Wrapper]) {
+    use std::fmt::Write as _;
+    for (i, w) in wrapping.iter().enumerate() {
+        if i > 0 {
+            out.push_str(" › ");
+        }
+        let _ = write!(out, "{w}");
+    }
 }
 
 /// What an unwrapped object is.

@@ -71,19 +71,13 @@ pub fn utc_date(secs: i64) -> String {
 pub fn push_utc_date(out: &mut String, secs: i64) {
     use chrono::{Datelike, Timelike};
     use std::fmt::Write as _;
-    fn two(out: &mut String, n: u32) {
-        out.push(char::from(b'0' + (n / 10 % 10) as u8));
-        out.push(char::from(b'0' + (n % 10) as u8));
-    }
     match chrono::DateTime::from_timestamp(secs, 0) {
         Some(t) if (0..=9999).contains(&t.year()) => {
-            let year = t.year().unsigned_abs();
-            two(out, year / 100);
-            two(out, year % 100);
+            push_digits(out, t.year().unsigned_abs(), 4);
             let parts = [('-', t.month()), ('-', t.day()), (' ', t.hour()), (':', t.minute()), (':', t.second())];
             for (separator, n) in parts {
                 out.push(separator);
-                two(out, n);
+                push_digits(out, n, 2);
             }
             out.push_str(" UTC");
         }
@@ -91,6 +85,14 @@ pub fn push_utc_date(out: &mut String, secs: i64) {
             let _ = write!(out, "{}", t.format("%Y-%m-%d %H:%M:%S UTC"));
         }
         None => out.push_str("out of range as a date"),
+    }
+}
+
+/// The last `width` decimal digits of `n`, zero-padded (dates and times,
+/// written without `core::fmt`: the reports write one or more per message).
+pub(crate) fn push_digits(text: &mut String, n: u32, width: u32) {
+    for place in (0..width).rev() {
+        text.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
     }
 }
 

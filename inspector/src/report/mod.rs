@@ -234,6 +234,7 @@ pub(crate) fn format_time(ns: i128) -> String {
 
 /// [`format_time`], appended to `text`.
 pub(crate) fn push_time(text: &mut String, ns: i128) {
+    use crate::render::push_digits;
     use chrono::{Datelike, Timelike};
     use std::fmt::Write as _;
     let secs = ns.div_euclid(1_000_000_000) as i64;
@@ -258,13 +259,6 @@ pub(crate) fn push_time(text: &mut String, ns: i128) {
         None => {
             let _ = write!(text, "{secs}.{nanos:09}");
         }
-    }
-}
-
-/// `n`'s last `width` decimal digits, zero-padded.
-fn push_digits(text: &mut String, n: u32, width: u32) {
-    for place in (0..width).rev() {
-        text.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
     }
 }
 
@@ -359,14 +353,10 @@ pub(crate) fn push_line_header(s: &mut String, origin: &Origin) {
 /// The line header and the message's envelope (key, msg_id, seq_no,
 /// wrappers), appended to `s`.
 pub(crate) fn push_message_header(s: &mut String, message: &Message<'_>) {
-    use std::fmt::Write as _;
     push_line_header(s, &message.origin);
     if message.encrypted {
-        // `format_key_id`: 16 lowercase hex digits.
         s.push_str(" · encrypted (");
-        for shift in (0..16).rev() {
-            s.push(char::from(b"0123456789abcdef"[(message.auth_key_id >> (4 * shift)) as usize & 15]));
-        }
+        crate::envelope::push_key_id(s, message.auth_key_id);
         s.push(')');
     } else {
         s.push_str(" · unencrypted");
@@ -377,10 +367,9 @@ pub(crate) fn push_message_header(s: &mut String, message: &Message<'_>) {
         s.push_str(" · seq_no ");
         push_i64(s, i64::from(q));
     }
-    // `chain_text`, written in place.
-    for (i, w) in message.wrapping.iter().enumerate() {
-        s.push_str(if i == 0 { " · " } else { " › " });
-        let _ = write!(s, "{w}");
+    if !message.wrapping.is_empty() {
+        s.push_str(" · ");
+        crate::service::push_chain_text(s, message.wrapping);
     }
 }
 
