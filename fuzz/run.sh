@@ -7,6 +7,9 @@
 #
 # Environment:
 #   FUZZ_SECONDS  seconds per target (default 60)
+#   FUZZ_RUNS     stop a target after this many executions instead
+#                 (libFuzzer -runs; FUZZ_SECONDS still bounds the time):
+#                 a campaign of a fixed size, FUZZ_RUNS=1000000
 #   FUZZ_TARGETS  targets to run (default: all of fuzz/fuzz_targets/)
 #   FUZZ_RSS_MB   libFuzzer -rss_limit_mb (default 2048)
 #   FUZZ_TIMEOUT  seconds one input may take, libFuzzer -timeout (default 10)
@@ -128,11 +131,15 @@ fuzz_one() { # target; writes $work/rows/$t and returns non-zero on a finding
     # The target's own libFuzzer options (fuzz/options.txt).
     local extra=()
     read -r -a extra <<<"$(awk -v t="$t" '$1 == t { $1 = ""; print }' fuzz/options.txt 2>/dev/null)"
+    local runs=()
+    if [ -n "${FUZZ_RUNS:-}" ]; then
+        runs=("-runs=$FUZZ_RUNS")
+    fi
     # The first corpus directory is the one libFuzzer adds to; the others are
     # only read.
     # shellcheck disable=SC2086
     cargo $toolchain fuzz run --fuzz-dir fuzz -s "$sanitizer" -a "$t" "$live" "$regressions" -- \
-        -max_total_time="$seconds" -rss_limit_mb="$rss_mb" -timeout="$timeout_s" \
+        -max_total_time="$seconds" "${runs[@]}" -rss_limit_mb="$rss_mb" -timeout="$timeout_s" \
         -max_len="$(max_len_for "$t")" "${dict[@]}" "${extra[@]}" -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1
     rc=$?
 
