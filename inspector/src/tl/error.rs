@@ -36,15 +36,14 @@ pub enum Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Problem::Truncated { expected, available } => write!(
-                f,
-                "truncated: expected {expected}, found {}",
+            Problem::Truncated { expected, available } => {
+                write!(f, "truncated: expected {expected}, found ")?;
                 match available {
-                    0 => "the end of the input".to_string(),
-                    1 => "only 1 byte".to_string(),
-                    n => format!("only {n} bytes"),
+                    0 => f.write_str("the end of the input"),
+                    1 => f.write_str("only 1 byte"),
+                    n => write!(f, "only {n} bytes"),
                 }
-            ),
+            }
             Problem::UnknownConstructor { expected, id } if *expected == FRAME => write!(
                 f,
                 "unknown constructor 0x{id:08x} at the top level (expected {FRAME_CHOICES})"
@@ -165,28 +164,41 @@ impl std::ops::Deref for DecodeError {
 }
 
 /// A dotted path with long runs of one name (deeply nested peers) shortened
-/// to `peer[×200]`, to keep the line readable.
-fn short_path(path: &str) -> String {
-    let names: Vec<&str> = path.split('.').collect();
-    let mut parts: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < names.len() {
-        let run = names[i..].iter().take_while(|n| **n == names[i]).count();
-        if run >= 6 {
-            parts.push(format!("{}[×{run}]", names[i]));
-        } else {
-            parts.extend(std::iter::repeat_n(names[i].to_string(), run));
+/// to `peer[×200]`, to keep the line readable. Written straight into the
+/// formatter: the fuzz targets and the reports format an error for every
+/// refused input, and a vector and a string per name were most of that.
+fn write_short_path(f: &mut fmt::Formatter<'_>, path: &str) -> fmt::Result {
+    let mut names = path.split('.').peekable();
+    let mut first = true;
+    while let Some(name) = names.next() {
+        let mut run = 1;
+        while names.next_if_eq(&name).is_some() {
+            run += 1;
         }
-        i += run;
+        if !first {
+            f.write_str(".")?;
+        }
+        first = false;
+        if run >= 6 {
+            write!(f, "{name}[×{run}]")?;
+        } else {
+            for i in 0..run {
+                if i > 0 {
+                    f.write_str(".")?;
+                }
+                f.write_str(name)?;
+            }
+        }
     }
-    parts.join(".")
+    Ok(())
 }
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "error at byte 0x{:x}", self.offset)?;
         if !self.path.is_empty() {
-            write!(f, " in {}", short_path(&self.path))?;
+            f.write_str(" in ")?;
+            write_short_path(f, &self.path)?;
         }
         write!(f, ": {}", self.problem)
     }
@@ -206,7 +218,8 @@ impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "warning at byte 0x{:x}", self.offset)?;
         if !self.path.is_empty() {
-            write!(f, " in {}", short_path(&self.path))?;
+            f.write_str(" in ")?;
+            write_short_path(f, &self.path)?;
         }
         write!(f, ": {}", self.problem)
     }
