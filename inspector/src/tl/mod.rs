@@ -16,7 +16,9 @@ pub mod writer;
 
 pub use error::{DecodeError, ErrorDetail, Problem, Warning};
 pub use reader::{DecodeOptions, Reader, DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT};
-pub use trace::{with_flag_fields, FullTrace, NoTrace, Recorder, TraceEvent, TraceSink, TraceValue};
+pub use trace::{
+    with_flag_fields, with_flag_fields_into, FullTrace, NoTrace, Recorder, TraceEvent, TraceSink, TraceValue,
+};
 pub use types::{
     decode_top, decode_traced, decode_traced_into, decode_with_sink, ChatInviteExported, ExportChatInvite,
     ExportedChatInvite, Frame, InputPeer, RpcError, StarsSubscriptionPricing, TlObject, TlString, Traced,

@@ -250,30 +250,33 @@ impl TraceSink for FullTrace {
 }
 
 /// An object of the trace whose fields are being walked.
-struct OpenObject {
+struct OpenObject<'e> {
     ctor: &'static CtorDef,
     depth: usize,
     /// The next field of `ctor.fields` not yet accounted for.
     next: usize,
-    /// The object's flag words (`flags`, `flags2`, ...) as read so far.
-    flags: Vec<(&'static str, u32)>,
+    /// Where the object's flag words (`flags`, `flags2`, ...), as read so
+    /// far, begin in the walk's list of flag words: the open objects nest,
+    /// so each one's words are the tail of one list from here.
+    flags_from: usize,
     /// Where the next field starts: the end of the previous one.
     pos: usize,
     /// The field at which decoding stopped inside this object, when it failed there.
-    stopped_at: Option<String>,
+    stopped_at: Option<&'e str>,
 }
 
-impl OpenObject {
+impl OpenObject<'_> {
     /// Emit the fields without bytes that come before the field `until` (to
     /// the end of the object when `None`), stopping early at a field with
-    /// bytes that the trace does not hold.
-    fn emit_flag_fields(&mut self, until: Option<&str>, out: &mut Vec<TraceEvent>) {
+    /// bytes that the trace does not hold. `flags` are this object's flag
+    /// words.
+    fn emit_flag_fields(&mut self, until: Option<&str>, flags: &[(&'static str, u32)], out: &mut Vec<TraceEvent>) {
         while let Some(field) = self.ctor.fields.get(self.next) {
             if Some(field.name) == until {
                 self.next += 1;
                 return;
             }
-            let word = self.flags.iter().find(|(name, _)| *name == field.flag_word).map_or(0, |w| w.1);
+            let word = flags.iter().find(|(name, _)| *name == field.flag_word).map_or(0, |w| w.1);
             let value = match field.flag {
                 Some(bit) if field.is_true_flag() => TraceValue::TrueFlag(word & (1 << bit) != 0),
                 Some(bit) if word & (1 << bit) == 0 => TraceValue::Absent,
@@ -289,13 +292,13 @@ impl OpenObject {
     /// stopped, those are the ones before the field where it stopped, and
     /// none if the trace already reached that field (a nested object that
     /// failed, or a `flags` word with undefined bits).
-    fn finish(mut self, out: &mut Vec<TraceEvent>) {
+    fn finish(mut self, flags: &[(&'static str, u32)], out: &mut Vec<TraceEvent>) {
         match self.stopped_at.take() {
             Some(stop) if self.ctor.fields[self.next.min(self.ctor.fields.len())..].iter().any(|f| f.name == stop) => {
-                self.emit_flag_fields(Some(&stop), out)
+                self.emit_flag_fields(Some(stop), flags, out)
             }
             Some(_) => {}
-            None => self.emit_flag_fields(None, out),
+            None => self.emit_flag_fields(None, flags, out),
         }
     }
 }
@@ -311,37 +314,67 @@ impl OpenObject {
 /// fields without bytes up to its next field with bytes. A trace that
 /// already holds them comes back unchanged.
 pub fn with_flag_fields(trace: &[TraceEvent], error: Option<&DecodeError>) -> Vec<TraceEvent> {
-    let stops: Vec<&str> = error.map(|e| e.path.split('.').collect()).unwrap_or_default();
     let mut out = Vec::with_capacity(trace.len() + 16);
-    let mut open: Vec<OpenObject> = Vec::new();
+    with_flag_fields_into(trace, error, &mut out);
+    out
+}
+
+/// [`with_flag_fields`], written into `out` (cleared first), so that a
+/// caller deriving the fields of many traces reuses one buffer.
+pub fn with_flag_fields_into<'e>(trace: &[TraceEvent], error: Option<&'e DecodeError>, out: &mut Vec<TraceEvent>) {
+    out.clear();
+    out.reserve(trace.len() + 16);
+    // The field where decoding stopped at each depth: the error's path,
+    // one name per level, split as the walk goes down.
+    let mut stops = error.map(|e| e.path.split('.'));
+    let mut stops_seen: usize = 0;
+    let mut stop_at_depth = |depth: usize| -> Option<&'e str> {
+        let names = stops.as_mut()?;
+        // Objects open at increasing depths along one path, but a closed
+        // object's sibling may open at a depth already passed: restart then.
+        if depth < stops_seen {
+            *names = error.map(|e| e.path.split('.'))?;
+            stops_seen = 0;
+        }
+        let name = names.nth(depth - stops_seen);
+        stops_seen = depth + 1;
+        name
+    };
+    let mut open: Vec<OpenObject<'e>> = Vec::new();
+    let mut flags: Vec<(&'static str, u32)> = Vec::new();
     for ev in trace {
         while open.last().is_some_and(|o| o.depth >= ev.depth) {
-            open.pop().into_iter().for_each(|o| o.finish(&mut out));
+            if let Some(o) = open.pop() {
+                let from = o.flags_from;
+                o.finish(&flags[from..], out);
+                flags.truncate(from);
+            }
         }
         // The elements of a vector are not fields of an object.
         if let Some(parent) = open.last_mut().filter(|o| o.depth + 1 == ev.depth) {
-            parent.emit_flag_fields(Some(ev.field), &mut out);
+            parent.emit_flag_fields(Some(ev.field), &flags[parent.flags_from..], out);
             if ev.end != TraceEvent::OPEN {
                 parent.pos = ev.end;
             }
-            if let TraceValue::Flags(flags) = ev.value {
-                parent.flags.push((ev.field, flags));
+            if let TraceValue::Flags(word) = ev.value {
+                flags.push((ev.field, word));
             }
         }
         out.push(ev.clone());
         if let Some(ctor) = ev.value.ctor() {
-            let stopped_at = match (ev.end, stops.get(ev.depth)) {
-                (TraceEvent::OPEN, Some(field)) => Some(field.to_string()),
+            let stopped_at = match ev.end {
+                TraceEvent::OPEN => stop_at_depth(ev.depth),
                 _ => None,
             };
             // A boxed object's fields start after its id.
             let id_len = if matches!(ev.value, TraceValue::Object(_)) { 4 } else { 0 };
             let pos = ev.start.saturating_add(id_len);
-            open.push(OpenObject { ctor, depth: ev.depth, next: 0, flags: Vec::new(), pos, stopped_at });
+            open.push(OpenObject { ctor, depth: ev.depth, next: 0, flags_from: flags.len(), pos, stopped_at });
         }
     }
     while let Some(o) = open.pop() {
-        o.finish(&mut out);
+        let from = o.flags_from;
+        o.finish(&flags[from..], out);
+        flags.truncate(from);
     }
-    out
 }
