@@ -56,6 +56,18 @@ impl Palette {
             let _ = write!(out, "{style}{text}{style:#}");
         }
     }
+
+    /// [`Palette::paint_into`] of formatted text, written straight into
+    /// `out` (`paint_into(out, style, &format!(..))` without the string
+    /// in between: the tree paints several formatted values per line).
+    pub fn paint_fmt(out: &mut String, style: Style, args: std::fmt::Arguments<'_>) {
+        use std::fmt::Write as _;
+        if style == Style::new() {
+            let _ = out.write_fmt(args);
+        } else {
+            let _ = write!(out, "{style}{args}{style:#}");
+        }
+    }
 }
 
 /// A unix time as a UTC date, or a note when it is out of range.
@@ -139,23 +151,28 @@ pub fn marked_window(bytes: &[u8], offset: usize, bad_len: usize, color: bool) -
     let bad = offset..offset + bad_len.max(1);
     let first_row = offset.saturating_sub(32) / 16 * 16;
     let last_row = (offset + bad_len.max(1) + 32).min(bytes.len().max(offset + 1)).div_ceil(16) * 16;
-    let mut out = String::new();
+    let mut out = String::with_capacity((last_row - first_row) / 16 * (width + 4 + 16 * 3 + 16) + 16);
     for row in (first_row..last_row).step_by(16) {
         if row >= bytes.len() && row > offset {
             break;
         }
-        out.push_str(&Palette::paint(p.dim, &format!("0x{row:0width$x} ")));
+        Palette::paint_fmt(&mut out, p.dim, format_args!("0x{row:0width$x} "));
         for i in row..row + 16 {
+            let mut digits = [0u8; 2];
             let cell = match bytes.get(i) {
-                Some(b) => format!("{b:02x}"),
-                None if i == offset => "<end>".to_string(),
+                Some(&b) => byte_digits(b, &mut digits),
+                None if i == offset => "<end>",
                 None => break,
             };
             let is_bad = bad.contains(&i);
             let open = is_bad && (i == bad.start || i == row);
             let close = is_bad && (i + 1 == bad.end || i + 1 == row + 16 || i + 1 == bytes.len());
             out.push(if open { '[' } else { ' ' });
-            out.push_str(&if is_bad { Palette::paint(p.bad, &cell) } else { cell });
+            if is_bad {
+                Palette::paint_into(&mut out, p.bad, cell);
+            } else {
+                out.push_str(cell);
+            }
             if close {
                 out.push(']');
             }
@@ -163,6 +180,13 @@ pub fn marked_window(bytes: &[u8], offset: usize, bad_len: usize, color: bool) -
         out.push('\n');
     }
     out
+}
+
+/// `b` as two lowercase hex digits (`format!("{b:02x}")` without the string).
+fn byte_digits(b: u8, digits: &mut [u8; 2]) -> &str {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    *digits = [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
+    std::str::from_utf8(digits).unwrap_or_default()
 }
 
 /// What `--explain` adds to a failed decode: the partial tree and the bytes
@@ -176,7 +200,10 @@ pub fn explain(bytes: &[u8], trace: &[crate::tl::TraceEvent], error: &DecodeErro
         let fields = crate::tl::with_flag_fields(trace, Some(error));
         out.push_str(&tree::render_tree(bytes, &fields, color));
     }
-    out.push_str(&format!("\nbytes around 0x{:x} (the bad ones in [brackets]):\n", error.offset));
+    let _ = std::fmt::Write::write_fmt(
+        &mut out,
+        format_args!("\nbytes around 0x{:x} (the bad ones in [brackets]):\n", error.offset),
+    );
     out.push_str(&marked_window(
         bytes,
         error.offset,

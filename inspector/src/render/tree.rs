@@ -69,7 +69,7 @@ impl Label {
                         Some(bit) if p.ty == anstyle::Style::new() => {
                             let _ = write!(out, "{}.{bit}?{}", d.flag_word, d.ty);
                         }
-                        Some(_) => Palette::paint_into(out, p.ty, &d.tl_type()),
+                        Some(bit) => Palette::paint_fmt(out, p.ty, format_args!("{}.{bit}?{}", d.flag_word, d.ty)),
                         None => Palette::paint_into(out, p.ty, d.ty),
                     },
                     None => Palette::paint_into(out, p.ty, ""),
@@ -77,11 +77,7 @@ impl Label {
                 out.push_str(" = ");
             }
             Label::Element { index, ty } => {
-                if p.field == anstyle::Style::new() {
-                    let _ = write!(out, "[{index}]");
-                } else {
-                    Palette::paint_into(out, p.field, &format!("[{index}]"));
-                }
+                Palette::paint_fmt(out, p.field, format_args!("[{index}]"));
                 out.push_str(": ");
                 Palette::paint_into(out, p.ty, ty);
                 out.push_str(" = ");
@@ -125,14 +121,20 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> 
                         _ => "",
                     },
                 };
-                let note = if *count == 1 { "(1 element)".to_string() } else { format!("({count} elements)") };
-                Palette::paint_into(text, p.dim, &note);
+                if *count == 1 {
+                    Palette::paint_into(text, p.dim, "(1 element)");
+                } else {
+                    Palette::paint_fmt(text, p.dim, format_args!("({count} elements)"));
+                }
                 parents.push(Parent::Vector { element, next: 0 });
             }
             TraceValue::Double(bits) => {
                 let v = f64::from_bits(*bits);
-                let shown = if v.is_finite() { format!("{v:?}") } else { format!("{v} (0x{bits:016x})") };
-                Palette::paint_into(text, p.value, &shown);
+                if v.is_finite() {
+                    Palette::paint_fmt(text, p.value, format_args!("{v:?}"));
+                } else {
+                    Palette::paint_fmt(text, p.value, format_args!("{v} (0x{bits:016x})"));
+                }
             }
             TraceValue::Int128 | TraceValue::Int256 => {
                 let raw = bytes.get(ev.start..ev.end).unwrap_or_default();
@@ -146,18 +148,15 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> 
             }
             TraceValue::Bool(v) => Palette::paint_into(text, p.value, if *v { "true" } else { "false" }),
             TraceValue::Object(ctor) => {
-                if p.ctor == anstyle::Style::new() {
-                    let _ = write!(text, "{}#{:08x}", ctor.name, ctor.id);
-                } else {
-                    Palette::paint_into(text, p.ctor, &ctor.display_id());
-                }
+                // `CtorDef::display_id`, written in place.
+                Palette::paint_fmt(text, p.ctor, format_args!("{}#{:08x}", ctor.name, ctor.id));
                 if ev.depth == 0 {
                     let arrow = if ctor.is_function { "→" } else { "of type" };
                     text.push(' ');
-                    Palette::paint_into(text, p.dim, &format!("{arrow} {}", ctor.ty));
+                    Palette::paint_fmt(text, p.dim, format_args!("{arrow} {}", ctor.ty));
                     if ev.end != TraceEvent::OPEN {
                         text.push(' ');
-                        Palette::paint_into(text, p.dim, &format!("({} bytes)", ev.end - ev.start));
+                        Palette::paint_fmt(text, p.dim, format_args!("({} bytes)", ev.end - ev.start));
                     }
                 }
                 parents.push(Parent::Object(ctor));
@@ -172,7 +171,7 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> 
                     summary.push_str("(no bits set");
                 }
                 summary.push(')');
-                Palette::paint_into(text, p.value, &format!("0x{flags:08x}"));
+                Palette::paint_fmt(text, p.value, format_args!("0x{flags:08x}"));
                 text.push(' ');
                 Palette::paint_into(text, p.dim, &summary);
                 out.push(Line { depth: ev.depth, range, content: start..text.len() });
@@ -182,11 +181,7 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> 
                 continue;
             }
             TraceValue::Int(v) => {
-                if p.value == anstyle::Style::new() {
-                    let _ = write!(text, "{v}");
-                } else {
-                    Palette::paint_into(text, p.value, &v.to_string());
-                }
+                Palette::paint_fmt(text, p.value, format_args!("{v}"));
                 if def.is_some_and(|d| d.is_time) {
                     text.push(' ');
                     let mut date = String::with_capacity(32);
@@ -196,13 +191,7 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> 
                     Palette::paint_into(text, p.dim, &date);
                 }
             }
-            TraceValue::Long(v) => {
-                if p.value == anstyle::Style::new() {
-                    let _ = write!(text, "{v}");
-                } else {
-                    Palette::paint_into(text, p.value, &v.to_string());
-                }
-            }
+            TraceValue::Long(v) => Palette::paint_fmt(text, p.value, format_args!("{v}")),
             TraceValue::Str { data, utf8 } => {
                 let raw = bytes.get(data.clone()).unwrap_or_default();
                 match std::str::from_utf8(raw) {
@@ -210,7 +199,7 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> 
                         push_quoted(text, shown, MAX_TEXT_CHARS);
                     }
                     Ok(shown) if *utf8 => Palette::paint_into(text, p.value, &quote_text(shown, MAX_TEXT_CHARS)),
-                    _ => Palette::paint_into(text, p.bad, &format!("invalid UTF-8: {}", hex_bytes(raw, 32))),
+                    _ => Palette::paint_fmt(text, p.bad, format_args!("invalid UTF-8: {}", hex_bytes(raw, 32))),
                 }
                 push_size_note(text, raw.len(), p);
             }
@@ -219,11 +208,10 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> 
                 line_range = None;
             }
             TraceValue::Absent => {
-                let note = match def.and_then(|d| d.flag) {
-                    Some(b) => format!("absent (flags.{b} unset)"),
-                    None => "absent".to_string(),
-                };
-                Palette::paint_into(text, p.dim, &note);
+                match def.and_then(|d| d.flag) {
+                    Some(b) => Palette::paint_fmt(text, p.dim, format_args!("absent (flags.{b} unset)")),
+                    None => Palette::paint_into(text, p.dim, "absent"),
+                }
                 line_range = None;
             }
         }
@@ -234,11 +222,10 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> 
 
 /// ` (1 byte)` or ` (N bytes)`, dimmed.
 fn push_size_note(text: &mut String, len: usize, p: &Palette) {
-    let note = match len {
-        1 => " (1 byte)".to_string(),
-        n => format!(" ({n} bytes)"),
-    };
-    Palette::paint_into(text, p.dim, &note);
+    match len {
+        1 => Palette::paint_into(text, p.dim, " (1 byte)"),
+        n => Palette::paint_fmt(text, p.dim, format_args!(" ({n} bytes)")),
+    }
 }
 
 /// One line per bit the constructor defines, and one per undefined bit that
@@ -271,7 +258,7 @@ fn flag_bits(
                 let _ = write!(text, "bit {bit:<2} ");
                 Palette::paint_into(text, p.bad, "set  ");
                 text.push(' ');
-                Palette::paint_into(text, p.bad, &format!("undefined in {}", ctor.name));
+                Palette::paint_fmt(text, p.bad, format_args!("undefined in {}", ctor.name));
             }
             None => continue,
         }
@@ -316,11 +303,14 @@ fn draw(lines: &[Line], text: &str, width: usize, p: &Palette) -> String {
         }
         // `{range:<range_width$}`: padded to the column's width.
         let pad = range_width.saturating_sub(range.chars().count());
-        if plain_dim {
-            out.push_str(&range);
-            out.extend(std::iter::repeat_n(' ', pad));
-        } else {
-            let _ = write!(out, "{}", Palette::paint(p.dim, &format!("{range:<range_width$}")));
+        // (Painted as one piece: `{range:<range_width$}` in the dim style.)
+        if !plain_dim {
+            let _ = write!(out, "{}", p.dim);
+        }
+        out.push_str(&range);
+        out.extend(std::iter::repeat_n(' ', pad));
+        if !plain_dim {
+            let _ = write!(out, "{:#}", p.dim);
         }
         out.push_str("  ");
         if line.depth > 0 {
