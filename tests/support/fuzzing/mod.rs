@@ -33,8 +33,8 @@ use inspector::render::tree::render_tree;
 use inspector::tl::json::TlJson;
 use inspector::tl::writer::MAX_STRING_LEN;
 use inspector::tl::{
-    decode_top, decode_traced, decode_traced_into, decode_with_sink, with_flag_fields, DecodeOptions, EncodeError,
-    ExportChatInvite, ExportedChatInvite, Frame, FullTrace, InputPeer, Problem, Recorder, RpcError,
+    decode_top, decode_traced, decode_traced_into, decode_with_sink, with_flag_fields_into, DecodeError, DecodeOptions,
+    EncodeError, ExportChatInvite, ExportedChatInvite, Frame, FullTrace, InputPeer, Problem, Recorder, RpcError,
     StarsSubscriptionPricing, TlObject, TlString, TraceEvent, Traced, MAX_DEPTH_LIMIT,
 };
 
@@ -251,7 +251,7 @@ fn traced<T: TlObject>(data: &[u8], options: DecodeOptions) -> Traced<T> {
 }
 
 /// Keep a decode's trace and warning buffers for [`traced`] (a few: a
-/// decode holds at most two at a time).
+/// decode holds at most two at a time, and [`check_flag_fields`] two more).
 fn recycle<T>(traced: Traced<T>) {
     keep_buffers(Recorder { events: traced.trace, warnings: traced.warnings });
 }
@@ -259,7 +259,7 @@ fn recycle<T>(traced: Traced<T>) {
 fn keep_buffers(recorder: Recorder) {
     RECORDERS.with(|pool| {
         let mut pool = pool.borrow_mut();
-        if pool.len() < 4 {
+        if pool.len() < 6 {
             pool.push(recorder);
         }
     });
@@ -272,23 +272,28 @@ fn check_flag_fields<T: TlObject>(data: &[u8], options: DecodeOptions, traced: &
     let mut buffers = RECORDERS.with(|pool| pool.borrow_mut().pop()).unwrap_or_default();
     buffers.clear();
     let (_, full) = decode_with_sink::<T, _>(data, options, FullTrace(std::mem::take(&mut buffers.events)));
-    let derived = with_flag_fields(&traced.trace, traced.result.as_ref().err());
+    // `derived` and `again` go into kept buffers too (this runs several
+    // times per decode_bytes input).
+    let mut derived = RECORDERS.with(|pool| pool.borrow_mut().pop()).unwrap_or_default();
+    let error = traced.result.as_ref().err();
+    with_flag_fields_into(&traced.trace, error, &mut derived.events);
     assert!(
-        derived == full.0,
-        "the fields derived from the trace differ from those the decoder met\n  derived: {derived:?}\n  met: {:?}",
+        derived.events == full.0,
+        "the fields derived from the trace differ from those the decoder met\n  derived: {:?}\n  met: {:?}",
+        derived.events,
         full.0
     );
-    buffers.events = full.0;
-    keep_buffers(buffers);
     // A trace that already holds them comes back unchanged. (When there was
     // nothing to add, `derived` is the trace itself and this is the
     // comparison just made: the second call is made only when it says more.)
-    if derived != traced.trace {
-        assert!(
-            with_flag_fields(&derived, traced.result.as_ref().err()) == derived,
-            "with_flag_fields is not idempotent"
-        );
+    let mut kept = full.0;
+    if derived.events != traced.trace {
+        with_flag_fields_into(&derived.events, error, &mut kept);
+        assert!(kept == derived.events, "with_flag_fields is not idempotent");
     }
+    buffers.events = kept;
+    keep_buffers(buffers);
+    keep_buffers(derived);
 }
 
 /// A trace may only point inside the buffer, in order, and stay small: the
@@ -330,18 +335,19 @@ fn check_trace(bytes: &[u8], trace: &[TraceEvent]) {
 ///   check a length against the remaining input before copying, so a
 ///   hostile length prefix cannot make them allocate).
 pub fn decode_bytes(data: &[u8]) {
-    let nests_deeper = check_frame_decode(data, DecodeOptions::strict());
+    let (nests_deeper, frame) = check_frame_decode(data, DecodeOptions::strict());
     // A larger budget changes nothing but where nesting stops, so it is
     // worth a second decode only for input that met the default one.
     if nests_deeper {
-        check_frame_decode(data, DecodeOptions { lenient: false, max_depth: MAX_DEPTH_LIMIT });
+        let _ = check_frame_decode(data, DecodeOptions { lenient: false, max_depth: MAX_DEPTH_LIMIT });
     }
     // Every top-level type the library lets a caller decode on its own.
-    check_decode_as::<ExportChatInvite>(data);
-    check_decode_as::<ExportedChatInvite>(data);
-    check_decode_as::<RpcError>(data);
-    check_decode_as::<InputPeer>(data);
-    check_decode_as::<StarsSubscriptionPricing>(data);
+    let frame = frame.as_ref();
+    check_decode_as::<ExportChatInvite>(data, frame, |f| if let Frame::Request(v) = f { Some(v) } else { None });
+    check_decode_as::<ExportedChatInvite>(data, frame, |f| if let Frame::Answer(v) = f { Some(v) } else { None });
+    check_decode_as::<RpcError>(data, frame, |f| if let Frame::Error(v) = f { Some(v) } else { None });
+    check_decode_as::<InputPeer>(data, frame, |_| None);
+    check_decode_as::<StarsSubscriptionPricing>(data, frame, |_| None);
     // The CLI's input sniffing (raw, hex or base64) sees the same bytes.
     if let Ok((bytes, _)) = decode_input(data, InputEncoding::Auto) {
         assert!(bytes.len() <= data.len(), "decoding hex or base64 text produced more bytes than the text");
@@ -350,8 +356,8 @@ pub fn decode_bytes(data: &[u8]) {
 
 /// Strict and lenient decoding of `data` as a frame, with `strict`'s depth
 /// budget, and all the checks of [`decode_bytes`]. Whether either decode
-/// stopped at the depth budget.
-fn check_frame_decode(data: &[u8], strict: DecodeOptions) -> bool {
+/// stopped at the depth budget, and the strict decode's result.
+fn check_frame_decode(data: &[u8], strict: DecodeOptions) -> (bool, Result<Frame, DecodeError>) {
     let lenient = DecodeOptions { lenient: true, ..strict };
     let s = traced::<Frame>(data, strict);
     check_trace(data, &s.trace);
@@ -371,7 +377,7 @@ fn check_frame_decode(data: &[u8], strict: DecodeOptions) -> bool {
         }
         Err(e) => {
             assert!(e.offset <= data.len(), "error offset {} beyond the {}-byte input: {e}", e.offset, data.len());
-            let _ = e.to_string();
+            formats(e);
         }
     }
     // The untraced entry point must agree with the traced one.
@@ -384,7 +390,7 @@ fn check_frame_decode(data: &[u8], strict: DecodeOptions) -> bool {
         check_flag_fields(data, lenient, &l);
     }
     for w in &l.warnings {
-        let _ = w.to_string();
+        formats(w);
         assert!(w.offset <= data.len(), "warning offset beyond input: {w}");
     }
     match (&s.result, &l.result) {
@@ -413,9 +419,22 @@ fn check_frame_decode(data: &[u8], strict: DecodeOptions) -> bool {
     let too_deep =
         |r: Option<&inspector::tl::DecodeError>| r.is_some_and(|e| matches!(e.problem, Problem::TooDeep { .. }));
     let deeper = too_deep(s.result.as_ref().err()) || too_deep(l.result.as_ref().err());
-    recycle(s);
+    keep_buffers(Recorder { events: s.trace, warnings: s.warnings });
     recycle(l);
-    deeper
+    (deeper, s.result)
+}
+
+/// Format `value` (its `Display` must not panic) into a sink that keeps
+/// nothing: the text is not looked at here, and a string per error was
+/// an allocation per input.
+fn formats(value: &impl std::fmt::Display) {
+    struct Discard;
+    impl std::fmt::Write for Discard {
+        fn write_str(&mut self, _: &str) -> std::fmt::Result {
+            Ok(())
+        }
+    }
+    let _ = std::fmt::Write::write_fmt(&mut Discard, format_args!("{value}"));
 }
 
 /// A leniently decoded frame encodes canonically: the encoding strictly
@@ -433,16 +452,62 @@ fn check_canonical(frame: &Frame, strict: DecodeOptions) {
     }
 }
 
-/// Decode `data` as one top-level `T`, strictly and leniently.
-fn check_decode_as<T>(data: &[u8])
+/// Decode `data` as one top-level `T`, strictly and leniently. `frame` is
+/// the strict decode of `data` as a frame and `part` the `T` in a frame
+/// (`None` for a type a frame never holds).
+///
+/// Two cases need no traced decode, because their traced decodes would
+/// repeat one already checked:
+///
+/// - The frame decode handed the bytes to `T`'s decoder (the frame reads
+///   the first constructor id and decodes the rest as that type): decoding
+///   as `T` is then that same decode, with the same trace, warnings and
+///   error, which [`check_frame_decode`] checked in full, strictly and
+///   leniently. Here the untraced decode as `T` must come out as the
+///   frame's.
+/// - `T` refuses the bytes at their first constructor id (most bytes are
+///   not a `T` at all): nothing was decoded, the trace is empty. The
+///   lenient decode must refuse them with the same error.
+fn check_decode_as<T>(data: &[u8], frame: Result<&Frame, &DecodeError>, part: impl Fn(&Frame) -> Option<&T>)
 where
     T: TlObject + TlJson + PartialEq + Debug + Clone,
 {
+    let plain = decode_top::<T>(data, DecodeOptions::strict());
+    let same_as_frame = match (&frame, &plain) {
+        (Ok(frame), Ok(value)) => part(*frame).is_some_and(|v| v == value),
+        // `expected` names the frame or `T`: equal errors come from `T`'s
+        // decoder in both (or from the id before any decoder, <4 bytes).
+        (Err(frame_error), Err(error)) => *frame_error == error,
+        _ => false,
+    };
+    if let (Ok(frame), Ok(value)) = (&frame, &plain) {
+        if let Some(v) = part(*frame) {
+            assert_eq!(v, value, "decoding as {} and as a frame disagree", T::TYPE_NAME);
+        }
+    }
+    if same_as_frame {
+        return;
+    }
+    if let Err(e) = &plain {
+        if e.offset == 0 {
+            // Refused at the constructor id (or the input is shorter than
+            // one): nothing to forgive, so lenient refuses the same way.
+            let lenient = decode_top::<T>(data, DecodeOptions::lenient());
+            assert_eq!(lenient.as_ref().err(), Some(e), "strict and lenient refuse {} differently", T::TYPE_NAME);
+            return;
+        }
+    }
     let s = traced::<T>(data, DecodeOptions::strict());
     check_trace(data, &s.trace);
-    // Most bytes are not a `T` at all: refused at their constructor id,
-    // with nothing decoded, there are no fields to derive (the frame's
-    // decode, checked on every input, covers a refusal at the first id).
+    assert_eq!(
+        s.result.as_ref().ok(),
+        plain.as_ref().ok(),
+        "decode_top and decode_traced disagree on {}",
+        T::TYPE_NAME
+    );
+    // Refused at the constructor id, with nothing decoded, there are no
+    // fields to derive (the frame's decode, checked on every input, covers
+    // a refusal at the first id).
     let decoded_something = !s.trace.is_empty();
     if decoded_something {
         check_flag_fields(data, DecodeOptions::strict(), &s);
