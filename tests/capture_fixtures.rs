@@ -835,3 +835,32 @@ fn an_rpc_error_to_another_method_is_not_an_unmatched_export_chat_invite_answer(
         );
     }
 }
+
+/// `fixtures::gzip` keeps one deflate state per thread and resets it (the
+/// `service` fuzz target gzips half of its inputs); what it writes must
+/// stay `GzEncoder`'s at the same level, byte for byte, call after call.
+#[test]
+fn fixture_gzip_is_gzencoders_byte_for_byte() {
+    use std::io::Write as _;
+    let mut x = 1u32;
+    let noise: Vec<u8> = (0..70_000)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (x >> 16) as u8
+        })
+        .collect();
+    let inputs =
+        [vec![], vec![0], vec![0; 10_000], b"exportChatInvite".repeat(3_000), noise.clone(), noise[..100].to_vec()];
+    for round in 0..2 {
+        for input in &inputs {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(input).expect("writing to memory");
+            let want = e.finish().expect("writing to memory");
+            assert!(
+                fixtures::gzip(input) == want,
+                "round {round}: gzip of {} bytes differs from GzEncoder's",
+                input.len()
+            );
+        }
+    }
+}
