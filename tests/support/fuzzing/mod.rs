@@ -474,14 +474,14 @@ where
 {
     let plain = decode_top::<T>(data, DecodeOptions::strict());
     let same_as_frame = match (&frame, &plain) {
-        (Ok(frame), Ok(value)) => part(*frame).is_some_and(|v| v == value),
+        (Ok(frame), Ok(value)) => part(frame).is_some_and(|v| v == value),
         // `expected` names the frame or `T`: equal errors come from `T`'s
         // decoder in both (or from the id before any decoder, <4 bytes).
         (Err(frame_error), Err(error)) => *frame_error == error,
         _ => false,
     };
     if let (Ok(frame), Ok(value)) = (&frame, &plain) {
-        if let Some(v) = part(*frame) {
+        if let Some(v) = part(frame) {
             assert_eq!(v, value, "decoding as {} and as a frame disagree", T::TYPE_NAME);
         }
     }
