@@ -151,7 +151,7 @@ pub const MODE_SCHEMA_TEXT: u8 = 0xa2;
 /// and some vectors (including a type no schema defines) first, so that a
 /// small index reaches them, then every boxed type of the builtin schema
 /// in file order.
-fn builtin_types() -> &'static [String] {
+pub fn builtin_types() -> &'static [String] {
     static TYPES: OnceLock<Vec<String>> = OnceLock::new();
     TYPES.get_or_init(|| {
         let mut types: Vec<String> = [
@@ -257,7 +257,9 @@ fn check_schema_decode(bytes: &[u8], expect: &Expect) {
             if l.ctor().is_some() {
                 let again = match schema.encode_json(&json) {
                     Ok(again) => again,
-                    Err(e) => panic!("cannot encode the JSON of a leniently decoded value ({expect:?}): {e}\n json {json}"),
+                    Err(e) => {
+                        panic!("cannot encode the JSON of a leniently decoded value ({expect:?}): {e}\n json {json}")
+                    }
                 };
                 match schema.decode_with_sink(&again, expect, DecodeOptions::lenient(), inspector::tl::NoTrace).0 {
                     Ok(back) => assert_eq!(back.to_json(), json, "re-encoded value reads back differently"),

@@ -485,11 +485,8 @@ fn build_transport_streams(setup: &TransportSetup, streams: TransportStreams, se
         TransportStreams::Framed { framing, obfuscated, header, frames } => {
             let framing = framing.framing();
             // A dd or ee secret implies padded intermediate.
-            let framing = if secret.is_some_and(|s| s.len() == 17) || fake_tls {
-                Framing::PaddedIntermediate
-            } else {
-                framing
-            };
+            let framing =
+                if secret.is_some_and(|s| s.len() == 17) || fake_tls { Framing::PaddedIntermediate } else { framing };
             let obfuscated = (obfuscated || secret.is_some()) && framing != Framing::Full;
             let mut c2s = Vec::new();
             let mut s2c = Vec::new();
@@ -498,8 +495,7 @@ fn build_transport_streams(setup: &TransportSetup, streams: TransportStreams, se
                 let mut random = header;
                 random[0] = 0x42; // never a tag, 0xef or an HTTP verb
                 random[4] = 0x99; // bytes 4..8 not all zero
-                // Fake TLS obfuscates with the 16 bytes of its secret.
-                let key = if fake_tls { secret.map(|s| &s[1..17]) } else { secret };
+                let key = if fake_tls { secret.map(|s| &s[1..17]) } else { secret }; // ee: its 16 key bytes
                 let (o, wire) = Obfuscator::new(framing, random, 2, key);
                 c2s.extend_from_slice(&wire);
                 obfuscator = Some(o);
