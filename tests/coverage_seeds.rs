@@ -939,6 +939,25 @@ fn schema_mode_seeds() -> Seeds {
         .expect("GeoPoint is a type") as u16;
     let geo_bytes = schema.encode_json(&geo).expect("geoPoint encodes");
     out.push(("cov-type-GeoPoint".into(), [&[MODE_TYPE][..], &geo_type_index.to_le_bytes(), &geo_bytes].concat()));
+    // Refusals inside a type: bytes after an int, a Bool and a Vector
+    // that are not, and an Object field (invokeWithLayer's query) whose id
+    // no schema knows.
+    let refusals: [(&str, u16, Vec<u8>); 3] = [
+        ("int-trailing", 2, [5u8; 8].to_vec()),
+        ("bool-not-bool", 0, le32(ids::VECTOR).to_vec()),
+        ("vector-not-vector", 9, [&bool_true[..], &le32(0)].concat()),
+    ];
+    for (name, index, bytes) in refusals {
+        out.push((format!("cov-type-{name}"), [&[MODE_TYPE][..], &index.to_le_bytes(), &bytes].concat()));
+    }
+    let unknown_query = [&le32(ids::INVOKE_WITH_LAYER)[..], &le32(224), &le32(0x0bad_b0b0)].concat();
+    out.push(("cov-any-invokeWithLayer-unknown-query".into(), [&[MODE_ANY][..], &unknown_query].concat()));
+    let mut trailing = geo_bytes.clone();
+    trailing.extend_from_slice(&[0; 4]);
+    out.push((
+        "cov-type-GeoPoint-trailing".into(),
+        [&[MODE_TYPE][..], &geo_type_index.to_le_bytes(), &trailing].concat(),
+    ));
     out.push((
         "cov-type-GeoPoint-wrong-constructor".into(),
         [&[MODE_TYPE][..], &geo_type_index.to_le_bytes(), &bool_true].concat(),
