@@ -138,16 +138,16 @@ pub fn schema_differential(data: &[u8]) {
 }
 
 /// First byte of an input decoded with [`Expect::Any`] over the whole
-/// [`Schema::builtin`]: see [`any`].
+/// [`Schema::builtin`]: see `any`.
 pub const MODE_ANY: u8 = 0xa0;
 /// First byte of an input decoded as a type of the builtin schema chosen by
-/// its next two bytes: see [`of_type`].
+/// its next two bytes: see `of_type`.
 pub const MODE_TYPE: u8 = 0xa1;
 /// First byte of an input parsed as TL schema text: see
-/// [`schema_text`].
+/// `schema_text`.
 pub const MODE_SCHEMA_TEXT: u8 = 0xa2;
 
-/// The types [`of_type`] chooses from: TL's primitives, `Bool`, `Object`
+/// The types `of_type` chooses from: TL's primitives, `Bool`, `Object`
 /// and some vectors (including a type no schema defines) first, so that a
 /// small index reaches them, then every boxed type of the builtin schema
 /// in file order.

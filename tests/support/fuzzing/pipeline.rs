@@ -1067,7 +1067,7 @@ fn schema_choice(data: &[u8]) -> (Option<&'static Schema>, Vec<String>) {
 /// - A quarter of the inputs run with the builtin schema (the
 ///   `--schema` paths of the pipeline, the report and the renderers), half
 ///   of those with methods shown in full (`--tree`); see
-///   [`schema_choice`].
+///   `schema_choice`.
 /// - The JSON report runs on every input; the text report (trees in
 ///   colour, the most expensive part of a run) on a quarter of them, chosen
 ///   by their bytes like the thread comparison but independently of it. The
