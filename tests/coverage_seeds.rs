@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 
 use inspector::envelope::{encrypt_plaintext, plain_message, AuthKey};
 use inspector::tcp::Direction;
+use inspector::tl::dynamic::Schema;
+use inspector::tl::schema::{CtorDef, FieldDef};
 use inspector::tl::{ids, ExportChatInvite, InputPeer, TlObject};
 use inspector_tests::fixtures;
 
@@ -595,6 +597,47 @@ fn sampled_everything(mut bytes: Vec<u8>) -> Vec<u8> {
     bytes
 }
 
+/// [`sampled_everything`], with the byte sum `sum` modulo 256 instead of 0
+/// modulo 32 (`sum` a multiple of 32): 96 also runs with the builtin
+/// schema, 224 with the schema and methods shown in full (the pcap_pipeline
+/// property's `schema_choice`).
+fn sampled_with_sum(mut bytes: Vec<u8>, sum: u8) -> Vec<u8> {
+    bytes = sampled_everything(bytes);
+    bytes[12] = 0;
+    let now = bytes.iter().fold(0u8, |s, b| s.wrapping_add(*b));
+    bytes[12] = sum.wrapping_sub(now);
+    bytes
+}
+
+/// Messages of other methods than exportChatInvite, for the runs with a
+/// schema: a request and its answer (contacts.resolveUsername, answered
+/// by an updates.state), an id no schema knows, a request without fields
+/// (updates.getState) answered by an rpc_error and again by an updates.state
+/// cut short, and a constructor that is no answer to anything.
+fn schema_pipeline_seeds() -> Seeds {
+    let id = |n: u32| fixtures::msg_id(n, false);
+    let resolve_username = cat(&[&le32(0x725a_fbbc), &le32(0), &[5, b'd', b'u', b'r', b'o', b'v', 0, 0]]);
+    let updates_state: Vec<u8> = std::iter::once(0xa56c_2a3eu32 as i32)
+        .chain([10, 20, 1_760_000_000, 30, 40])
+        .flat_map(i32::to_le_bytes)
+        .collect();
+    let rpc_error = cat(&[&le32(ids::RPC_ERROR), &le32(420), &[4, b'F', b'L', b'O', b'O', 0, 0, 0]]);
+    let capture = capture_of(&[
+        (false, 1, resolve_username),
+        (true, 2, fixtures::rpc_result(id(1), &updates_state)),
+        (false, 3, le32(0x0bad_b0b0).repeat(2)),
+        (false, 4, le32(0xedd4_882a).to_vec()),
+        (true, 5, fixtures::rpc_result(id(4), &rpc_error)),
+        (false, 6, le32(0xedd4_882a).to_vec()),
+        (true, 7, fixtures::rpc_result(id(6), &updates_state[..12])),
+        (true, 8, updates_state.clone()),
+    ]);
+    vec![
+        ("cov-schema-other-methods".to_string(), sampled_with_sum(capture.clone(), 96)),
+        ("cov-schema-tree-methods".to_string(), sampled_with_sum(capture, 224)),
+    ]
+}
+
 /// One connection (plain intermediate framing, the fixtures' key) carrying
 /// `messages` as `(from_server, msg_id number, body)`, all encrypted.
 fn capture_of(messages: &[(bool, u32, Vec<u8>)]) -> Vec<u8> {
@@ -754,6 +797,272 @@ fn schema_differential_seeds() -> Seeds {
     out
 }
 
+// The schema modes of schema_differential (`MODE_ANY`, `MODE_TYPE`,
+// `MODE_SCHEMA_TEXT`): constructors of the whole builtin schema, values of
+// each kind of type, and schema text with each kind of error.
+
+/// A JSON value of the TL type `ty` (a field's type as the schema writes
+/// it): one element per vector, every optional field present when `full`
+/// (only for the top level object; nested objects take their constructor
+/// with the fewest fields, without optional ones). `None` past a few levels.
+fn json_of_type(ty: &str, full: bool, depth: usize) -> Option<serde_json::Value> {
+    use serde_json::json;
+    let schema = Schema::builtin();
+    if depth > 6 {
+        return None;
+    }
+    Some(match ty {
+        "int" => json!(7),
+        "long" => json!(-8),
+        "double" => json!(1.5),
+        "string" => json!("s"),
+        "bytes" => json!("AQI="),
+        "int128" => json!("000102030405060708090a0b0c0d0e0f"),
+        "int256" => json!("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"),
+        "Bool" => json!(true),
+        "true" => json!(true),
+        "Object" => json!({"_": "boolTrue"}),
+        _ if ty.starts_with('!') => json!({"_": "help.getConfig"}),
+        _ => {
+            if let Some(inner) = ty.strip_prefix("Vector<").or_else(|| ty.strip_prefix("vector<")) {
+                let inner = inner.strip_suffix('>')?;
+                return Some(serde_json::Value::Array(vec![json_of_type(inner, false, depth + 1)?]));
+            }
+            if let Some(ctor) = schema.by_name(ty.trim_start_matches('%')) {
+                // A bare constructor.
+                return json_of_ctor(ctor, false, depth + 1);
+            }
+            let mut ctors = schema.constructors_of(ty);
+            ctors.sort_by_key(|c| c.fields.len());
+            return ctors.iter().find_map(|c| json_of_ctor(c, full, depth + 1));
+        }
+    })
+}
+
+/// [`json_of_type`] of one constructor (`flags` left out: the encoder
+/// derives it).
+fn json_of_ctor(ctor: &CtorDef, full: bool, depth: usize) -> Option<serde_json::Value> {
+    let mut map = serde_json::Map::new();
+    map.insert("_".into(), ctor.name.into());
+    for f in ctor.fields {
+        if f.ty == "#" || (f.flag.is_some() && !full) {
+            continue;
+        }
+        map.insert(f.name.into(), json_of_type(f.ty, false, depth)?);
+    }
+    Some(serde_json::Value::Object(map))
+}
+
+/// The kind of a field's type, to pick one constructor per kind.
+fn field_kind(f: &FieldDef) -> String {
+    let base = match f.ty {
+        t if t.starts_with("Vector<") => "Vector",
+        t if t.starts_with("vector<") => "vector",
+        t if t.starts_with('!') => "generic",
+        t if t.starts_with('%') || (t.starts_with(|c: char| c.is_ascii_lowercase()) && !t.contains('<')) => match t {
+            "int" | "long" | "double" | "string" | "bytes" | "int128" | "int256" | "true" => t,
+            _ => "bare",
+        },
+        "#" | "Bool" | "Object" => f.ty,
+        _ => "boxed",
+    };
+    format!("{base}{}", if f.flag.is_some() { "?" } else { "" })
+}
+
+fn schema_mode_seeds() -> Seeds {
+    use inspector_tests::schema_differential::{MODE_ANY, MODE_SCHEMA_TEXT, MODE_TYPE};
+    let schema = Schema::builtin();
+    let mut out = Seeds::new();
+    // MODE_ANY: for each kind of field, as a constructor's and as a
+    // function's, the first constructor that has one, with its optional
+    // fields and without, and cut short.
+    let mut kinds = std::collections::BTreeSet::new();
+    for ctor in schema.iter() {
+        let new: Vec<String> = ctor
+            .fields
+            .iter()
+            .map(|f| format!("{}{}", if ctor.is_function { "fn-" } else { "" }, field_kind(f)))
+            .filter(|k| !kinds.contains(k))
+            .collect();
+        if new.is_empty() {
+            continue;
+        }
+        let Some(bytes) = json_of_ctor(ctor, true, 0).and_then(|j| schema.encode_json(&j).ok()) else { continue };
+        kinds.extend(new);
+        let name = ctor.name.replace('.', "-");
+        out.push((format!("cov-any-{name}"), [&[MODE_ANY][..], &bytes].concat()));
+        out.push((format!("cov-any-{name}-cut"), [&[MODE_ANY][..], &bytes[..bytes.len() / 2]].concat()));
+        if ctor.fields.iter().any(|f| f.flag.is_some()) {
+            if let Some(bytes) = json_of_ctor(ctor, false, 0).and_then(|j| schema.encode_json(&j).ok()) {
+                out.push((format!("cov-any-{name}-no-options"), [&[MODE_ANY][..], &bytes].concat()));
+            }
+        }
+    }
+    // Lenient-only input: a flag bit the constructor does not define, and
+    // bytes after the value.
+    let geo = json_of_ctor(schema.by_name("geoPoint").expect("geoPoint"), true, 0).expect("geoPoint's JSON");
+    let mut bytes = schema.encode_json(&geo).expect("geoPoint encodes");
+    bytes[4] |= 0x80;
+    bytes.extend_from_slice(&[0; 4]);
+    out.push(("cov-any-geoPoint-undefined-flag-trailing".into(), [&[MODE_ANY][..], &bytes].concat()));
+    // MODE_TYPE: a value of each of the first types, and one boxed type.
+    let vector = le32(ids::VECTOR);
+    let bool_true = le32(ids::BOOL_TRUE);
+    let typed: [(u16, Vec<u8>); 19] = [
+        (0, bool_true.to_vec()),
+        (1, bool_true.to_vec()),
+        (2, le32(5).to_vec()),
+        (3, [0u8; 8].to_vec()),
+        (4, f64::NAN.to_le_bytes().to_vec()),
+        (5, [1u8; 16].to_vec()),
+        (6, [2u8; 32].to_vec()),
+        (7, [2, b'h', b'i', 0].to_vec()),
+        (8, [1, 0xff, 0, 0].to_vec()),
+        (9, [&vector[..], &le32(1), &[3; 8]].concat()),
+        (10, [&vector[..], &le32(2), &le32(1), &le32(2)].concat()),
+        (11, [&vector[..], &le32(1), &1.25f64.to_le_bytes()].concat()),
+        (12, [&vector[..], &le32(1), &[0, 0, 0, 0][..]].concat()),
+        (13, [&vector[..], &le32(1), &le32(ids::BOOL_FALSE)].concat()),
+        (14, [&le32(1)[..], &[4; 8]].concat()),
+        (15, [&vector[..], &le32(1), &vector, &le32(0)].concat()),
+        (16, [&vector[..], &le32(1), &bool_true].concat()),
+        (17, [&vector[..], &le32(0)].concat()),
+        (18, le32(0).to_vec()),
+    ];
+    for (index, bytes) in typed {
+        out.push((format!("cov-type-{index}"), [&[MODE_TYPE][..], &index.to_le_bytes(), &bytes].concat()));
+    }
+    // The type of a geoPoint: far down the list of types, by its index there.
+    let geo_type_index = inspector_tests::schema_differential::builtin_types()
+        .iter()
+        .position(|t| t == "GeoPoint")
+        .expect("GeoPoint is a type") as u16;
+    let geo_bytes = schema.encode_json(&geo).expect("geoPoint encodes");
+    out.push(("cov-type-GeoPoint".into(), [&[MODE_TYPE][..], &geo_type_index.to_le_bytes(), &geo_bytes].concat()));
+    // Refusals inside a type: bytes after an int, a Bool and a Vector
+    // that are not, and an Object field (invokeWithLayer's query) whose id
+    // no schema knows.
+    let refusals: [(&str, u16, Vec<u8>); 3] = [
+        ("int-trailing", 2, [5u8; 8].to_vec()),
+        ("bool-not-bool", 0, le32(ids::VECTOR).to_vec()),
+        ("vector-not-vector", 9, [&bool_true[..], &le32(0)].concat()),
+    ];
+    for (name, index, bytes) in refusals {
+        out.push((format!("cov-type-{name}"), [&[MODE_TYPE][..], &index.to_le_bytes(), &bytes].concat()));
+    }
+    let unknown_query = [&le32(ids::INVOKE_WITH_LAYER)[..], &le32(224), &le32(0x0bad_b0b0)].concat();
+    out.push(("cov-any-invokeWithLayer-unknown-query".into(), [&[MODE_ANY][..], &unknown_query].concat()));
+    let mut trailing = geo_bytes.clone();
+    trailing.extend_from_slice(&[0; 4]);
+    out.push((
+        "cov-type-GeoPoint-trailing".into(),
+        [&[MODE_TYPE][..], &geo_type_index.to_le_bytes(), &trailing].concat(),
+    ));
+    out.push((
+        "cov-type-GeoPoint-wrong-constructor".into(),
+        [&[MODE_TYPE][..], &geo_type_index.to_le_bytes(), &bool_true].concat(),
+    ));
+    // MODE_SCHEMA_TEXT: each way a line is refused, and a text the loader
+    // reads to its end.
+    let texts: [(&str, &str); 14] = [
+        ("valid", "// c\nint ? = Int;\nvector#1cb5c415 {t:Type} # [ t ] = Vector t;\n---types---\na#00000001 x:int = A;\nb flags:# y:flags.0?A = B;\n---functions---\nf x:!B = B;"),
+        ("unknown-section", "---other---"),
+        ("no-semicolon", "a x:int = A"),
+        ("bad-id", "a#zz x:int = A;"),
+        ("no-name", "#1 = A;"),
+        ("no-type", "a x:int;"),
+        ("unimplemented", "a x:[int] = A;"),
+        ("bad-flag-word", "a x:f.0?int = A;"),
+        ("bad-generic", "a x:!X = A;"),
+        ("flag-bit-32", "a flags:# x:flags.32?int = A;"),
+        ("empty", ";"),
+        ("cr-inside", "a x:int\r= A"),
+        ("cr-in-section", "---x\ry"),
+        ("not-utf8", "a\u{fffd} = A;"),
+    ];
+    for (name, text) in texts {
+        out.push((format!("cov-text-{name}"), [&[MODE_SCHEMA_TEXT][..], text.as_bytes()].concat()));
+    }
+    out
+}
+
+// json: the fuzzer's bytes as JSON text (`json_text.rs`): each typed
+// top-level type and the schema-driven reader, accepting and refusing.
+
+fn json_text_seeds() -> Seeds {
+    let texts: [(&str, &str); 26] = [
+        (
+            "request",
+            r#"{"_":"messages.exportChatInvite","legacy_revoke_permanent":true,"peer":{"_":"inputPeerUserFromMessage","peer":{"_":"inputPeerChat","chat_id":5},"msg_id":1,"user_id":2},"expire_date":1700000000,"title":{"_":"bytes","hex":"ff00"},"subscription_pricing":{"_":"starsSubscriptionPricing","period":2592000,"amount":10}}"#,
+        ),
+        ("answer", r#"{"_":"chatInviteExported","flags":1,"revoked":true,"link":"t.me/+x","admin_id":1,"date":2}"#),
+        ("answer-public", r#"{"_":"chatInvitePublicJoinRequests"}"#),
+        ("error", r#"{"_":"rpc_error","error_code":420,"error_message":"FLOOD_WAIT_3"}"#),
+        ("peer", r#"{"_":"inputPeerChannel","channel_id":1,"access_hash":-2}"#),
+        ("not-object", r#"[1,2]"#),
+        ("no-name", r#"{"peer":null}"#),
+        ("name-not-string", r#"{"_":5}"#),
+        ("unknown-ctor", r#"{"_":"nope"}"#),
+        (
+            "wrong-type",
+            r#"{"_":"messages.exportChatInvite","peer":{"_":"rpc_error","error_code":1,"error_message":""}}"#,
+        ),
+        ("unknown-field", r#"{"_":"rpc_error","error_code":1,"error_message":"","extra":1}"#),
+        ("no-fields", r#"{"_":"chatInvitePublicJoinRequests","x":1}"#),
+        ("missing-field", r#"{"_":"rpc_error","error_code":1}"#),
+        ("int-range", r#"{"_":"rpc_error","error_code":4294967296,"error_message":""}"#),
+        ("long-type", r#"{"_":"inputPeerUser","user_id":"1","access_hash":1}"#),
+        ("string-type", r#"{"_":"rpc_error","error_code":1,"error_message":7}"#),
+        ("bad-hex", r#"{"_":"rpc_error","error_code":1,"error_message":{"_":"bytes","hex":"zz"}}"#),
+        ("flag-type", r#"{"_":"chatInviteExported","revoked":1,"link":"","admin_id":1,"date":2}"#),
+        ("flags-disagree", r#"{"_":"chatInviteExported","flags":3,"link":"","admin_id":1,"date":2}"#),
+        ("flags-type", r#"{"_":"chatInviteExported","flags":-1,"link":"","admin_id":1,"date":2}"#),
+        (
+            "schema-double",
+            r#"{"_":"geoPoint","long":1.5,"lat":{"_":"double","hex":"000000000000f87f"},"access_hash":3,"accuracy_radius":4}"#,
+        ),
+        (
+            "schema-bad-values",
+            r#"{"_":"resPQ","nonce":"00","server_nonce":"zz","pq":"!!","server_public_key_fingerprints":{}}"#,
+        ),
+        (
+            "schema-bytes-base64",
+            r#"{"_":"resPQ","nonce":"000102030405060708090a0b0c0d0e0f","server_nonce":"000102030405060708090a0b0c0d0e0f","pq":"!!","server_public_key_fingerprints":[1]}"#,
+        ),
+        (
+            "schema-bool-vector",
+            r#"{"_":"future_salts","req_msg_id":1,"now":2,"salts":[{"_":"future_salt","valid_since":1,"valid_until":2,"salt":3},{"_":"msg_container"}]}"#,
+        ),
+        ("schema-generic", r#"{"_":"invokeWithLayer","layer":224,"query":{"_":"help.getConfig"}}"#),
+        ("schema-bool", r#"{"_":"account.updateStatus","offline":"yes"}"#),
+    ];
+    texts.iter().map(|(name, text)| (format!("cov-text-{name}"), text.as_bytes().to_vec())).collect()
+}
+
+// transport: the committed `fuzzed-*` inputs that configure no secret
+// (their first byte even: nothing forced, so the second is the secret's
+// kind), with an `ee` secret instead.
+
+fn transport_ee_seeds() -> Seeds {
+    let dir = corpus_root().join("transport");
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .expect("corpus/transport")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| n.starts_with("fuzzed-"))
+        .collect();
+    names.sort();
+    let mut out = Seeds::new();
+    for name in names {
+        let mut data = fs::read(dir.join(&name)).expect("a transport seed");
+        if data.len() < 40 || data[0] % 2 != 0 || out.len() == 8 {
+            continue;
+        }
+        data[1] = 0xf0 | (data[1] & 0x0f);
+        out.push((format!("cov-ee-{}", &name["fuzzed-".len()..]), data));
+    }
+    out
+}
+
 // ---------------------------------------------------------------------------
 
 fn all_seeds() -> Vec<(&'static str, Seeds, Property)> {
@@ -771,9 +1080,13 @@ fn all_seeds() -> Vec<(&'static str, Seeds, Property)> {
                 .collect(),
             inspector_tests::fuzzing::pcap_pipeline,
         ),
+        ("pcap_pipeline", schema_pipeline_seeds(), inspector_tests::fuzzing::pcap_pipeline),
         ("service", service_seeds(), inspector_tests::fuzzing::service),
         ("envelope", envelope_seeds(), inspector_tests::fuzzing::envelope),
         ("schema_differential", schema_differential_seeds(), inspector_tests::schema_differential::schema_differential),
+        ("schema_differential", schema_mode_seeds(), inspector_tests::schema_differential::schema_differential),
+        ("json", json_text_seeds(), inspector_tests::fuzzing::json),
+        ("transport", transport_ee_seeds(), inspector_tests::fuzzing::transport),
     ]
 }
 

@@ -102,12 +102,22 @@ def entries_capture():
     ]
 
 
+def entries_json_text():
+    """The json target's JSON-text mode: the tokens of the canonical form."""
+    words = [b'{"_":"', b'":', b'"flags":', b'"peer":', b'"hex":', b'"bytes"', b'"double"', b"null",
+             b"true", b"false", b"[]", b"{}", b"4294967296", b"-1", b"1.5e308", b'\\u0000']
+    names = [b"messages.exportChatInvite", b"chatInviteExported", b"chatInvitePublicJoinRequests",
+             b"rpc_error", b"inputPeerUserFromMessage", b"inputPeerChannel", b"starsSubscriptionPricing",
+             b"geoPoint", b"resPQ", b"future_salts", b"invokeWithLayer"]
+    return [(f"json_{i}", w) for i, w in enumerate(words)] + [(f"name_{i}", n) for i, n in enumerate(names)]
+
+
 TARGETS = {
     # Targets that decode TL bytes.
     "decode_bytes": entries_tl,
     "differential": entries_tl,
     "render": entries_tl,
-    "json": entries_tl,
+    "json": lambda: entries_tl() + entries_json_text(),
     "service": entries_tl,
     "envelope": lambda: entries_tl() + [("zero_key_id", b"\x00" * 8)],
     # Transports and the stream below them.

@@ -18,6 +18,7 @@ use std::cell::RefCell;
 use std::fmt::Debug;
 
 pub mod conversation;
+mod json_text;
 mod pipeline;
 
 pub use conversation::conversation;
@@ -139,6 +140,7 @@ pub fn json(data: &[u8]) {
         let bytes = frame.to_bytes().expect("encoding a decoded frame");
         check_json(&frame, &bytes);
     }
+    json_text::json_text(data);
 }
 
 /// The JSON form, as text, reads back as `value` and encodes to `bytes`.

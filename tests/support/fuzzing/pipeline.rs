@@ -25,6 +25,7 @@ use inspector::envelope::{
 use inspector::report::{run_capture, ReportFormat, ReportOptions, RunError};
 use inspector::service::{chain_text, gunzip, unwrap_message, Content, ServiceOptions, Wrapper};
 use inspector::tcp::{Direction, TcpEvent, TcpReassembler};
+use inspector::tl::dynamic::Schema;
 use inspector::transport::{
     encode_frame, Framing, Obfuscator, TransportConnection, TransportEvent, TransportOptions, MAX_FRAME_LEN,
 };
@@ -398,7 +399,9 @@ impl FramingChoice {
 #[derive(Debug, Arbitrary)]
 struct TransportSetup {
     forced: Option<(FramingChoice, bool)>,
-    /// 0: none; 1: a 16-byte MTProxy secret; 2: a dd-prefixed one.
+    /// 0xf0 and above: an `ee` (fake-TLS) secret; below, by its remainder
+    /// modulo 3 (the meaning it had before `ee` was added): 0, none; 1, a
+    /// 16-byte MTProxy secret; 2, a dd-prefixed one.
     mtproxy: u8,
     /// Open the connection as seen from the middle.
     mid_stream: bool,
@@ -425,12 +428,38 @@ struct TransportScenario {
 
 fn fixed_secret(kind: u8) -> Option<Vec<u8>> {
     // The secret of the synthetic fixtures, so their MTProxy streams seed
-    // this target.
+    // this target; the `ee` secret of the faketls target, so its seeds'
+    // connections can be spliced in.
+    if kind >= 0xf0 {
+        return Some(crate::faketls_props::ee_secret());
+    }
     match kind % 3 {
         0 => None,
         1 => Some(fixtures::mtproxy_secret(false)),
         _ => Some(fixtures::mtproxy_secret(true)),
     }
+}
+
+/// The fake-TLS client hello and server flight of the `ee` secret: always
+/// the same (two HMACs per input were a good part of an execution), so
+/// made once.
+fn fake_tls_handshake() -> &'static (Vec<u8>, Vec<u8>) {
+    use crate::faketls_props::{DOMAIN, SECRET};
+    static HANDSHAKE: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::new();
+    HANDSHAKE.get_or_init(|| {
+        let hello = inspector::transport::encode_client_hello(&SECRET, DOMAIN, 1_700_000_000, &[7; 32], 517);
+        let flight = inspector::transport::encode_server_flight(&SECRET, &hello, &[0x5c; 64]);
+        (hello, flight)
+    })
+}
+
+/// `c2s` and `s2c` as the payload of fake-TLS records (of sizes taken from
+/// `sizes`, 1..=16384 each) after the handshake of [`fake_tls_handshake`].
+fn in_fake_tls(c2s: &[u8], s2c: &[u8], sizes: [u8; 2]) -> (Vec<u8>, Vec<u8>) {
+    let (hello, flight) = fake_tls_handshake();
+    let sizes: Vec<usize> = sizes.iter().map(|&b| 1 + usize::from(b) * 97 % 16384).collect();
+    let wrap = |head: &[u8], body: &[u8]| [head, &inspector::transport::encode_records(body, &sizes)].concat();
+    (wrap(hello, c2s), wrap(flight, s2c))
 }
 
 /// What the encoder was asked to send, to compare with what comes out.
@@ -443,12 +472,21 @@ struct Built {
 }
 
 fn build_transport_streams(setup: &TransportSetup, streams: TransportStreams, secret: Option<&[u8]>) -> Built {
+    let fake_tls = secret.is_some_and(inspector::transport::is_fake_tls_secret);
     match streams {
+        // Raw bytes under an `ee` secret: after a valid handshake when the
+        // client's stream has an even length (the record layer), as they
+        // are otherwise (the hello's refusal).
+        TransportStreams::Raw { c2s, s2c } if fake_tls && c2s.len() % 2 == 0 => {
+            let (hello, flight) = fake_tls_handshake();
+            Built { c2s: [hello, &c2s[..]].concat(), s2c: [flight, &s2c[..]].concat(), expected: None }
+        }
         TransportStreams::Raw { c2s, s2c } => Built { c2s, s2c, expected: None },
         TransportStreams::Framed { framing, obfuscated, header, frames } => {
             let framing = framing.framing();
-            // A dd secret implies padded intermediate.
-            let framing = if secret.is_some_and(|s| s.len() == 17) { Framing::PaddedIntermediate } else { framing };
+            // A dd or ee secret implies padded intermediate.
+            let framing =
+                if secret.is_some_and(|s| s.len() == 17) || fake_tls { Framing::PaddedIntermediate } else { framing };
             let obfuscated = (obfuscated || secret.is_some()) && framing != Framing::Full;
             let mut c2s = Vec::new();
             let mut s2c = Vec::new();
@@ -457,7 +495,8 @@ fn build_transport_streams(setup: &TransportSetup, streams: TransportStreams, se
                 let mut random = header;
                 random[0] = 0x42; // never a tag, 0xef or an HTTP verb
                 random[4] = 0x99; // bytes 4..8 not all zero
-                let (o, wire) = Obfuscator::new(framing, random, 2, secret);
+                let key = if fake_tls { secret.map(|s| &s[1..17]) } else { secret }; // ee: its 16 key bytes
+                let (o, wire) = Obfuscator::new(framing, random, 2, key);
                 c2s.extend_from_slice(&wire);
                 obfuscator = Some(o);
             } else {
@@ -510,6 +549,7 @@ fn build_transport_streams(setup: &TransportSetup, streams: TransportStreams, se
                 && !setup.mid_stream
                 && !expected[0].is_empty()
                 && (secret.is_none() || obfuscated);
+            let (c2s, s2c) = if fake_tls { in_fake_tls(&c2s, &s2c, [header[1], header[2]]) } else { (c2s, s2c) };
             Built { c2s, s2c, expected: exact.then_some(expected) }
         }
     }
@@ -995,6 +1035,25 @@ pub(super) fn sampled(data: &[u8]) -> (bool, bool) {
     (sum % 8 == 0, (sum >> 3) % 4 == 0)
 }
 
+/// Whether `pcap_pipeline` gives the run the builtin schema (`--schema`: a
+/// quarter of the inputs, bits 5-6 of their byte sum both set, independent
+/// of [`sampled`]'s bits), and then, when bit 7 is set too, which methods
+/// it shows in full (`--tree`).
+fn schema_choice(data: &[u8]) -> (Option<&'static Schema>, Vec<String>) {
+    let sum = data.iter().fold(0u8, |sum, b| sum.wrapping_add(*b));
+    if (sum >> 5) & 3 != 3 {
+        return (None, Vec::new());
+    }
+    let methods = if sum & 0x80 != 0 {
+        ["contacts.resolveUsername", "updates.getState", "help.getConfig", "invokeWithLayer", "initConnection"]
+            .map(String::from)
+            .to_vec()
+    } else {
+        Vec::new()
+    };
+    (Some(Schema::builtin()), methods)
+}
+
 /// The fuzz target `pcap_pipeline`: arbitrary bytes as a capture through
 /// the whole `inspector pcap` run, with the fixed test key and the key of
 /// the synthetic fixtures, in text and JSON, with `--all` and `--hexdump`,
@@ -1005,6 +1064,10 @@ pub(super) fn sampled(data: &[u8]) -> (bool, bool) {
 /// - The threaded driver (`--threads 2`) gives the same report, warnings
 ///   and summary (or error) as one thread, byte for byte (on an eighth of
 ///   the inputs, chosen by their bytes).
+/// - A quarter of the inputs run with the builtin schema (the
+///   `--schema` paths of the pipeline, the report and the renderers), half
+///   of those with methods shown in full (`--tree`); see
+///   `schema_choice`.
 /// - The JSON report runs on every input; the text report (trees in
 ///   colour, the most expensive part of a run) on a quarter of them, chosen
 ///   by their bytes like the thread comparison but independently of it. The
@@ -1018,6 +1081,7 @@ pub fn pcap_pipeline(data: &[u8]) {
     // byte sum is a multiple of 8 (an eighth; mutations move an input in and
     // out of it), so that a replay repeats the same choice.
     let (compare_threads, text_report) = sampled(data);
+    let (schema, tree_methods) = schema_choice(data);
     let mut keys = KeyStore::new();
     keys.insert(envelope_key());
     keys.insert(fixtures::fixture_key());
@@ -1032,6 +1096,8 @@ pub fn pcap_pipeline(data: &[u8]) {
             hexdump: all,
             color: !all,
             service: ServiceOptions { gzip_cap: 1 << 20, ..ServiceOptions::default() },
+            schema,
+            tree_methods: tree_methods.clone(),
             ..ReportOptions::default()
         };
         let mut out = Vec::new();

@@ -145,7 +145,9 @@ pub(super) fn parse(texts: &[(&str, &str)]) -> Result<Schema, SchemaError> {
                     continue;
                 }
                 _ if code.starts_with("---") => {
-                    return Err(err(column_of(raw, code), format!("unknown section `{code}`")));
+                    // Escaped: a carriage return inside the line (only a
+                    // line's last one is cut off) must not break the message.
+                    return Err(err(column_of(raw, code), format!("unknown section `{}`", code.escape_debug())));
                 }
                 _ => {}
             }

@@ -24,6 +24,14 @@ fn the_builtin_schema_loads_with_the_three_published_ids_that_break_the_crc_rule
 }
 
 #[test]
+fn an_unknown_section_is_named_on_one_line() {
+    // Found by the schema_differential target's schema-text mode: a
+    // carriage return inside a line reached the message as it was.
+    let e = Schema::parse(&[("t.tl", "a#1 = A;\n---x\ry\n")]).unwrap_err();
+    assert_eq!(e.to_string(), "t.tl:2:1: unknown section `---x\\ry`");
+}
+
+#[test]
 fn a_malformed_line_is_reported_with_its_line_and_column() {
     let text = "---types---\nfoo#1 = Foo;\n  bar#2 x:flags.0?int = Bar;\n";
     let e = Schema::parse(&[("t.tl", text)]).unwrap_err();
