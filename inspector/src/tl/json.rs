@@ -403,7 +403,6 @@ impl TlJsonWrite for Frame {
 #[cfg(test)]
 mod write_tests {
     use super::*;
-    use crate::tl::types::ChatInviteExported;
 
     /// What `write_json` writes, and what serde_json writes of `to_json`.
     fn both<T: TlJson + TlJsonWrite>(value: &T) -> (String, String) {
