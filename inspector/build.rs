@@ -1079,10 +1079,10 @@ impl Model {
             let value = match (&f.kind, f.optional()) {
                 (FieldKind::Flags, _) => format!("write_int(w, i64::from({flags}))"),
                 (FieldKind::TrueFlag, _) => format!("write_bool(w, {copy})"),
-                (FieldKind::Int | FieldKind::Long, false) => format!("write_int(w, i64::from({copy}))"),
-                (FieldKind::Int | FieldKind::Long, true) => {
-                    format!("write_opt(w, {r}, |w, v| write_int(w, i64::from(*v)))")
-                }
+                (FieldKind::Int, false) => format!("write_int(w, i64::from({copy}))"),
+                (FieldKind::Long, false) => format!("write_int(w, {copy})"),
+                (FieldKind::Int, true) => format!("write_opt(w, {r}, |w, v| write_int(w, i64::from(*v)))"),
+                (FieldKind::Long, true) => format!("write_opt(w, {r}, |w, v| write_int(w, *v))"),
                 (FieldKind::String, false) => format!("write_string(w, {r})"),
                 (FieldKind::String, true) => format!("write_opt(w, {r}, |w, v| write_string(w, v))"),
                 (FieldKind::Object(_), false) => format!("{v}.write_json(w)"),
