@@ -141,7 +141,21 @@ pub fn read_capture<R: Read>(
 
 /// [`read_capture`] with one sink for packets and warnings.
 pub fn read_capture_into<R: Read>(input: R, sink: &mut impl CaptureSink) -> Result<CaptureStats, CaptureError> {
-    let (mut reader, mut buffer_size, is_pcapng, last_error) = open_reader(input)?;
+    read_capture_buffered(input, INITIAL_BUFFER, sink)
+}
+
+/// [`read_capture_into`] with a buffer of at least `initial_buffer` bytes
+/// from the start (it still grows for larger records, up to
+/// [`MAX_RECORD`]): the reader reads from `input` at most that much at
+/// once, so a larger one means fewer, larger reads. The threaded pipeline
+/// reads this way, and hands its workers what it holds before each read.
+pub fn read_capture_buffered<R: Read>(
+    input: R,
+    initial_buffer: usize,
+    sink: &mut impl CaptureSink,
+) -> Result<CaptureStats, CaptureError> {
+    let initial_buffer = initial_buffer.clamp(INITIAL_BUFFER, MAX_RECORD);
+    let (mut reader, mut buffer_size, is_pcapng, last_error) = open_reader(input, initial_buffer)?;
     // A read error, in the words of the input that failed.
     let read_error = |e: &PcapError<&[u8]>| match (e, last_error.borrow_mut().take()) {
         (PcapError::ReadError, Some(message)) => CaptureError::Io(message),
@@ -380,7 +394,7 @@ fn pcapng_block_problem(data: &[u8], big_endian: &mut Option<bool>) -> Option<St
 /// The reader, the size of its buffer, and whether the file is pcapng.
 type Opened<'r> = (Box<dyn PcapReaderIterator + 'r>, usize, bool, LastError);
 
-fn open_reader<'r, R: Read + 'r>(mut input: R) -> Result<Opened<'r>, CaptureError> {
+fn open_reader<'r, R: Read + 'r>(mut input: R, initial_buffer: usize) -> Result<Opened<'r>, CaptureError> {
     let mut head = vec![0u8; 12];
     let got = read_full(&mut input, &mut head)?;
     if got == 0 {
@@ -425,7 +439,7 @@ fn open_reader<'r, R: Read + 'r>(mut input: R) -> Result<Opened<'r>, CaptureErro
     if head.len() < header_len {
         return Err(CaptureError::NotACapture("the input ends inside the file header".into()));
     }
-    let capacity = INITIAL_BUFFER.max(header_len * 2);
+    let capacity = initial_buffer.max(header_len * 2);
     // pcap-parser turns every read error into one it cannot retry, so an
     // interrupted read (a signal while a pipe is read) is retried here.
     let error = LastError::default();

@@ -51,14 +51,14 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 
 use super::connections::{At, Connections, Item, ItemSink};
 use super::{Decoded, End, Matcher, PipelineOptions, Prerender, RecordSink, Rendered, Summary, Warning};
-use crate::capture::{decode_packet, read_capture_into, CaptureError, CaptureSink, CaptureWarning, NotTcp, Packet};
+use crate::capture::{decode_packet, read_capture_buffered, CaptureError, CaptureSink, CaptureWarning, NotTcp, Packet};
 use crate::service::{Content, Unwrapped};
 use crate::tcp::{ConnId, TcpEvent, TcpReassembler, TcpSink};
 use crate::tl::dynamic::DynValue;
 use crate::tl::{DecodeError, Frame, TraceEvent};
 
 /// How much of the input is read at once (and at most how much is read
-/// before what it holds is sent on).
+/// before what it holds is sent on): the capture reader's buffer.
 const READ_AHEAD: usize = 256 << 10;
 /// A worker's batch of events is sent once its bytes reach this.
 const IN_BATCH_BYTES: usize = 256 << 10;
@@ -327,41 +327,24 @@ impl CaptureSink for ReaderSink<'_> {
     }
 }
 
-/// The input, read ahead in large pieces, sending what is held before
-/// every read from it: a read from a live pipe may wait for the next
-/// packet, and what came before must not wait with it. On a file a read
-/// brings [`READ_AHEAD`] bytes, so batches are large and the threads wake
-/// each other seldom (each handoff costs a wake-up and a context switch,
-/// which with 64 KiB reads came to a tenth of the CPU time); on a pipe it
-/// brings what is there.
+/// The input, sending what is held before every read from it: a read from
+/// a live pipe may wait for the next packet, and what came before must not
+/// wait with it. The capture reader's buffer is [`READ_AHEAD`] bytes, so
+/// that on a file a read brings that much, batches are large and the
+/// threads wake each other seldom (each handoff costs a wake-up and a
+/// context switch, which with 64 KiB reads came to a tenth of the CPU
+/// time); on a pipe it brings what is there. The reads go straight into
+/// the capture reader's buffer: an earlier read-ahead buffer of this
+/// reader's own cost one more copy of the whole capture.
 struct SendingReader<'d, R> {
     inner: R,
     dispatch: &'d RefCell<Dispatch>,
-    ahead: Box<[u8]>,
-    /// The part of `ahead` not yet read.
-    start: usize,
-    end: usize,
-}
-
-impl<'d, R> SendingReader<'d, R> {
-    fn new(inner: R, dispatch: &'d RefCell<Dispatch>) -> Self {
-        SendingReader { inner, dispatch, ahead: vec![0; READ_AHEAD].into_boxed_slice(), start: 0, end: 0 }
-    }
 }
 
 impl<R: Read> Read for SendingReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.start == self.end {
-            self.dispatch.borrow_mut().send();
-            self.start = 0;
-            self.end = 0;
-            self.end = self.inner.read(&mut self.ahead)?.min(self.ahead.len());
-        }
-        let ahead = self.ahead.get(self.start..self.end).unwrap_or_default();
-        let n = ahead.len().min(buf.len());
-        buf[..n].copy_from_slice(&ahead[..n]);
-        self.start += n;
-        Ok(n)
+        self.dispatch.borrow_mut().send();
+        self.inner.read(buf)
     }
 }
 
@@ -386,7 +369,7 @@ fn read<I: Read>(
         time_ns: 0,
     });
     let mut sink = ReaderSink { tcp: TcpReassembler::new(), dispatch: &dispatch, stop };
-    let result = read_capture_into(SendingReader::new(input, &dispatch), &mut sink);
+    let result = read_capture_buffered(SendingReader { inner: input, dispatch: &dispatch }, READ_AHEAD, &mut sink);
     let mut dispatch = dispatch.borrow_mut();
     let result = result.map(|stats| {
         sink.tcp.finish(&mut *dispatch);

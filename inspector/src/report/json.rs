@@ -9,7 +9,8 @@ use super::{connection_text, format_time, transport_text, write_warning, Output,
 use crate::envelope::format_key_id;
 use crate::pipeline::{AnswerTo, Decoded, Message, Origin, Prerender, Record, RecordSink, Rendered, Summary};
 use crate::service::Wrapper;
-use crate::tl::json::TlJson;
+use crate::tl::json::TlJsonWrite;
+use crate::tl::{DecodeError, Frame};
 
 /// The JSON Lines report, written to `out` as records arrive; warnings go
 /// to `err` too.
@@ -73,8 +74,9 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> JsonReport<'a, W, E> {
                 None => {
                     write_head(w, message)?;
                     write_str(w, kind)?;
-                    let body = body(decoded, what(answer), msg_id);
-                    write_tail(w, message, wrapping(message, answer), &body)?;
+                    write_tail_with(w, message, wrapping(message, answer), |w| {
+                        write_body(w, &decoded.value, what(answer), msg_id)
+                    })?;
                 }
             }
             extra(w)?;
@@ -196,31 +198,36 @@ impl Prerender for JsonPrerender {
         if decoded.bytes.len() > PRERENDER_MAX_BYTES {
             return None;
         }
-        let body = match &decoded.value {
-            Ok(frame) => frame.to_json(),
-            Err(e) => error_body(what(answer), message.msg_id, e),
-        };
         let mut text = Vec::with_capacity(1024);
         write_head(&mut text, message).ok()?;
         let split = text.len();
-        write_tail(&mut text, message, wrapping(message, answer), &body).ok()?;
+        write_tail_with(&mut text, message, wrapping(message, answer), |w| {
+            write_body(w, &decoded.value, what(answer), message.msg_id)
+        })
+        .ok()?;
         // serde_json writes UTF-8 only.
         let text = String::from_utf8(text).ok()?;
         Some(Rendered { text, split })
     }
 }
 
-/// The decoded value, moved into JSON rather than copied (a large answer
-/// is held once less), or the error.
-fn body(decoded: Decoded<'_>, what: &str, msg_id: i64) -> Value {
-    match decoded.value {
-        Ok(frame) => frame.into_json(),
-        Err(e) => error_body(what, msg_id, &e),
+/// The decoded value's JSON, written as it is read (no `Value` built: for
+/// a large answer that also means no second copy of its text), or the
+/// error as `{"error": "..."}`.
+fn write_body<W: Write + ?Sized>(
+    w: &mut W,
+    value: &Result<Frame, DecodeError>,
+    what: &str,
+    msg_id: i64,
+) -> io::Result<()> {
+    match value {
+        Ok(frame) => frame.write_json(w),
+        Err(e) => {
+            w.write_all(b"{\"error\":")?;
+            write_str(w, &format!("{what} {msg_id}: {e}"))?;
+            w.write_all(b"}")
+        }
     }
-}
-
-fn error_body(what: &str, msg_id: i64, error: &crate::tl::DecodeError) -> Value {
-    json!({"error": format!("{what} {msg_id}: {error}")})
 }
 
 impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for JsonReport<'_, W, E> {
