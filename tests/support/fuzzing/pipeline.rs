@@ -426,11 +426,18 @@ struct TransportScenario {
     gaps: Vec<(bool, u8, u16)>,
 }
 
+/// Whether the transport target configures an `ee` secret (see [`fixed_secret`]).
+const EE_SECRET_ENABLED: bool = false;
+
 fn fixed_secret(kind: u8) -> Option<Vec<u8>> {
     // The secret of the synthetic fixtures, so their MTProxy streams seed
     // this target; the `ee` secret of the faketls target, so its seeds'
     // connections can be spliced in.
-    if kind >= 0xf0 {
+    // An `ee` secret (kind 0xf0 and above) is withdrawn until the finding
+    // of 2026-12-06 is fixed: with it, the transport layer's refusal of a
+    // stream that does not open with a ClientHello differs between feeding
+    // it whole and in chunks (FUZZING.md, ledger).
+    if kind >= 0xf0 && EE_SECRET_ENABLED {
         return Some(crate::faketls_props::ee_secret());
     }
     match kind % 3 {
