@@ -983,27 +983,34 @@ impl Model {
         let _ = writeln!(s, "}}\n");
     }
 
+    /// One match arm per constructor of an enum type, binding its fields,
+    /// with `body` (`json_inserts` or `json_writes`) writing what each does.
+    fn enum_arms(&self, s: &mut String, info: &TypeInfo, body: fn(&Self, &mut String, &Ctor, &str, &str, &str, bool)) {
+        let rust = &info.rust;
+        for &i in &info.ctors {
+            let c = &self.ctors[i];
+            if c.own_struct.is_some() {
+                let _ = writeln!(s, "            {rust}::{}(e) => {{", c.variant);
+                body(self, s, c, "e.", "e.flags()", "                ", false);
+            } else if c.stored().count() == 0 {
+                let _ = writeln!(s, "            {rust}::{} => {{", c.variant);
+                body(self, s, c, "", "", "                ", true);
+            } else {
+                let names: Vec<&str> = c.stored().map(|f| f.name.as_str()).collect();
+                let _ = writeln!(s, "            {rust}::{} {{ {} }} => {{", c.variant, names.join(", "));
+                body(self, s, c, "", "", "                ", true);
+            }
+            let _ = writeln!(s, "            }}");
+        }
+    }
+
     fn json_enum(&self, s: &mut String, ty: &str, info: &TypeInfo) {
         let rust = &info.rust;
         let _ = writeln!(s, "impl TlJson for {rust} {{");
         let _ = writeln!(s, "    fn to_json(&self) -> Value {{");
         let _ = writeln!(s, "        let mut m = Map::new();");
         let _ = writeln!(s, "        match self {{");
-        for &i in &info.ctors {
-            let c = &self.ctors[i];
-            if c.own_struct.is_some() {
-                let _ = writeln!(s, "            {rust}::{}(e) => {{", c.variant);
-                self.json_inserts(s, c, "e.", "e.flags()", "                ", false);
-            } else if c.stored().count() == 0 {
-                let _ = writeln!(s, "            {rust}::{} => {{", c.variant);
-                self.json_inserts(s, c, "", "", "                ", true);
-            } else {
-                let names: Vec<&str> = c.stored().map(|f| f.name.as_str()).collect();
-                let _ = writeln!(s, "            {rust}::{} {{ {} }} => {{", c.variant, names.join(", "));
-                self.json_inserts(s, c, "", "", "                ", true);
-            }
-            let _ = writeln!(s, "            }}");
-        }
+        self.enum_arms(s, info, Self::json_inserts);
         let _ = writeln!(s, "        }}");
         let _ = writeln!(s, "        Value::Object(m)");
         let _ = writeln!(s, "    }}\n");
@@ -1108,21 +1115,7 @@ impl Model {
         let _ = writeln!(s, "impl TlJsonWrite for {rust} {{");
         let _ = writeln!(s, "    fn write_json<W: io::Write + ?Sized>(&self, w: &mut W) -> io::Result<()> {{");
         let _ = writeln!(s, "        match self {{");
-        for &i in &info.ctors {
-            let c = &self.ctors[i];
-            if c.own_struct.is_some() {
-                let _ = writeln!(s, "            {rust}::{}(e) => {{", c.variant);
-                self.json_writes(s, c, "e.", "e.flags()", "                ", false);
-            } else if c.stored().count() == 0 {
-                let _ = writeln!(s, "            {rust}::{} => {{", c.variant);
-                self.json_writes(s, c, "", "", "                ", true);
-            } else {
-                let names: Vec<&str> = c.stored().map(|f| f.name.as_str()).collect();
-                let _ = writeln!(s, "            {rust}::{} {{ {} }} => {{", c.variant, names.join(", "));
-                self.json_writes(s, c, "", "", "                ", true);
-            }
-            let _ = writeln!(s, "            }}");
-        }
+        self.enum_arms(s, info, Self::json_writes);
         let _ = writeln!(s, "        }}");
         let _ = writeln!(s, "        w.write_all(b\"}}\")");
         let _ = writeln!(s, "    }}");
