@@ -585,9 +585,11 @@ impl TransportConnection {
             }
             if fake_tls_secret {
                 if first.len() >= HELLO_PREFIX {
+                    // The verdict is made on these six bytes: showing more
+                    // would make the message depend on how the stream was cut.
                     self.fail(
                         out,
-                        &first,
+                        &first[..HELLO_PREFIX],
                         "an ee (fake-TLS) secret was given, but the client did not open with a TLS ClientHello",
                     );
                 }

@@ -884,6 +884,18 @@ mod tests {
         t.feed(C2S, b"GET / HTTP/1.1\r\n", &mut out);
         assert_eq!(out.len(), 1);
         assert!(problems(&out)[0].contains("did not open with a TLS ClientHello"), "{:?}", problems(&out));
+        // The refusal names the six bytes it was made on ("GET / "), however
+        // the stream was cut: whole, or in pieces of 7 and 1 byte.
+        let whole = problems(&out);
+        assert!(whole[0].contains("(first bytes 47 45 54 20 2f 20) (rest of"), "{whole:?}");
+        for piece in [7, 1] {
+            let mut t = TransportConnection::new(options(Some(ee_secret())));
+            let mut out = Vec::new();
+            for chunk in b"GET / HTTP/1.1\r\n".chunks(piece) {
+                t.feed(C2S, chunk, &mut out);
+            }
+            assert_eq!(problems(&out), whole, "in pieces of {piece}");
+        }
     }
 
     #[test]

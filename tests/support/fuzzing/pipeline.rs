@@ -427,16 +427,16 @@ struct TransportScenario {
 }
 
 /// Whether the transport target configures an `ee` secret (see [`fixed_secret`]).
-const EE_SECRET_ENABLED: bool = false;
+const EE_SECRET_ENABLED: bool = true;
 
 fn fixed_secret(kind: u8) -> Option<Vec<u8>> {
     // The secret of the synthetic fixtures, so their MTProxy streams seed
     // this target; the `ee` secret of the faketls target, so its seeds'
     // connections can be spliced in.
-    // An `ee` secret (kind 0xf0 and above) is withdrawn until the finding
-    // of 2026-12-06 is fixed: with it, the transport layer's refusal of a
-    // stream that does not open with a ClientHello differs between feeding
-    // it whole and in chunks (FUZZING.md, ledger).
+    // An `ee` secret is kind 0xf0 and above (withdrawn for a while on
+    // 2026-12-06: the refusal of a stream that does not open with a
+    // ClientHello named the bytes that had arrived, so it differed between
+    // feeding it whole and in chunks; FUZZING.md, ledger).
     if kind >= 0xf0 && EE_SECRET_ENABLED {
         return Some(crate::faketls_props::ee_secret());
     }
