@@ -161,6 +161,46 @@ fn a_connection_seen_from_the_middle_gives_up_after_a_megabyte_without_a_frame()
 }
 
 #[test]
+fn a_search_from_the_middle_resumes_where_the_last_segment_left_it() {
+    // Segment by segment the search goes on from the first position it
+    // could not judge yet (it used to start over at every segment, a
+    // minute of CPU for a megabyte of an obfuscated stream): what it finds
+    // must not change. Noise, a frame that announces more bytes than have
+    // come, then three plain frames: the same events whole, in segments of
+    // a TCP packet, and byte by byte.
+    let noise: Vec<u8> = (0..3000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 0x80).collect();
+    let mut stream = noise.clone();
+    for i in 0..3u8 {
+        let m = plain_message(0x6000_0000_0000_0004 + 4 * i64::from(i), &[i; 24]);
+        stream.extend(encode_frame(Framing::Intermediate, &m, 0, &[]));
+    }
+    let run = |piece: usize| {
+        let mut conn = TransportConnection::mid_stream(TransportOptions::default());
+        let mut out = Vec::new();
+        for chunk in stream.chunks(piece) {
+            conn.feed(C2S, chunk, &mut out);
+        }
+        (conn.info().map(|i| i.framing), frames(&out), format!("{out:?}"))
+    };
+    let whole = run(stream.len());
+    assert_eq!(whole.0, Some(Framing::Intermediate), "{}", whole.2);
+    assert!(whole.2.contains("3000 bytes skipped to the first recognisable intermediate frame"), "{}", whole.2);
+    assert_eq!(whole.1, 3, "{}", whole.2);
+    assert_eq!(run(1460), whole);
+    assert_eq!(run(1), whole);
+    // A megabyte without a frame, in segments: the same single refusal as
+    // in one piece.
+    let mut conn = TransportConnection::mid_stream(TransportOptions::default());
+    let mut out = Vec::new();
+    for chunk in vec![0xff; MAX_MID_STREAM_SEARCH + 1].chunks(1460) {
+        conn.feed(C2S, chunk, &mut out);
+    }
+    let p = problems(&out);
+    assert_eq!(p.len(), 1, "{out:?}");
+    assert!(p[0].to_string().contains("no plain-transport frame found in 1048576 bytes"), "{}", p[0]);
+}
+
+#[test]
 fn too_few_bytes_cannot_start_an_obfuscation_header() {
     assert!(!inspector::transport::may_be_obfuscated(&[0x30, 0x31, 0x32]));
     assert!(inspector::transport::may_be_obfuscated(&obfuscated_header(Framing::Abridged, None)));

@@ -303,6 +303,11 @@ struct Half {
     dead: bool,
     /// Looking for the next frame boundary (after a gap).
     resync: bool,
+    /// Stream offset before which a mid-stream search has ruled out every
+    /// position for good (more bytes cannot change a refusal), so that the
+    /// next segment resumes the search there instead of starting over:
+    /// otherwise each segment rescanned up to a MiB of an unreadable stream.
+    searched_to: u64,
 }
 
 impl Half {
@@ -778,12 +783,17 @@ impl TransportConnection {
     /// middle; once a framing is found, both directions continue with it.
     fn detect_mid_stream(&mut self, dir: Direction, out: &mut Vec<TransportEvent>) {
         let known = KnownIds { options: &self.options.known_key_ids, seen: &self.seen_key_ids };
-        let live = match dir {
-            Direction::ClientToServer => self.c2s.live(),
-            Direction::ServerToClient => self.s2c.live(),
+        let half = match dir {
+            Direction::ClientToServer => &mut self.c2s,
+            Direction::ServerToClient => &mut self.s2c,
         };
-        let Some((framing, at, full_seq)) = recognise_framing(dir, live, &known) else {
+        let from = usize::try_from(half.searched_to.saturating_sub(half.offset)).unwrap_or(usize::MAX);
+        let found = recognise_framing(dir, half.live(), from, &known);
+        let Ok((framing, at, full_seq)) = found else {
             let half = self.half(dir);
+            if let Err(resume) = found {
+                half.searched_to = half.offset + resume as u64;
+            }
             if half.live().len() > MAX_MID_STREAM_SEARCH {
                 let at = half.offset;
                 self.state = State::Failed;
@@ -972,9 +982,21 @@ fn chain(framing: Framing, dir: Direction, b: &[u8], known: &KnownIds<'_>) -> (u
 /// counts when two frames chain, or one ends exactly with the bytes seen;
 /// the longest chain wins, so that padded frames are not read as
 /// intermediate ones.
-fn recognise_framing(dir: Direction, b: &[u8], known: &KnownIds<'_>) -> Option<(Framing, usize, Option<u32>)> {
+///
+/// The search starts at `from` (positions before it were ruled out by an
+/// earlier call on a prefix of `b`). When nothing is found, the error is
+/// where the next call may start: every position before it is refused
+/// whatever bytes follow (a header that is not one, a payload that cannot
+/// be a message, or a frame followed by something that is not one), and
+/// the one there needs more bytes to be judged.
+fn recognise_framing(
+    dir: Direction,
+    b: &[u8],
+    from: usize,
+    known: &KnownIds<'_>,
+) -> Result<(Framing, usize, Option<u32>), usize> {
     const ORDER: [Framing; 4] = [Framing::Intermediate, Framing::Abridged, Framing::Full, Framing::PaddedIntermediate];
-    for at in 0..b.len() {
+    for at in from.min(b.len())..b.len() {
         let mut best: Option<(usize, Framing)> = None;
         let mut waiting = false;
         for framing in ORDER {
@@ -998,14 +1020,14 @@ fn recognise_framing(dir: Direction, b: &[u8], known: &KnownIds<'_>) -> Option<(
                 Header::Frame { full_seq, .. } => full_seq,
                 _ => None,
             };
-            return Some((framing, at, full_seq));
+            return Ok((framing, at, full_seq));
         }
         if waiting {
             // A candidate here needs more bytes before it can be judged.
-            return None;
+            return Err(at);
         }
     }
-    None
+    Err(b.len())
 }
 
 fn strip_dd(secret: &[u8]) -> &[u8] {
