@@ -3,6 +3,7 @@
 //! what was found.
 
 use inspector::tl::dynamic::Schema;
+use inspector::tl::json::TlJson;
 use serde_json::{json, Value};
 
 fn refusal(v: Value) -> String {
@@ -126,4 +127,19 @@ fn values_of_the_wrong_kind_for_doubles_int128_bare_and_undefined_fields() {
     let schema = Schema::parse(&[("my.tl", "holder#1 x:nothing = Holder;\n")]).unwrap();
     let e = schema.encode_json(&json!({"_": "holder", "x": 1})).unwrap_err().to_string();
     assert_eq!(e, "error in JSON field x: the schema uses the type nothing but does not define it");
+}
+
+#[test]
+fn a_key_with_a_line_break_is_named_escaped() {
+    // The path is made of the input's keys; a carriage return or newline in
+    // one must not break the one-line message (found by the json fuzz
+    // target, corpus/regressions/json/key-with-a-carriage-return-in-a-json-error-path).
+    assert_eq!(
+        refusal(json!({"_": "resPQ", "non\rver_ts": {}})),
+        "error in JSON field non\\rver_ts: resPQ has no such field (its fields: nonce, server_nonce, pq, \
+         server_public_key_fingerprints)"
+    );
+    let typed = inspector::tl::ExportedChatInvite::from_json(&json!({"_": "chatInviteExported", "li\nnk": 1}));
+    let line = typed.unwrap_err().to_string();
+    assert!(line.starts_with("error in JSON field li\\nnk: "), "{line}");
 }

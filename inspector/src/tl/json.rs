@@ -35,7 +35,9 @@ impl fmt::Display for JsonError {
         if self.path.is_empty() {
             write!(f, "error in JSON: {}", self.message)
         } else {
-            write!(f, "error in JSON field {}: {}", self.path, self.message)
+            // The path is made of the input's keys, which may hold a line
+            // break: escaped, the message stays on one line.
+            write!(f, "error in JSON field {}: {}", self.path.escape_debug(), self.message)
         }
     }
 }
