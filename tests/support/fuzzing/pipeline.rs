@@ -626,7 +626,10 @@ fn deframe(
     let mut d = Deframed::default();
     let mut next_offset = [0u64; 2];
     for e in out {
-        let _ = format!("{e:?}");
+        // Debug must not panic; formatted into a sink that keeps nothing (a
+        // frame's payload as Debug text is several times its size: a
+        // string per event, grown by reallocation, for nothing).
+        let _ = std::fmt::Write::write_fmt(&mut Discard, format_args!("{e:?}"));
         match event_dir(&e) {
             None => {
                 let TransportEvent::Detected(info) = e else { unreachable!("only Detected has no direction") };
@@ -661,6 +664,15 @@ fn deframe(
     }
     assert!(d.detected.len() <= 1, "the transport was detected {} times", d.detected.len());
     d
+}
+
+/// A `fmt::Write` that drops what is written.
+struct Discard;
+
+impl std::fmt::Write for Discard {
+    fn write_str(&mut self, _: &str) -> std::fmt::Result {
+        Ok(())
+    }
 }
 
 fn frames_of(events: &[TransportEvent]) -> Vec<&[u8]> {
