@@ -175,8 +175,9 @@ pub fn capture_file(data: &[u8]) {
     let failed = read_all(Failing { data, at: 0, fail_at });
     let prefix = whole.packets.starts_with(&failed.packets) && whole.warnings.starts_with(&failed.warnings);
     match &failed.result {
-        Err(CaptureError::Io(m)) if *m == Failing::message(fail_at) => {
-            assert!(prefix, "a read failing at byte {fail_at} gave packets or warnings the whole file does not")
+        Err(e @ CaptureError::Io(m)) if *m == Failing::message(fail_at) => {
+            assert!(prefix, "a read failing at byte {fail_at} gave packets or warnings the whole file does not");
+            one_line(&e.to_string(), "a capture read error");
         }
         _ if failed == whole => {}
         other => panic!(
