@@ -239,6 +239,11 @@ pub struct TcpReassembler {
     /// set otherwise, which the fuzz target does to reach the limit with
     /// small inputs).
     max_pending: usize,
+    /// Connections held at most ([`MAX_CONNECTIONS`] unless set otherwise).
+    max_connections: usize,
+    /// Closed connections kept at most ([`CLOSED_KEPT`] unless set
+    /// otherwise).
+    closed_kept: usize,
 }
 
 impl Default for TcpReassembler {
@@ -249,6 +254,8 @@ impl Default for TcpReassembler {
             seen: 0,
             stats: TcpStats::default(),
             max_pending: MAX_PENDING,
+            max_connections: MAX_CONNECTIONS,
+            closed_kept: CLOSED_KEPT,
         }
     }
 }
@@ -267,6 +274,15 @@ impl TcpReassembler {
     /// per direction before declaring the hole in front of them lost.
     pub fn with_max_pending(max_pending: usize) -> Self {
         TcpReassembler { max_pending, ..Self::default() }
+    }
+
+    /// This reassembler, holding the state of at most `max_connections`
+    /// connections (at least 1), of which at most `closed_kept` closed ones,
+    /// instead of [`MAX_CONNECTIONS`] and [`CLOSED_KEPT`]. The capture
+    /// pipeline keeps those; the fuzz target sets small limits to reach
+    /// them with small inputs.
+    pub fn with_connection_limits(self, max_connections: usize, closed_kept: usize) -> Self {
+        TcpReassembler { max_connections: max_connections.max(1), closed_kept, ..self }
     }
 
     /// Out-of-order bytes held, over every connection: what reassembly
@@ -294,7 +310,7 @@ impl TcpReassembler {
     pub fn segment<S: TcpSink + ?Sized>(&mut self, seg: &TcpSegment<'_>, out: &mut S) {
         self.stats.segments += 1;
         let key = endpoints_key(seg.src, seg.dst);
-        if self.conns.len() >= MAX_CONNECTIONS && !self.conns.contains_key(&key) {
+        if self.conns.len() >= self.max_connections && !self.conns.contains_key(&key) {
             self.forget_least_active(out);
         }
         let (c, dir) = lookup(&mut self.conns, &mut self.seen, &mut self.stats, key, seg, out);
@@ -359,7 +375,7 @@ impl TcpReassembler {
             out.event(TcpEvent::Closed { conn, direction: dir, reset: seg.rst });
             if c.is_closed() {
                 self.closed.push_back((key, conn));
-                if self.closed.len() > CLOSED_KEPT {
+                if self.closed.len() > self.closed_kept {
                     self.forget_oldest_closed(out);
                 }
             }
@@ -846,5 +862,50 @@ mod tests {
         (again.syn, again.seq, again.payload) = (false, 15, b"again");
         r.segment(&again, &mut out);
         assert!(matches!(out[0], TcpEvent::Opened { conn, from_start: false, .. } if conn == MAX_CONNECTIONS + 1));
+    }
+
+    #[test]
+    fn smaller_connection_limits_are_kept() {
+        let server: SocketAddr = S.parse().unwrap();
+        let client = |i: u8| SocketAddr::from(([10, 2, 0, i], 40000));
+        let syn = |i: u8| TcpSegment {
+            src: client(i),
+            dst: server,
+            seq: 100,
+            ack: None,
+            syn: true,
+            fin: false,
+            rst: false,
+            payload: b"",
+        };
+        // Two connections held at most, no closed one kept.
+        let mut r = TcpReassembler::new().with_connection_limits(2, 0);
+        let mut out = Vec::new();
+        r.segment(&syn(0), &mut out);
+        r.segment(&syn(1), &mut out);
+        assert_eq!(r.tracked_connections(), 2);
+        // A third: the one active longest ago (connection 0) is forgotten.
+        r.segment(&syn(2), &mut out);
+        assert_eq!(r.tracked_connections(), 2);
+        assert_eq!(out.iter().filter(|e| matches!(e, TcpEvent::Forgotten { .. })).count(), 1);
+        assert_eq!(out[2], TcpEvent::Forgotten { conn: 0 });
+        assert_eq!(r.stats().forgotten_connections, 1);
+        // Connection 2 closes on both sides: with none kept, it is dropped
+        // at once, and its next segment opens connection 3, from the middle.
+        let mut fin = syn(2);
+        (fin.syn, fin.fin, fin.seq) = (false, true, 101);
+        r.segment(&fin, &mut out);
+        let reply = TcpSegment { src: server, dst: client(2), seq: 900, ..fin };
+        r.segment(&reply, &mut out);
+        assert_eq!(r.tracked_connections(), 1);
+        out.clear();
+        let mut late = syn(2);
+        (late.syn, late.seq, late.payload) = (false, 102, b"late");
+        r.segment(&late, &mut out);
+        assert!(matches!(out[0], TcpEvent::Opened { conn: 3, from_start: false, .. }), "{out:?}");
+        // A limit of 0 connections means 1.
+        let mut one = TcpReassembler::new().with_connection_limits(0, 0);
+        one.segment(&syn(0), &mut Vec::new());
+        assert_eq!(one.tracked_connections(), 1);
     }
 }

@@ -19,8 +19,8 @@ use arbitrary::{Arbitrary, Unstructured};
 use crate::fixtures;
 use inspector::capture::{decode_packet, read_capture, CaptureError, CaptureStats, Linktype};
 use inspector::envelope::{
-    decrypt_message, encrypt_message, open_message, parse_auth_key, parse_keylog, plain_message, AuthKey, Envelope,
-    EnvelopeError, KeyStore, OutgoingMessage, MAX_PADDING, MIN_PADDING,
+    decrypt_message, encrypt_message, format_key_id, open_message, parse_auth_key, parse_keylog, plain_message,
+    AuthKey, Envelope, EnvelopeError, KeyParseError, KeyStore, OutgoingMessage, MAX_PADDING, MIN_PADDING,
 };
 use inspector::report::{run_capture, ReportFormat, ReportOptions, RunError};
 use inspector::service::{chain_text, gunzip, unwrap_message, Content, ServiceOptions, Wrapper};
@@ -45,7 +45,8 @@ struct CaptureRead {
 }
 
 /// A reader that hands out its bytes in pieces of varying size (1 to 13
-/// bytes), as a pipe from a live capture does.
+/// bytes), as a pipe from a live capture does, and now and then reports an
+/// interrupted read (a signal arriving while a pipe is read) instead.
 struct Trickle<'a> {
     data: &'a [u8],
     step: usize,
@@ -54,11 +55,48 @@ struct Trickle<'a> {
 impl Read for Trickle<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         self.step = self.step.wrapping_add(1);
+        if self.step % 5 == 0 {
+            return Err(std::io::ErrorKind::Interrupted.into());
+        }
         let n = (1 + self.step * 7 % 13).min(buf.len()).min(self.data.len());
         buf[..n].copy_from_slice(&self.data[..n]);
         self.data = &self.data[n..];
         Ok(n)
     }
+}
+
+/// A reader of the file's first `fail_at` bytes that then fails: the
+/// read that would reach byte `fail_at` returns an error naming it.
+struct Failing<'a> {
+    data: &'a [u8],
+    at: usize,
+    fail_at: usize,
+}
+
+impl Failing<'_> {
+    fn message(fail_at: usize) -> String {
+        format!("the test's read error at byte {fail_at}")
+    }
+}
+
+impl Read for Failing<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at >= self.fail_at {
+            return Err(std::io::Error::other(Self::message(self.fail_at)));
+        }
+        let n = buf.len().min(self.fail_at - self.at).min(self.data.len() - self.at);
+        buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Where the [`Failing`] reader of `data` fails: a byte the input chooses
+/// (a hash of it, reduced to `0..=data.len()`), so that the failure falls
+/// in the file header, inside a record or between records.
+fn failure_offset(data: &[u8]) -> usize {
+    let h = data.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    h as usize % (data.len() + 1)
 }
 
 fn read_all(input: impl Read) -> CaptureRead {
@@ -81,8 +119,13 @@ fn read_all(input: impl Read) -> CaptureRead {
 ///   leave holes), and the reader consumed no more than the file holds.
 /// - The read buffer stays within twice the file (or the initial buffer):
 ///   a record length alone never makes it allocate.
-/// - The same bytes arriving in small pieces, as from a pipe, give exactly
-///   the same packets, warnings and result.
+/// - The same bytes arriving in small pieces, as from a pipe, with reads
+///   interrupted now and then, give exactly the same packets, warnings and
+///   result.
+/// - A read that fails at a byte the input chooses ends the capture with
+///   that read error, after a prefix of the packets and warnings the whole
+///   file gives; or, when reading stopped before that byte (the file was
+///   refused or ended before it), with exactly what the whole file gives.
 /// - Decoding each packet down to its TCP segment never panics, and a
 ///   segment's payload lies inside the packet.
 pub fn capture_file(data: &[u8]) {
@@ -127,6 +170,24 @@ pub fn capture_file(data: &[u8]) {
             trickled.packets.len(),
             trickled.warnings
         );
+    }
+    let fail_at = failure_offset(data);
+    let failed = read_all(Failing { data, at: 0, fail_at });
+    let prefix = whole.packets.starts_with(&failed.packets) && whole.warnings.starts_with(&failed.warnings);
+    match &failed.result {
+        Err(e @ CaptureError::Io(m)) if *m == Failing::message(fail_at) => {
+            assert!(prefix, "a read failing at byte {fail_at} gave packets or warnings the whole file does not");
+            one_line(&e.to_string(), "a capture read error");
+        }
+        _ if failed == whole => {}
+        other => panic!(
+            "a read failing at byte {fail_at} of {} gave {other:?} after {} packets; the whole file gives {:?} \
+             after {}",
+            data.len(),
+            failed.packets.len(),
+            whole.result,
+            whole.packets.len()
+        ),
     }
     for p in &whole.packets {
         match decode_packet(Linktype(p.2), &p.3) {
@@ -242,7 +303,9 @@ pub fn tcp_reassembly(data: &[u8]) {
     let mut largest_segment = 0usize;
     let mut closed = [false; 2];
 
+    let mut sent: Vec<SentSegment> = Vec::new();
     let send = |r: &mut TcpReassembler,
+                sent: &mut Vec<SentSegment>,
                 events: &mut Vec<TcpEvent<'static>>,
                 origin: &mut [Option<u64>; 2],
                 side: usize,
@@ -262,13 +325,15 @@ pub fn tcp_reassembly(data: &[u8]) {
         let (src, dst) = if side == 0 { (a, b) } else { (b, a) };
         let seg = inspector::capture::TcpSegment { src, dst, seq, ack, syn, fin, rst, payload: &payload };
         r.segment(&seg, events);
-        payload.len()
+        let n = payload.len();
+        sent.push(SentSegment { from_b: side == 1, seq, ack, flags, payload });
+        n
     };
 
     for (side, want) in [(0usize, sc.syn_a), (1, sc.syn_b)] {
         if want {
             let ack = if side == 1 && sc.syn_a { Some(isn[0].wrapping_add(1)) } else { None };
-            send(&mut r, &mut events, &mut origin, side, 0, 0, ack, (true, false, false));
+            send(&mut r, &mut sent, &mut events, &mut origin, side, 0, 0, ack, (true, false, false));
             syn_sent[side] = true;
         }
     }
@@ -295,7 +360,7 @@ pub fn tcp_reassembly(data: &[u8]) {
         // that never came are a gap (the first FIN or RST closes the side).
         let ending_fin = s.fin && !closed[side];
         closed[side] |= s.fin || s.rst;
-        let n = send(&mut r, &mut events, &mut origin, side, start, len, ack, (syn, s.fin, s.rst));
+        let n = send(&mut r, &mut sent, &mut events, &mut origin, side, start, len, ack, (syn, s.fin, s.rst));
         given += n as u64;
         largest_segment = largest_segment.max(n);
         if ending_fin {
@@ -371,6 +436,124 @@ pub fn tcp_reassembly(data: &[u8]) {
     }
     let stats = r.stats();
     assert!(stats.lost_bytes <= tiles[0].end + tiles[1].end, "more bytes lost than the streams hold");
+    many_connections(&sent, a, b, sc.isn_b, max_pending);
+}
+
+/// A segment as the scenario sent it, to send again on other connections.
+struct SentSegment {
+    from_b: bool,
+    seq: u32,
+    ack: Option<u32>,
+    /// SYN, FIN, RST.
+    flags: (bool, bool, bool),
+    payload: Vec<u8>,
+}
+
+/// The scenario's segments dealt out, one after the other, to 2 to 5
+/// connections (side A's port plus 0, 1, ...), through a reassembler with
+/// the default limits and one that holds at most 1 to 4 connections, 0 to
+/// 2 of them closed (all chosen by `choice`).
+///
+/// - The small one never holds more connections than its limit, and says
+///   so for each connection it forgets while open (a `Forgotten` event,
+///   the connection's last, counted in its statistics).
+/// - A connection that it neither forgot nor dropped once closed (its
+///   endpoints opened one connection only) is reassembled exactly as with
+///   the default limits: the same events in the same order.
+fn many_connections(sent: &[SentSegment], a: SocketAddr, b: SocketAddr, choice: u32, max_pending: usize) {
+    let count = 2 + choice as usize % 4;
+    let max_connections = 1 + (choice >> 8) as usize % 4;
+    let closed_kept = (choice >> 16) as usize % 3;
+    let run = |r: &mut TcpReassembler, check: bool| {
+        let mut events: Vec<TcpEvent<'static>> = Vec::new();
+        for (i, s) in sent.iter().enumerate() {
+            let a = SocketAddr::new(a.ip(), a.port().wrapping_add((i % count) as u16));
+            let (src, dst) = if s.from_b { (b, a) } else { (a, b) };
+            let (syn, fin, rst) = s.flags;
+            let seg =
+                inspector::capture::TcpSegment { src, dst, seq: s.seq, ack: s.ack, syn, fin, rst, payload: &s.payload };
+            r.segment(&seg, &mut events);
+            if check {
+                let held = r.tracked_connections();
+                assert!(held <= max_connections, "{held} connections held with a limit of {max_connections}");
+            }
+        }
+        r.finish(&mut events);
+        events
+    };
+    let big = run(&mut TcpReassembler::with_max_pending(max_pending), false);
+    let mut small_r =
+        TcpReassembler::with_max_pending(max_pending).with_connection_limits(max_connections, closed_kept);
+    let small = run(&mut small_r, true);
+
+    // Each connection's endpoints, and the events of each endpoint pair.
+    type Pair = (SocketAddr, SocketAddr);
+    fn by_pair(events: &[TcpEvent<'static>]) -> (Vec<Pair>, Vec<(Pair, Vec<TcpEvent<'static>>)>) {
+        let mut ends: Vec<Pair> = Vec::new();
+        let mut pairs: Vec<(Pair, Vec<TcpEvent<'static>>)> = Vec::new();
+        for e in events {
+            let conn = match e {
+                TcpEvent::Opened { conn, client, server, .. } => {
+                    assert_eq!(*conn, ends.len(), "connections not numbered in order of appearance");
+                    ends.push((*client.min(server), *client.max(server)));
+                    *conn
+                }
+                TcpEvent::Data { conn, .. }
+                | TcpEvent::Gap { conn, .. }
+                | TcpEvent::Closed { conn, .. }
+                | TcpEvent::Forgotten { conn } => *conn,
+            };
+            let pair = *ends.get(conn).unwrap_or_else(|| panic!("an event of connection {conn} before it opened"));
+            let mut e = e.clone();
+            // Compare without the connection's number.
+            match &mut e {
+                TcpEvent::Opened { conn, .. }
+                | TcpEvent::Data { conn, .. }
+                | TcpEvent::Gap { conn, .. }
+                | TcpEvent::Closed { conn, .. }
+                | TcpEvent::Forgotten { conn } => *conn = 0,
+            }
+            match pairs.iter_mut().find(|(p, _)| *p == pair) {
+                Some((_, list)) => list.push(e),
+                None => pairs.push((pair, vec![e])),
+            }
+        }
+        (ends, pairs)
+    }
+    let (_, big_pairs) = by_pair(&big);
+    let (small_ends, small_pairs) = by_pair(&small);
+
+    let mut forgotten = Vec::new();
+    for (i, e) in small.iter().enumerate() {
+        if let TcpEvent::Forgotten { conn } = e {
+            forgotten.push(*conn);
+            let later = small[i + 1..].iter().any(|later| match later {
+                TcpEvent::Opened { conn: c, .. }
+                | TcpEvent::Data { conn: c, .. }
+                | TcpEvent::Gap { conn: c, .. }
+                | TcpEvent::Closed { conn: c, .. }
+                | TcpEvent::Forgotten { conn: c } => c == conn,
+            });
+            assert!(!later, "connection {conn} has events after it was forgotten");
+        }
+    }
+    assert_eq!(
+        small_r.stats().forgotten_connections,
+        forgotten.len() as u64,
+        "the statistics count other forgotten connections than the events"
+    );
+    for (pair, events) in &small_pairs {
+        let opened = events.iter().filter(|e| matches!(e, TcpEvent::Opened { .. })).count();
+        let lost = forgotten.iter().any(|&c| small_ends[c] == *pair);
+        if opened == 1 && !lost {
+            let with_default = big_pairs.iter().find(|(p, _)| p == pair).map(|(_, list)| list);
+            assert!(
+                with_default == Some(events),
+                "a connection kept throughout is reassembled otherwise under small limits ({max_connections} \
+                 held, {closed_kept} closed)\n  small: {events:?}\n  default: {with_default:?}"
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -788,7 +971,12 @@ struct RoundTrip {
 ///   same fields and body; decrypted as the other direction it is refused
 ///   as a wrong direction; with any one byte changed it is refused (a
 ///   decryption that did not check msg_key would accept it).
-/// - Key files: any bytes parse or are refused, never panic.
+/// - Padding that is not 12..=1024 bytes making whole 16-byte blocks is
+///   refused by the encryption, on one line.
+/// - Key files: any bytes parse or are refused (on one line naming a line
+///   of the key log), never panic; the store keeps each parsed key once;
+///   a key's `Debug` form names its id and never its bytes.
+/// - What a payload opens to names the key id its first 8 bytes hold.
 pub fn envelope(data: &[u8]) {
     let key = envelope_key();
     let mut keys = KeyStore::new();
@@ -801,10 +989,39 @@ pub fn envelope(data: &[u8]) {
             check_open(payload, dir, &keys);
         }
     }
-    if let Ok(k) = parse_auth_key(data) {
-        assert_eq!(k.id(), inspector::envelope::auth_key_id(k.bytes()), "a parsed key with another id");
+    match parse_auth_key(data) {
+        Ok(k) => {
+            assert_eq!(k.id(), inspector::envelope::auth_key_id(k.bytes()), "a parsed key with another id");
+            check_key_debug(&k);
+        }
+        Err(e) => one_line(&e.to_string(), "a key file refusal"),
     }
-    let _ = parse_keylog(&String::from_utf8_lossy(data));
+    let log = String::from_utf8_lossy(data);
+    match parse_keylog(&log) {
+        Ok(parsed) => {
+            let mut store = KeyStore::new();
+            for k in &parsed {
+                check_key_debug(k);
+                store.insert(k.clone());
+                store.insert(k.clone());
+            }
+            let mut ids: Vec<u64> = parsed.iter().map(AuthKey::id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(store.len(), ids.len(), "the key store does not hold each parsed key once");
+            assert_eq!(store.is_empty(), parsed.is_empty(), "the key store's emptiness is wrong");
+        }
+        Err(e) => {
+            let line = e.to_string();
+            one_line(&line, "a key log refusal");
+            let lines = log.lines().count();
+            let named = match e {
+                KeyParseError::BadHex { line, .. } => line,
+                KeyParseError::WrongLength { .. } => panic!("a key log refused without naming its line: {line}"),
+            };
+            assert!((1..=lines).contains(&named), "a key log of {lines} lines refused at line {named}");
+        }
+    }
 
     let mut u = Unstructured::new(data);
     let Ok(rt) = RoundTrip::arbitrary(&mut u) else { return };
@@ -816,6 +1033,13 @@ pub fn envelope(data: &[u8]) {
     let dir = if rt.server { Direction::ServerToClient } else { Direction::ClientToServer };
     let message =
         OutgoingMessage { salt: rt.salt, session_id: rt.session_id, msg_id: rt.msg_id, seq_no: rt.seq_no, data: &body };
+    // One byte less or more of padding leaves a partial block.
+    for wrong in [&padding[1..], &[padding.as_slice(), &[rt.seed]].concat()] {
+        match encrypt_message(&key, dir, &message, wrong) {
+            Ok(_) => panic!("encrypt_message accepted {} bytes of padding for a {}-byte body", wrong.len(), body.len()),
+            Err(e) => one_line(&e, "an encryption refusal"),
+        }
+    }
     let sealed = match encrypt_message(&key, dir, &message, &padding) {
         Ok(sealed) => sealed,
         Err(e) => {
@@ -859,8 +1083,24 @@ pub fn envelope(data: &[u8]) {
     }
 }
 
+/// A key's `Debug` form: its id, not its bytes (it ends up in logs).
+fn check_key_debug(key: &AuthKey) {
+    let debug = format!("{key:?}");
+    assert!(debug.contains(&format_key_id(key.id())), "a key's Debug form {debug:?} does not name its id");
+    assert!(!debug.contains(&inspector::hex::encode(&key.bytes()[..8])), "a key's Debug form shows the key: {debug:?}");
+}
+
+fn one_line(text: &str, what: &str) {
+    assert!(!text.contains('\n'), "{what} is not one line: {text:?}");
+}
+
 fn check_open(payload: &[u8], dir: Direction, keys: &KeyStore) {
-    match open_message(payload, dir, keys) {
+    let opened = open_message(payload, dir, keys);
+    if let Ok(envelope) = &opened {
+        let id = u64::from_le_bytes(payload[..8].try_into().expect("an opened payload holds a key id"));
+        assert_eq!(envelope.auth_key_id(), id, "an opened message names another key id than its first 8 bytes");
+    }
+    match opened {
         Ok(Envelope::Plain { data, trailing, .. }) => {
             assert_eq!(20 + data.len() + trailing, payload.len(), "an unencrypted message does not add up");
         }
