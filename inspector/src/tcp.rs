@@ -405,8 +405,13 @@ impl TcpReassembler {
         for (_, id, key) in by_age {
             if let Some(mut c) = self.conns.remove(&key) {
                 c.flush(&mut self.stats, out);
-                self.stats.forgotten_connections += 1;
-                out.event(TcpEvent::Forgotten { conn: id });
+                // One closed on both sides ended as it should: it is only
+                // dropped sooner than `forget_oldest_closed` would have,
+                // and is not reported as forgotten while open.
+                if !c.is_closed() {
+                    self.stats.forgotten_connections += 1;
+                    out.event(TcpEvent::Forgotten { conn: id });
+                }
             }
         }
     }
@@ -903,6 +908,22 @@ mod tests {
         (late.syn, late.seq, late.payload) = (false, 102, b"late");
         r.segment(&late, &mut out);
         assert!(matches!(out[0], TcpEvent::Opened { conn: 3, from_start: false, .. }), "{out:?}");
+        // A connection closed on both sides and among the least active is
+        // dropped when the limit is reached, but not reported as forgotten
+        // while open: its Closed events said how it ended.
+        let mut r = TcpReassembler::new().with_connection_limits(2, 5);
+        let mut out = Vec::new();
+        r.segment(&syn(0), &mut out);
+        let mut fin = syn(0);
+        (fin.syn, fin.fin, fin.seq) = (false, true, 101);
+        r.segment(&fin, &mut out);
+        r.segment(&TcpSegment { src: server, dst: client(0), seq: 900, ..fin }, &mut out);
+        r.segment(&syn(1), &mut out);
+        out.clear();
+        r.segment(&syn(2), &mut out);
+        assert_eq!(r.tracked_connections(), 2);
+        assert!(!out.iter().any(|e| matches!(e, TcpEvent::Forgotten { .. })), "{out:?}");
+        assert_eq!(r.stats().forgotten_connections, 0);
         // A limit of 0 connections means 1.
         let mut one = TcpReassembler::new().with_connection_limits(0, 0);
         one.segment(&syn(0), &mut Vec::new());
