@@ -528,13 +528,28 @@ fn check_ref(schema: &Schema, r: DynRef<'_>, json: Option<&Value>, plain: &mut b
             }
             for (i, (def, item)) in ctor.fields.iter().zip(&items).enumerate() {
                 if ctor.fields.iter().position(|g| g.name == def.name) == Some(i) {
-                    assert_eq!(r.field(def.name), Some(*item), "{}.{} is not the field at its place", ctor.name, def.name);
+                    assert_eq!(
+                        r.field(def.name),
+                        Some(*item),
+                        "{}.{} is not the field at its place",
+                        ctor.name,
+                        def.name
+                    );
                 }
                 check_ref(schema, *item, json.and_then(|j| j.get(def.name)), plain);
             }
-            assert!(schema.by_id(ctor.id).is_some_and(|c| std::ptr::eq(c, ctor)), "by_id({:#x}) is not {}", ctor.id, ctor.name);
+            assert!(
+                schema.by_id(ctor.id).is_some_and(|c| std::ptr::eq(c, ctor)),
+                "by_id({:#x}) is not {}",
+                ctor.id,
+                ctor.name
+            );
             assert_eq!(schema.name_of(ctor.id), Some(ctor.name), "name_of({:#x})", ctor.id);
-            assert!(schema.by_name(ctor.name).is_some_and(|c| c.name == ctor.name), "by_name({}) finds another", ctor.name);
+            assert!(
+                schema.by_name(ctor.name).is_some_and(|c| c.name == ctor.name),
+                "by_name({}) finds another",
+                ctor.name
+            );
             if !ctor.is_function {
                 assert!(
                     schema.constructors_of(ctor.ty).iter().any(|c| std::ptr::eq(*c, ctor)),
@@ -685,7 +700,8 @@ pub fn fixed_schemas() -> &'static [Schema] {
             .enumerate()
             .map(|(i, text)| {
                 let file = format!("fixed{i}.tl");
-                let schema = Schema::parse(&[(file.as_str(), *text)]).unwrap_or_else(|e| panic!("{file} does not load: {e}"));
+                let schema =
+                    Schema::parse(&[(file.as_str(), *text)]).unwrap_or_else(|e| panic!("{file} does not load: {e}"));
                 assert_eq!(schema.len(), schema.iter().count(), "{file}: Schema::len");
                 assert!(!schema.is_empty(), "{file}: Schema::is_empty");
                 assert!(format!("{schema:?}").contains(&format!("constructors: {}", schema.len())), "{schema:?}");
