@@ -536,6 +536,11 @@ impl Model {
                 let _ = writeln!(s, "    &{},", self.ctors[i].konst);
             }
             let _ = writeln!(s, "];\n");
+            // A type of one constructor needs no lookup: its id is the
+            // constant `ids::<CONSTRUCTOR>`, which the decoders compare with.
+            if info.ctors.len() < 2 {
+                continue;
+            }
             let _ = writeln!(s, "/// The `{ty}` constructor with id `id`.");
             let _ = writeln!(s, "#[inline]");
             let _ = writeln!(s, "pub fn {}(id: u32) -> Option<&'static CtorDef> {{", fn_name(ty));
