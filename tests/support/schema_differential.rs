@@ -423,8 +423,37 @@ fn typed_helpers_agree(typed: &Frame, dynamic: &DynValue) -> Result<(), String> 
                 return Err(format!("{name}: {t:?} is not equal to the schema's text {text:?}"));
             }
         }
+        if t.len() != d.as_bytes().len() || t.is_empty() != d.as_bytes().is_empty() {
+            return Err(format!("{name}: {} bytes, the schema's string {}", t.len(), d.as_bytes().len()));
+        }
         if format!("{t:?}") != format!("{d:?}") || t.to_string() != String::from_utf8_lossy(d.as_bytes()) {
             return Err(format!("{name}: Debug or Display differ: {t:?} / {t} against {d:?}"));
+        }
+    }
+    // The typed tables find each constructor of the value by its id.
+    let mut stack = vec![dynamic.view()];
+    while let Some(v) = stack.pop() {
+        match v {
+            DynRef::Object { ctor, fields } => {
+                let found = inspector::tl::schema::ctor_by_id(ctor.id).map(|c| c.name);
+                if found != Some(ctor.name) {
+                    return Err(format!("ctor_by_id({:#x}) is {found:?}, not {}", ctor.id, ctor.name));
+                }
+                stack.extend(fields.iter());
+            }
+            DynRef::Vector(items) => stack.extend(items.iter()),
+            _ => {}
+        }
+    }
+    let pricing = match typed {
+        Frame::Request(r) => r.subscription_pricing.as_ref(),
+        Frame::Answer(ExportedChatInvite::Exported(e)) => e.subscription_pricing.as_ref(),
+        _ => None,
+    };
+    if let Some(p) = pricing {
+        let loaded = dynamic.field("subscription_pricing").and_then(|f| f.ctor()).map(|c| c.name);
+        if loaded != Some(p.ctor().name) {
+            return Err(format!("the pricing is {} here, {loaded:?} in the schema's value", p.ctor().name));
         }
     }
     match typed {
