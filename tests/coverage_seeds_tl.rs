@@ -16,7 +16,7 @@ use std::path::Path;
 
 use inspector::tl::dynamic::{DynRef, Expect, Schema};
 use inspector::tl::{ids, DecodeOptions};
-use inspector_tests::schema_differential::{fixed_schemas, schema_differential, MODE_FIXED};
+use inspector_tests::schema_differential::{fixed_schemas, schema_differential, MODE_FIXED, MODE_SCHEMA_TEXT};
 
 type Seeds = Vec<(String, Vec<u8>)>;
 
@@ -124,21 +124,55 @@ fn fixed_seeds() -> Seeds {
     out
 }
 
+/// Schema texts whose refusal names a field after a flag word or a
+/// generic type was defined, or a word that is no field at all (the
+/// loader's search for the word at fault).
+fn schema_text_seeds() -> Seeds {
+    let texts = [
+        ("flag-word-unknown-after-flags", "a flags:# y:g.0?int = A;"),
+        ("generic-unknown-after-typedef", "a {X:Type} y:!Z = A;"),
+        ("word-without-colon", "a x = A;"),
+        ("flag-without-bit", "a flags:# x:int? = A;"),
+    ];
+    texts
+        .iter()
+        .map(|(name, text)| (format!("cov-text-{name}"), [&[MODE_SCHEMA_TEXT][..], text.as_bytes()].concat()))
+        .collect()
+}
+
+/// JSON texts whose refusal describes a value of a kind the other seeds
+/// do not give where a field's type is expected: a boolean, an object, a
+/// null constructor name.
+fn json_seeds() -> Seeds {
+    let texts = [
+        ("bool-for-int", r#"{"_":"rpc_error","error_code":true,"error_message":""}"#),
+        ("object-for-int", r#"{"_":"rpc_error","error_code":{},"error_message":""}"#),
+        ("null-name", r#"{"_":null}"#),
+    ];
+    texts.iter().map(|(name, text)| (format!("cov-tl-{name}"), text.as_bytes().to_vec())).collect()
+}
+
 #[test]
 #[ignore = "writes corpus/; run with CORPUS_WRITE=1 to regenerate the coverage seeds"]
 fn regenerate_tl_coverage_seeds() {
     let write = std::env::var_os("CORPUS_WRITE").is_some();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/schema_differential");
-    let seeds = fixed_seeds();
-    let mut total = 0;
-    for (name, data) in &seeds {
-        schema_differential(data);
-        if write {
-            fs::write(dir.join(name), data).expect("seed written");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let targets: [(&str, Seeds, fn(&[u8])); 3] = [
+        ("schema_differential", fixed_seeds(), schema_differential),
+        ("schema_differential", schema_text_seeds(), schema_differential),
+        ("json", json_seeds(), inspector_tests::fuzzing::json),
+    ];
+    for (target, seeds, property) in targets {
+        let mut total = 0;
+        for (name, data) in &seeds {
+            property(data);
+            if write {
+                fs::write(root.join(target).join(name), data).expect("seed written");
+            }
+            total += data.len();
         }
-        total += data.len();
+        eprintln!("{target}: {} seeds, {total} bytes", seeds.len());
     }
-    eprintln!("schema_differential: {} seeds, {total} bytes", seeds.len());
 }
 
 /// The seeds hold what their names say: each fixed-schema value is decoded
