@@ -20,6 +20,9 @@ use inspector_tests::schema_differential::{fixed_schemas, schema_differential, M
 
 type Seeds = Vec<(String, Vec<u8>)>;
 
+/// A fuzz target's property, as its replay calls it.
+type Property = fn(&[u8]);
+
 fn le32(v: u32) -> [u8; 4] {
     v.to_le_bytes()
 }
@@ -157,7 +160,7 @@ fn json_seeds() -> Seeds {
 fn regenerate_tl_coverage_seeds() {
     let write = std::env::var_os("CORPUS_WRITE").is_some();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
-    let targets: [(&str, Seeds, fn(&[u8])); 3] = [
+    let targets: [(&str, Seeds, Property); 3] = [
         ("schema_differential", fixed_seeds(), schema_differential),
         ("schema_differential", schema_text_seeds(), schema_differential),
         ("json", json_seeds(), inspector_tests::fuzzing::json),
