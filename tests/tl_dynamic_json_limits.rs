@@ -61,3 +61,20 @@ fn undefined_types_and_bare_constructors_are_refused_by_name() {
     assert_eq!(e.path, "points.0");
     assert!(e.message.starts_with("expected an object for point, found "), "{}", e.message);
 }
+
+/// A vector's items, taken by value (`for item in seq`), are the ones
+/// its wire form holds, in order.
+#[test]
+fn a_sequence_iterates_by_value_too() {
+    use inspector::tl::dynamic::{DynRef, Expect};
+    use inspector::tl::{ids, DecodeOptions, NoTrace};
+    let bytes = [ids::VECTOR.to_le_bytes(), 2u32.to_le_bytes(), 5u32.to_le_bytes(), 6u32.to_le_bytes()].concat();
+    let expect = Expect::Type("Vector<int>".into());
+    let v = Schema::builtin().decode_with_sink(&bytes, &expect, DecodeOptions::strict(), NoTrace).0.expect("a vector");
+    let DynRef::Vector(seq) = v.view() else { panic!("{v:?} is not a vector") };
+    let mut items = Vec::new();
+    for item in seq {
+        items.push(item);
+    }
+    assert_eq!(items, [DynRef::Int(5), DynRef::Int(6)]);
+}
