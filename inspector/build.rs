@@ -536,6 +536,11 @@ impl Model {
                 let _ = writeln!(s, "    &{},", self.ctors[i].konst);
             }
             let _ = writeln!(s, "];\n");
+            // A type of one constructor needs no lookup: its id is the
+            // constant `ids::<CONSTRUCTOR>`, which the decoders compare with.
+            if info.ctors.len() < 2 {
+                continue;
+            }
             let _ = writeln!(s, "/// The `{ty}` constructor with id `id`.");
             let _ = writeln!(s, "#[inline]");
             let _ = writeln!(s, "pub fn {}(id: u32) -> Option<&'static CtorDef> {{", fn_name(ty));
@@ -943,11 +948,11 @@ impl Model {
             (FieldKind::Flags, _) => unreachable!("flags are checked, not read"),
             (FieldKind::TrueFlag, _) => format!("o.bool_flag({n:?})?"),
             (FieldKind::Int, false) => format!("o.int({n:?})?"),
-            (FieldKind::Int, true) => format!("o.opt_int({n:?})?"),
+            (FieldKind::Int, true) => format!("o.optional({n:?}, Obj::int_value)?"),
             (FieldKind::Long, false) => format!("o.long({n:?})?"),
-            (FieldKind::Long, true) => format!("o.opt_long({n:?})?"),
+            (FieldKind::Long, true) => format!("o.optional({n:?}, Obj::long_value)?"),
             (FieldKind::String, false) => format!("o.string({n:?})?"),
-            (FieldKind::String, true) => format!("o.opt_string({n:?})?"),
+            (FieldKind::String, true) => format!("o.optional({n:?}, Obj::string_value)?"),
             (FieldKind::Object(_), false) if f.recursive => format!("Box::new(o.object({n:?})?)"),
             (FieldKind::Object(_), true) if f.recursive => format!("o.opt_object({n:?})?.map(Box::new)"),
             (FieldKind::Object(_), false) => format!("o.object({n:?})?"),

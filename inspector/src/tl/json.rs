@@ -130,22 +130,15 @@ impl<'v> Obj<'v> {
     /// Check that `v` is an object naming one of `ctors` in `"_"` and has no
     /// fields that constructor lacks.
     fn open(v: &'v Value, path: &str, expected: &str, ctors: &[&'static CtorDef]) -> Result<Self, JsonError> {
-        let err = |message: String| JsonError { path: path.to_string(), message };
-        let Value::Object(map) = v else {
-            return Err(err(format!("expected an object for {expected}, found {}", describe(v))));
+        let found = match v {
+            Value::Object(map) => match map.get("_") {
+                Some(Value::String(name)) => ctors.iter().find(|c| c.name == name).map(|&c| (map, c)),
+                _ => None,
+            },
+            _ => None,
         };
-        let name = match map.get("_") {
-            Some(Value::String(name)) => name,
-            Some(other) => return Err(err(format!("\"_\" must be a constructor name, found {}", describe(other)))),
-            None => return Err(err(format!("missing \"_\" (the constructor name of {expected})"))),
-        };
-        let Some(&ctor) = ctors.iter().find(|c| c.name == name) else {
-            let names: Vec<&str> = ctors.iter().map(|c| c.name).collect();
-            let what = match schema::ctor_by_name(name) {
-                Some(c) => format!("{name} is {}, but {expected} is expected here", c.ty),
-                None => format!("unknown constructor {name:?} for {expected}"),
-            };
-            return Err(err(format!("{what} (one of: {})", names.join(", "))));
+        let Some((map, ctor)) = found else {
+            return Err(Obj::refusal(v, path, expected, ctors));
         };
         for key in map.keys() {
             if key != "_" && ctor.field(key).is_none() {
@@ -161,6 +154,26 @@ impl<'v> Obj<'v> {
             }
         }
         Ok(Obj { map, path: path.to_string(), ctor })
+    }
+
+    /// Why `v` does not stand for one of `ctors`: not an object, no
+    /// constructor name in `"_"`, or a name that is none of them.
+    fn refusal(v: &Value, path: &str, expected: &str, ctors: &[&'static CtorDef]) -> JsonError {
+        let err = |message: String| JsonError { path: path.to_string(), message };
+        let Value::Object(map) = v else {
+            return err(format!("expected an object for {expected}, found {}", describe(v)));
+        };
+        let name = match map.get("_") {
+            Some(Value::String(name)) => name,
+            Some(other) => return err(format!("\"_\" must be a constructor name, found {}", describe(other))),
+            None => return err(format!("missing \"_\" (the constructor name of {expected})")),
+        };
+        let names: Vec<&str> = ctors.iter().map(|c| c.name).collect();
+        let what = match schema::ctor_by_name(name) {
+            Some(c) => format!("{name} is {}, but {expected} is expected here", c.ty),
+            None => format!("unknown constructor {name:?} for {expected}"),
+        };
+        err(format!("{what} (one of: {})", names.join(", ")))
     }
 
     fn err(&self, name: &str, message: String) -> JsonError {
@@ -189,10 +202,6 @@ impl<'v> Obj<'v> {
         self.int_value(name, self.required(name)?)
     }
 
-    fn opt_int(&self, name: &str) -> Result<Option<i32>, JsonError> {
-        self.get(name).map(|v| self.int_value(name, v)).transpose()
-    }
-
     fn long_value(&self, name: &str, v: &Value) -> Result<i64, JsonError> {
         v.as_i64()
             .ok_or_else(|| self.err(name, format!("expected a long (64-bit signed integer), found {}", describe(v))))
@@ -200,12 +209,6 @@ impl<'v> Obj<'v> {
 
     fn long(&self, name: &str) -> Result<i64, JsonError> {
         self.long_value(name, self.required(name)?)
-    }
-
-    // Generated code calls it for any `flags.N?long` field; the closure has none today.
-    #[allow(dead_code)]
-    fn opt_long(&self, name: &str) -> Result<Option<i64>, JsonError> {
-        self.get(name).map(|v| self.long_value(name, v)).transpose()
     }
 
     fn string_value(&self, name: &str, v: &Value) -> Result<TlString, JsonError> {
@@ -232,8 +235,16 @@ impl<'v> Obj<'v> {
         self.string_value(name, self.required(name)?)
     }
 
-    fn opt_string(&self, name: &str) -> Result<Option<TlString>, JsonError> {
-        self.get(name).map(|v| self.string_value(name, v)).transpose()
+    /// A conditional `int`, `long` or `string` field, read with `read`
+    /// (`Obj::int_value` ...); `None` when missing or null. One reader for
+    /// every primitive type, rather than one per type: generated code calls
+    /// it only for the types the closure has conditional fields of.
+    fn optional<T>(
+        &self,
+        name: &str,
+        read: impl FnOnce(&Self, &str, &'v Value) -> Result<T, JsonError>,
+    ) -> Result<Option<T>, JsonError> {
+        self.get(name).map(|v| read(self, name, v)).transpose()
     }
 
     /// A `flags.N?true` field: a boolean, `false` when missing or null.
@@ -316,7 +327,8 @@ impl TlJson for Frame {
                 ExportedChatInvite::from_json_at(v, path).map(Frame::Answer)
             }
             Some(ids::RPC_ERROR) => RpcError::from_json_at(v, path).map(Frame::Error),
-            _ => Obj::open(
+            // Any other value names no constructor of a frame.
+            _ => Err(Obj::refusal(
                 v,
                 path,
                 "a frame",
@@ -326,15 +338,9 @@ impl TlJson for Frame {
                     &schema::CHAT_INVITE_PUBLIC_JOIN_REQUESTS,
                     &schema::RPC_ERROR,
                 ],
-            )
-            .and_then(|_| unreachable_frame()),
+            )),
         }
     }
-}
-
-/// `Obj::open` has already rejected any name that would get here.
-fn unreachable_frame() -> Result<Frame, JsonError> {
-    Err(JsonError { path: String::new(), message: "not a frame".into() })
 }
 
 /// Writing the canonical JSON form straight into a writer, compact: the

@@ -199,7 +199,7 @@ pub(super) fn parse(texts: &[(&str, &str)]) -> Result<Schema, SchemaError> {
             is_function.push(functions);
         }
     }
-    build(texts, pending, is_function, warnings)
+    Ok(build(texts, pending, is_function, warnings))
 }
 
 /// `Vector<long>`, `messages.ChatFull`, `!X`: a type as TL writes it.
@@ -212,7 +212,7 @@ fn build(
     pending: Vec<Pending>,
     is_function: Vec<bool>,
     mut warnings: Vec<SchemaWarning>,
-) -> Result<Schema, SchemaError> {
+) -> Schema {
     let warn = |w: &mut Vec<SchemaWarning>, p: &Pending, message: String| {
         w.push(SchemaWarning { file: texts[p.source].0.to_string(), line: p.line, message });
     };
@@ -269,27 +269,14 @@ fn build(
             let (ty_text, flag, field) = match &param.ty {
                 ParameterType::Flags => ("#".to_string(), None, Field { ty: Ty::Flags { mask: 0 }, condition: None }),
                 ParameterType::Normal { ty: t, flag } => {
-                    let condition = match flag {
-                        None => None,
-                        Some(f) => {
-                            let word =
-                                p.def.params.iter().position(|q| q.name == f.name && q.ty == ParameterType::Flags);
-                            match word {
-                                Some(w) => Some((w, f.index as u8)),
-                                None => {
-                                    return Err(SchemaError {
-                                        file: texts[p.source].0.to_string(),
-                                        line: p.line,
-                                        column: 1,
-                                        message: format!(
-                                            "{name}: field {} depends on {}, which is not a `#` field",
-                                            param.name, f.name
-                                        ),
-                                    })
-                                }
-                            }
-                        }
-                    };
+                    // The flag word is always found: grammers-tl-parser
+                    // refuses a condition on a name that is not a `#`
+                    // field before it (`MissingDef`, reported by the first
+                    // pass with its column).
+                    let condition = flag.as_ref().and_then(|f| {
+                        let word = p.def.params.iter().position(|q| q.name == f.name && q.ty == ParameterType::Flags);
+                        word.map(|w| (w, f.index as u8))
+                    });
                     let ty = resolve(t, &mut undefined);
                     (type_text(t), flag.as_ref().map(|f| (f.name.clone(), f.index as u8)), Field { ty, condition })
                 }
@@ -363,7 +350,7 @@ fn build(
             schema.ctors[i].min_size = size;
         }
     }
-    Ok(schema)
+    schema
 }
 
 /// The decoder's view of a field type.

@@ -260,3 +260,17 @@ fn the_next_decode_reuses_the_dropped_values_buffers_cleared() {
     assert_ne!(after.nodes.as_ptr(), large_nodes);
     assert_eq!(after.to_json(), json!({"_": "rpc_error", "error_code": 42, "error_message": "OK"}));
 }
+
+#[test]
+fn the_id_hasher_multiplies_ids_and_still_tells_other_keys_apart() {
+    use std::hash::BuildHasher;
+    let build = BuildHasherDefault::<IdHasher>::default();
+    // An id is spread by one multiplication by 2^64 / φ (Fibonacci hashing).
+    assert_eq!(build.hash_one(1u32), 0x9e37_79b9_7f4a_7c15);
+    assert_eq!(build.hash_one(2u32), 0x9e37_79b9_7f4a_7c15u64.wrapping_mul(2));
+    // Any other key goes through `write`, byte by byte: equal keys hash
+    // alike, and these differ.
+    assert_eq!(build.hash_one("chat"), build.hash_one("chat"));
+    assert_ne!(build.hash_one("chat"), build.hash_one("chan"));
+    assert_ne!(build.hash_one([1u8, 2]), build.hash_one([2u8, 1]));
+}
