@@ -530,7 +530,8 @@ pub fn check_view(schema: &Schema, value: &DynValue, json: &Value) -> bool {
     assert_eq!(value.ctor().map(|c| c.id), view.ctor().map(|c| c.id), "DynValue::ctor is not its view's");
     if let Some(ctor) = value.ctor() {
         for f in ctor.fields {
-            assert_eq!(value.field(f.name), view.field(f.name), "DynValue::field({}) is not its view's", f.name);
+            let (a, b) = (value.field(f.name), view.field(f.name));
+            assert!(same(&a, &b), "DynValue::field({}) is not its view's: {a:?} and {b:?}", f.name);
         }
     }
     assert_eq!(value.field("no such field"), None, "a field no constructor has was found");
@@ -557,10 +558,10 @@ fn check_ref(schema: &Schema, r: DynRef<'_>, json: Option<&Value>, plain: &mut b
             }
             for (i, (def, item)) in ctor.fields.iter().zip(&items).enumerate() {
                 if ctor.fields.iter().position(|g| g.name == def.name) == Some(i) {
-                    assert_eq!(
-                        r.field(def.name),
-                        Some(*item),
-                        "{}.{} is not the field at its place",
+                    let got = r.field(def.name);
+                    assert!(
+                        same(&got, &Some(*item)),
+                        "{}.{} is not the field at its place: {got:?}, walked {item:?}",
                         ctor.name,
                         def.name
                     );
@@ -631,12 +632,19 @@ fn check_seq<'a>(seq: inspector::tl::dynamic::Seq<'a>) -> Vec<DynRef<'a>> {
     assert_eq!(seq.is_empty(), items.is_empty(), "Seq::is_empty");
     assert_eq!(seq.iter().len(), items.len(), "SeqIter's exact size");
     if let Some(last) = items.len().checked_sub(1) {
-        assert_eq!(seq.get(last), Some(items[last]), "Seq::get of the last item");
+        let got = seq.get(last);
+        assert!(same(&got, &Some(items[last])), "Seq::get of the last item: {got:?}, walked {:?}", items[last]);
     }
     assert_eq!(seq.get(items.len()), None, "Seq::get past the end");
     let copy = seq;
-    assert!(copy == seq, "a sequence is not equal to its copy");
+    assert!(same(&copy, &seq), "a sequence is not equal to its copy");
     items
+}
+
+/// Equal, or (when a `double` in them is NaN, which equals nothing, itself
+/// included) written alike: the same item at the same place.
+fn same<T: PartialEq + std::fmt::Debug>(a: &T, b: &T) -> bool {
+    a == b || format!("{a:?}") == format!("{b:?}")
 }
 
 fn assert_leaf(json: Option<&Value>, expected: &Value) {
