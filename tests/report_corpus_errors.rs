@@ -1,26 +1,18 @@
 //! `--extract-corpus` when a seed cannot be written: the run goes on, and
 //! the report says which file could not be written and why, once.
 
-use inspector::cli::{run as cli_run, Io};
+use inspector::cli::ExitStatus;
 use inspector::transport::Framing;
+use inspector_tests::cli::cli;
 use inspector_tests::fixtures::{build, CaptureSpec, ConnectionSpec, Transport};
 
-/// Run `inspector pcap` on `capture` with the fixture's key and `extra`.
-fn run(capture: &std::path::Path, key_hex: &str, extra: &[&str]) -> (i32, String) {
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let mut stdin: &[u8] = b"";
-    let mut io = Io {
-        stdin: &mut stdin,
-        stdin_is_terminal: false,
-        stdout: &mut stdout,
-        stdout_is_terminal: false,
-        stderr: &mut stderr,
-        stderr_is_terminal: false,
-    };
-    let mut args = vec!["inspector", "pcap", capture.to_str().unwrap(), "--auth-key", key_hex];
+/// Run `inspector pcap` on `capture` with the fixture's key and `extra`:
+/// the exit status and what went to stderr.
+fn run(capture: &std::path::Path, key_hex: &str, extra: &[&str]) -> (ExitStatus, String) {
+    let mut args = vec!["pcap", capture.to_str().unwrap(), "--auth-key", key_hex];
     args.extend_from_slice(extra);
-    let status = cli_run(args.iter().map(Into::into), &mut io) as i32;
-    (status, String::from_utf8_lossy(&stderr).into())
+    let out = cli(&args, b"");
+    (out.status, out.stderr)
 }
 
 #[cfg(unix)]
@@ -38,7 +30,7 @@ fn a_seed_that_cannot_be_written_is_a_warning_naming_it() {
 
     // A first run writes every seed.
     let (status, stderr) = run(&capture, &key_hex, &["--extract-corpus", &seeds_arg]);
-    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(status, ExitStatus::Ok, "{stderr}");
     let mut names: Vec<String> =
         std::fs::read_dir(&seeds).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
@@ -50,7 +42,7 @@ fn a_seed_that_cannot_be_written_is_a_warning_naming_it() {
     std::fs::remove_file(&victim).unwrap();
     std::os::unix::fs::symlink(dir.join("missing").join("seed"), &victim).unwrap();
     let (status, stderr) = run(&capture, &key_hex, &["--extract-corpus", &seeds_arg]);
-    assert_eq!(status, 0, "a seed that cannot be written stopped the run: {stderr}");
+    assert_eq!(status, ExitStatus::Ok, "a seed that cannot be written stopped the run: {stderr}");
     let expected = format!("--extract-corpus: cannot write {}: ", victim.display());
     let lines: Vec<&str> = stderr.lines().filter(|l| l.contains("--extract-corpus")).collect();
     assert_eq!(lines.len(), 1, "{stderr}");
