@@ -67,9 +67,9 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> JsonReport<'a, W, E> {
             match &decoded.rendered {
                 Some(rendered) => {
                     let (head, rest) = rendered.pieces();
-                    w.write_all(head.as_bytes())?;
+                    w.write_all(head)?;
                     write_str(w, kind)?;
-                    w.write_all(rest.as_bytes())?;
+                    w.write_all(rest)?;
                 }
                 None => {
                     write_head(w, message)?;
@@ -205,8 +205,6 @@ impl Prerender for JsonPrerender {
             write_body(w, &decoded.value, what(answer), message.msg_id)
         })
         .ok()?;
-        // serde_json writes UTF-8 only.
-        let text = String::from_utf8(text).ok()?;
         Some(Rendered { text, split })
     }
 }

@@ -39,7 +39,7 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> TextReport<'a, W, E> {
     fn object(&mut self, head: String, message: &Message<'_>, decoded: &Decoded<'_>) {
         self.out.write(&head);
         match &decoded.rendered {
-            Some(rendered) => self.out.write(&rendered.text),
+            Some(rendered) => self.out.write_bytes(&rendered.text),
             None => self.out.write(&object_text(self.options, message, decoded)),
         }
     }
@@ -116,7 +116,7 @@ pub(crate) struct TextPrerender(TextOptions);
 impl Prerender for TextPrerender {
     fn object(&self, message: &Message<'_>, decoded: &Decoded<'_>, _answer: bool) -> Option<Rendered> {
         (decoded.bytes.len() <= PRERENDER_MAX_BYTES)
-            .then(|| Rendered { text: object_text(self.0, message, decoded), split: 0 })
+            .then(|| Rendered { text: object_text(self.0, message, decoded).into_bytes(), split: 0 })
     }
 }
 
