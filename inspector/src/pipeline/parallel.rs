@@ -26,8 +26,10 @@
 //!
 //! Every queue is a bounded channel of bounded batches, so memory does not
 //! grow with the capture (see the constants); spent batches go back to
-//! their makers to be reused, and spent objects to their worker to be
-//! freed. Live input still streams: the reader reads ahead, and before
+//! their makers to be reused. The objects a worker made are freed on the
+//! reporting thread once it is done with them: jemalloc (the binary's
+//! allocator) frees another thread's memory cheaply, and the thread that
+//! has just read an object has it in its cache. Live input still streams: the reader reads ahead, and before
 //! each read from the input, which may block on a pipe, it sends what it
 //! holds; a worker sends its results at the end of every batch. A report
 //! that stops (a closed output) drops its receivers; the workers and the
@@ -423,9 +425,7 @@ impl Worker<'_> {
     }
 
     /// Send `out`, starting a new one (a spent one if there is, emptied
-    /// here: what the reporting thread was done with is freed by the thread
-    /// that allocated it, which the allocator does faster); false if the
-    /// reporting thread has gone.
+    /// here); false if the reporting thread has gone.
     fn send(&self, out: &mut OutBatch) -> bool {
         let next = self.spent_out.try_recv().map(OutBatch::emptied).unwrap_or_default();
         self.outbox.send(std::mem::replace(out, next)).is_ok()
@@ -440,10 +440,6 @@ struct OutBatch {
     ends: Vec<usize>,
     /// About how much the items hold.
     bytes: usize,
-    /// The objects the reporting thread is done with, on their way back.
-    /// Boxed as they came: the box too is freed by the worker.
-    #[allow(clippy::vec_box)]
-    spent: Vec<Box<OwnedObject>>,
 }
 
 impl OutBatch {
@@ -458,7 +454,6 @@ impl OutBatch {
     fn emptied(mut self) -> Self {
         self.items.clear();
         self.ends.clear();
-        self.spent.clear();
         self.bytes = 0;
         self
     }
@@ -549,9 +544,8 @@ impl ItemSink for Outgoing<'_, '_> {
 }
 
 impl Owned {
-    /// Give the item to the matcher, lending what it owns; an object is
-    /// handed back, to be freed on its worker.
-    fn feed<K: RecordSink + ?Sized>(self, matcher: &mut Matcher, sink: &mut K) -> Option<Box<OwnedObject>> {
+    /// Give the item to the matcher, lending what it owns.
+    fn feed<K: RecordSink + ?Sized>(self, matcher: &mut Matcher, sink: &mut K) {
         let item = match self {
             Owned::Warning(w) => Item::Warning(*w),
             Owned::Frame => Item::Frame,
@@ -571,8 +565,7 @@ impl Owned {
                     dynamic: o.dynamic.take(),
                     rendered: o.rendered.take(),
                 };
-                matcher.item(item, sink);
-                return Some(owned);
+                return matcher.item(item, sink);
             }
             Owned::QuickAck(ack) => {
                 let (origin, token) = *ack;
@@ -585,7 +578,6 @@ impl Owned {
             Owned::Closed { conn } => Item::Closed { conn },
         };
         matcher.item(item, sink);
-        None
     }
 }
 
@@ -608,7 +600,7 @@ impl Cursor {
 
     /// Hand the items of the worker's next event to `each`; false if the
     /// worker ended without them.
-    fn next_event(&mut self, mut each: impl FnMut(Owned) -> Option<Box<OwnedObject>>) -> bool {
+    fn next_event(&mut self, mut each: impl FnMut(Owned)) -> bool {
         while self.events >= self.batch.ends.len() {
             let Ok(batch) = self.from.recv() else { return false };
             let spent = std::mem::replace(&mut self.batch, batch);
@@ -621,9 +613,7 @@ impl Cursor {
         }
         let end = self.batch.ends[self.events].min(self.batch.items.len());
         for slot in self.batch.items.get_mut(self.taken..end).unwrap_or_default() {
-            if let Some(spent) = each(std::mem::replace(slot, Owned::Frame)) {
-                self.batch.spent.push(spent);
-            }
+            each(std::mem::replace(slot, Owned::Frame));
         }
         self.events += 1;
         self.taken = end.max(self.taken);
