@@ -11,6 +11,13 @@
 #
 # and on both, two threads against one (goal: ≥ 1.8× on two cores).
 #
+# Beside them, two one-thread runs of the same capture side by side, each
+# pinned to a core of its own (`taskset`, when there is one): work that
+# shares nothing but the machine. Their wall time against one run alone
+# gives what the two cores can give any split of this work, the ceiling
+# of the two-thread speed-up on this machine ("pair ceiling" in the
+# table): 2 × one run's wall time over the pair's.
+#
 # Every command runs RUNS times, the one- and two-thread runs interleaved
 # so that a change of load hits both alike; the table gives medians of wall
 # time and of CPU time (user + sys). The speed-up is the ratio of wall
@@ -62,15 +69,37 @@ timed() {
   awk '{ print $1, $2 + $3 }' "$DIR/threads.time"
 }
 
+# "wall cpu" of two one-thread runs at once: the later one's wall time,
+# the two CPU times added.
+timed_pair() {
+  local pin0=() pin1=()
+  if command -v taskset >/dev/null 2>&1 && [[ $(nproc) -ge 2 ]]; then
+    pin0=(taskset -c 0)
+    pin1=(taskset -c 1)
+  fi
+  "${pin0[@]}" /usr/bin/time -f '%e %U %S' -o "$DIR/pair0.time" "$@" >/dev/null 2>"$DIR/pair0.err" &
+  local p0=$!
+  "${pin1[@]}" /usr/bin/time -f '%e %U %S' -o "$DIR/pair1.time" "$@" >/dev/null 2>"$DIR/pair1.err" &
+  local p1=$!
+  if ! wait "$p0" || ! wait "$p1"; then
+    say "failed: $* (two at once)"
+    cat "$DIR/pair0.err" "$DIR/pair1.err" >&2
+    exit 1
+  fi
+  cat "$DIR/pair0.time" "$DIR/pair1.time" | awk '{ if ($1 > w) w = $1; c += $2 + $3 } END { print w, c }'
+}
+
 for f in "$CFILE" "$TFILE"; do
   : >"$f.t1"
   : >"$f.t2"
+  : >"$f.pair"
 done
 say "running inspector $RUNS times on each capture, 1 and 2 threads interleaved"
 for _ in $(seq "$RUNS"); do
   for f in "$CFILE" "$TFILE"; do
     timed "$INSPECTOR" pcap "$f" --auth-key "@$f.key" --format json --threads 1 >>"$f.t1"
     timed "$INSPECTOR" pcap "$f" --auth-key "@$f.key" --format json --threads 2 >>"$f.t2"
+    timed_pair "$INSPECTOR" pcap "$f" --auth-key "@$f.key" --format json --threads 1 >>"$f.pair"
   done
 done
 
@@ -99,6 +128,7 @@ echo "machine: $(nproc) cores; load average at the end: $(cut -d' ' -f1-3 /proc/
 echo
 echo "| capture | threads | wall s | CPU s | MB/s wall | speed-up (wall) | goal |"
 echo "|---|---:|---:|---:|---:|---:|---|"
+PAIRS=""
 for f in "$CFILE" "$TFILE"; do
   bytes=$(stat_of "$f" file_bytes)
   w1=$(col "$f.t1" 1)
@@ -110,6 +140,9 @@ for f in "$CFILE" "$TFILE"; do
     if [[ $t == 1 ]]; then up="1"; goal=""; else up="$(ratio "$w1" "$w2")×"; goal="≥ 1.8×"; fi
     echo "| $(basename "$f") ($bytes bytes) | $t | $w | $c | $mbps | $up | $goal |"
   done
+  pw=$(col "$f.pair" 1)
+  pc=$(col "$f.pair" 2)
+  PAIRS+="| $(basename "$f") | $w1 | $pw | $pc | $(ratio "$(awk -v w="$w1" 'BEGIN { print 2 * w }')" "$pw")× | $(ratio "$w1" "$w2")× |"$'\n'
 done
 if [[ -s "$CFILE.tshark" ]]; then
   TW=$(col "$CFILE.tshark" 1)
@@ -124,3 +157,9 @@ echo "| client: × tshark (wall) | $(ratio "$TW" "$(col "$CFILE.t1" 1)")× | $(r
 # The cores' combined limit: one core's IGE time over the number of cores.
 CORES=$(nproc)
 echo "| throughput: of the cores' combined AES-IGE limit ($CORES × one core's ${IGE} s for $ENC bytes) | $(ratio "$IGE" "$(awk -v w="$(col "$TFILE.t1" 1)" -v n="$CORES" 'BEGIN { print w * n }')") | $(ratio "$IGE" "$(awk -v w="$(col "$TFILE.t2" 1)" -v n="$CORES" 'BEGIN { print w * n }')") | ≥ 0.5 |"
+echo
+echo "Two one-thread runs side by side, one per core (pair ceiling: 2 × one run's wall over the pair's):"
+echo
+echo "| capture | one run alone, wall s | two at once, wall s | two at once, CPU s (sum) | pair ceiling | 2 threads got |"
+echo "|---|---:|---:|---:|---:|---:|"
+printf '%s' "$PAIRS"
