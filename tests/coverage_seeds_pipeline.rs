@@ -1,0 +1,118 @@
+//! The coverage seeds of the whole-pipeline fuzz target `pcap_pipeline`
+//! that `tests/coverage_seeds.rs` does not write: captures of several
+//! connections that the target's sampled run with small connection limits
+//! (`pipeline_runs::small_connection_limits` in
+//! `tests/support/fuzzing/`) picks, with the limits each one asks for, so
+//! that the committed corpus reaches the forgetting of open connections and
+//! the early dropping of closed ones, on one thread and on two. Every seed
+//! is named `cov-limits-<what it holds>`.
+//!
+//! `CORPUS_WRITE=1 cargo test --test coverage_seeds_pipeline -- --ignored`
+//! rewrites them (deterministically: the same bytes every time). Without
+//! `CORPUS_WRITE`, the test only builds them and checks that each is picked
+//! with the limits it was made for and passes the target's property, which
+//! `tests/corpus_replay.rs` also does for the committed files.
+
+use std::fs;
+use std::path::Path;
+
+use inspector::transport::Framing;
+use inspector_tests::fixtures::{self, CaptureSpec, ConnectionSpec, Conversation, Format, Link, Transport};
+use inspector_tests::fuzzing::limits_choice;
+
+type Seeds = Vec<(String, Vec<u8>)>;
+
+/// A legacy pcap capture (little-endian, Ethernet) of one connection per
+/// transport, each with its own msg_ids; connections start a third of a
+/// millisecond apart, so their packets interleave.
+fn capture(transports: &[Transport], no_close: bool) -> Vec<u8> {
+    let connections = transports
+        .iter()
+        .enumerate()
+        .map(|(n, t)| {
+            let mut c = ConnectionSpec::new(t.clone());
+            c.conversation = Conversation::numbered(1000 * n as u32);
+            c.segmenting.no_close = no_close;
+            c
+        })
+        .collect();
+    let spec = CaptureSpec {
+        format: Format::Pcap { big_endian: false, nanos: false },
+        links: vec![Link::Ethernet],
+        connections,
+        truncate: 0,
+    };
+    fixtures::build(&spec).bytes
+}
+
+/// `bytes` (a legacy pcap file) with its header's `sigfigs` field, which
+/// readers ignore, set so that the pcap_pipeline target runs it with the
+/// connection limits `want`, and so that its byte sum is a multiple of 32
+/// (which makes the target also compare one thread with two and run the
+/// text report: see `coverage_seeds.rs`'s `sampled_everything`).
+fn picked_with(mut bytes: Vec<u8>, want: (usize, usize)) -> Vec<u8> {
+    for b13 in 0..=255u8 {
+        for b14 in 0..=255u8 {
+            bytes[12] = 0;
+            bytes[13] = b13;
+            bytes[14] = b14;
+            let sum = bytes.iter().fold(0u8, |s, b| s.wrapping_add(*b));
+            bytes[12] = (32 - sum % 32) % 32;
+            if limits_choice(&bytes) == Some(want) {
+                return bytes;
+            }
+        }
+    }
+    panic!("no sigfigs value picks the limits {want:?}");
+}
+
+fn pipeline_limit_seeds() -> Seeds {
+    let plain = Transport::plain(Framing::Intermediate);
+    let obfuscated = Transport::obfuscated(Framing::Abridged);
+    let full = Transport::plain(Framing::Full);
+    let two = || capture(&[plain.clone(), obfuscated.clone()], false);
+    let three = || capture(&[plain.clone(), obfuscated.clone(), full.clone()], false);
+    vec![
+        // One held: every packet of the other connection forgets the one held.
+        ("cov-limits-two-connections-one-held".into(), picked_with(two(), (1, 0))),
+        // Two held, of three open at once: the least recently active goes.
+        ("cov-limits-three-connections-two-held".into(), picked_with(three(), (2, 1))),
+        // Never closed: forgotten while open up to the end.
+        (
+            "cov-limits-three-open-connections-one-held".into(),
+            picked_with(capture(&[plain.clone(), obfuscated.clone(), full.clone()], true), (1, 2)),
+        ),
+        // Within the limits: the reassembler's events, and so the report,
+        // are those of the default limits.
+        ("cov-limits-two-connections-three-held".into(), picked_with(two(), (3, 2))),
+        // One connection, dropped as soon as it closes (no closed one kept).
+        ("cov-limits-one-connection-none-closed-kept".into(), picked_with(capture(&[plain.clone()], false), (1, 0))),
+    ]
+}
+
+#[test]
+#[ignore = "writes corpus/; run with CORPUS_WRITE=1 to regenerate the coverage seeds"]
+fn regenerate_pipeline_coverage_seeds() {
+    let write = std::env::var_os("CORPUS_WRITE").is_some();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/pcap_pipeline");
+    let seeds = pipeline_limit_seeds();
+    for (name, data) in &seeds {
+        inspector_tests::fuzzing::pcap_pipeline(data);
+        if write {
+            fs::write(dir.join(name), data).expect("seed written");
+        }
+    }
+    eprintln!("pcap_pipeline: {} seeds", seeds.len());
+}
+
+/// The seeds are picked with the limits they were made for, and the
+/// committed ones are the generator's bytes.
+#[test]
+fn pipeline_coverage_seeds_are_committed() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/pcap_pipeline");
+    for (name, data) in pipeline_limit_seeds() {
+        assert!(limits_choice(&data).is_some(), "{name}: not run with small limits");
+        let committed = fs::read(dir.join(&name)).unwrap_or_default();
+        assert!(committed == data, "{name}: not committed as generated (CORPUS_WRITE=1 regenerates it)");
+    }
+}
