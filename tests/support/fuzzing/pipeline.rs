@@ -872,12 +872,16 @@ fn frames_of(events: &[TransportEvent]) -> Vec<&[u8]> {
 }
 
 /// The secret as `--mtproxy-secret` takes it: its hex parses back to it
-/// (16 bytes, `dd` and 16, or `ee`, 16 and a domain name); an `ee` secret
+/// (16 bytes, `dd` and 16, or `ee`, 16 and a domain name); its first 15
+/// bytes are refused on one line that counts them; an `ee` secret
 /// without its domain, or with a byte no domain name has after it, is
 /// refused on one line that says so.
 fn check_secret_text(secret: &[u8]) {
     let parsed = parse_mtproxy_secret(&hex(secret));
     assert_eq!(parsed.as_deref(), Ok(secret), "the hex of an MTProxy secret does not parse back to it");
+    let refused = parse_mtproxy_secret(&hex(&secret[..15])).expect_err("a 15-byte MTProxy secret accepted");
+    one_line(&refused, "the refusal of a 15-byte secret");
+    assert!(refused.contains("found 15 bytes"), "a 15-byte secret refused as {refused:?}");
     if secret.len() > 17 && secret[0] == 0xee {
         let refused = parse_mtproxy_secret(&hex(&secret[..17])).expect_err("an ee secret without a domain accepted");
         one_line(&refused, "the refusal of an ee secret without a domain");
