@@ -1,11 +1,14 @@
 //! The coverage seeds of the whole-pipeline fuzz target `pcap_pipeline`
-//! that `tests/coverage_seeds.rs` does not write: captures of several
+//! (and one of `faketls`) that `tests/coverage_seeds.rs` does not write:
+//! captures of several
 //! connections that the target's sampled run with small connection limits
 //! (`pipeline_runs::small_connection_limits` in
 //! `tests/support/fuzzing/`) picks, with the limits each one asks for, so
 //! that the committed corpus reaches the forgetting of open connections and
 //! the early dropping of closed ones, on one thread and on two. Every seed
-//! is named `cov-limits-<what it holds>`.
+//! is named `cov-limits-<what it holds>`. The faketls seed is a hello cut
+//! short, which reaches the refusal of a ClientHello record that cannot be
+//! parsed.
 //!
 //! `CORPUS_WRITE=1 cargo test --test coverage_seeds_pipeline -- --ignored`
 //! rewrites them (deterministically: the same bytes every time). Without
@@ -16,7 +19,8 @@
 use std::fs;
 use std::path::Path;
 
-use inspector::transport::Framing;
+use inspector::tcp::Direction;
+use inspector::transport::{Framing, TransportConnection, TransportEvent, TransportOptions};
 use inspector_tests::fixtures::{self, CaptureSpec, ConnectionSpec, Conversation, Format, Link, Transport};
 use inspector_tests::fuzzing::limits_choice;
 
@@ -90,29 +94,71 @@ fn pipeline_limit_seeds() -> Seeds {
     ]
 }
 
+/// faketls: hostile bytes (an even first byte, no valid handshake in
+/// front, then one chunk of 1,785 bytes) that open like a ClientHello
+/// record (a handshake record whose first byte says ClientHello) but end
+/// inside the hello, before its version: the hello is refused as not a TLS
+/// ClientHello, and the connection fails.
+fn faketls_seeds() -> Seeds {
+    let hello_cut = [&[0x00, 0xff][..], &[0x16, 0x03, 0x01, 0x00, 0x05], &[0x01, 0x00, 0x00, 0x01, 0x03]].concat();
+    vec![("cov-hello-ends-before-its-version".into(), hello_cut)]
+}
+
+fn all_seeds() -> Vec<(&'static str, Seeds, fn(&[u8]))> {
+    vec![
+        ("pcap_pipeline", pipeline_limit_seeds(), inspector_tests::fuzzing::pcap_pipeline),
+        ("faketls", faketls_seeds(), inspector_tests::faketls_props::faketls),
+    ]
+}
+
 #[test]
 #[ignore = "writes corpus/; run with CORPUS_WRITE=1 to regenerate the coverage seeds"]
 fn regenerate_pipeline_coverage_seeds() {
     let write = std::env::var_os("CORPUS_WRITE").is_some();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/pcap_pipeline");
-    let seeds = pipeline_limit_seeds();
-    for (name, data) in &seeds {
-        inspector_tests::fuzzing::pcap_pipeline(data);
-        if write {
-            fs::write(dir.join(name), data).expect("seed written");
+    for (target, seeds, property) in all_seeds() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").join(target);
+        for (name, data) in &seeds {
+            property(data);
+            if write {
+                fs::write(dir.join(name), data).expect("seed written");
+            }
         }
+        eprintln!("{target}: {} seeds", seeds.len());
     }
-    eprintln!("pcap_pipeline: {} seeds", seeds.len());
 }
 
-/// The seeds are picked with the limits they were made for, and the
-/// committed ones are the generator's bytes.
+/// The seeds do what their names say, and the committed ones are the
+/// generator's bytes.
 #[test]
 fn pipeline_coverage_seeds_are_committed() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/pcap_pipeline");
     for (name, data) in pipeline_limit_seeds() {
         assert!(limits_choice(&data).is_some(), "{name}: not run with small limits");
-        let committed = fs::read(dir.join(&name)).unwrap_or_default();
-        assert!(committed == data, "{name}: not committed as generated (CORPUS_WRITE=1 regenerates it)");
+    }
+    // The cut hello, fed as the faketls target feeds it.
+    let (_, hello) = faketls_seeds().remove(0);
+    let options = TransportOptions {
+        mtproxy_secret: Some(inspector_tests::faketls_props::ee_secret()),
+        ..TransportOptions::default()
+    };
+    let mut conn = TransportConnection::new(options);
+    let mut events = Vec::new();
+    conn.feed(Direction::ClientToServer, &hello[2..], &mut events);
+    let problems: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            TransportEvent::Problem(p) => Some(p.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        problems.len() == 1 && problems[0].contains("not a TLS ClientHello: no version"),
+        "the cut hello gives {problems:?}"
+    );
+    for (target, seeds, _) in all_seeds() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").join(target);
+        for (name, data) in seeds {
+            let committed = fs::read(dir.join(&name)).unwrap_or_default();
+            assert!(committed == data, "{target}/{name}: not committed as generated (CORPUS_WRITE=1 regenerates it)");
+        }
     }
 }
