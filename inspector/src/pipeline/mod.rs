@@ -465,11 +465,6 @@ impl Pipeline {
         let end = End { packets, connections: tcp.connection_count(), forgotten: tcp.stats().forgotten_connections };
         self.matcher.finish(end, sink)
     }
-
-    /// The counts so far.
-    pub fn summary(&self) -> &Summary {
-        &self.matcher.summary
-    }
 }
 
 /// Drives a pipeline from the capture reader.
