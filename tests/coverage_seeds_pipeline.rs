@@ -19,6 +19,7 @@
 use std::fs;
 use std::path::Path;
 
+use inspector::report::{run_capture, ReportFormat, ReportOptions};
 use inspector::tcp::Direction;
 use inspector::transport::{Framing, TransportConnection, TransportEvent, TransportOptions};
 use inspector_tests::fixtures::{self, CaptureSpec, ConnectionSpec, Conversation, Format, Link, Transport};
@@ -94,6 +95,36 @@ fn pipeline_limit_seeds() -> Seeds {
     ]
 }
 
+/// pcap_pipeline: a client's `ping` (a service message, sent as a query:
+/// odd seq_no), which the server answers with an `rpc_error`: the answer
+/// is another method's (`ping`'s), not an unmatched exportChatInvite
+/// answer. Byte sum a multiple of 32, like the other seeds.
+fn ping_seed() -> Vec<u8> {
+    use fixtures::{msg_id, Message};
+    let id = |n: u32, server: bool| msg_id(n, server);
+    let ping = [0x7abe_77ecu32.to_le_bytes().as_slice(), &77i64.to_le_bytes()].concat();
+    let rpc_error =
+        [0x2144_ca19u32.to_le_bytes().as_slice(), &420i32.to_le_bytes(), &[4, b'F', b'L', b'O', b'O', 0, 0, 0]]
+            .concat();
+    let message = |server: bool, n: u32, body: Vec<u8>| Message {
+        direction: if server { Direction::ServerToClient } else { Direction::ClientToServer },
+        msg_id: id(n, server),
+        seq_no: 1,
+        body,
+        encrypted: true,
+    };
+    let mut c = ConnectionSpec::new(Transport::plain(Framing::Intermediate));
+    c.conversation = Conversation {
+        messages: vec![message(false, 1, ping), message(true, 2, fixtures::rpc_result(id(1, false), &rpc_error))],
+        expected: Vec::new(),
+    };
+    let mut bytes = fixtures::build(&CaptureSpec::single(c)).bytes;
+    bytes[12] = 0;
+    let sum = bytes.iter().fold(0u8, |s, b| s.wrapping_add(*b));
+    bytes[12] = (32 - sum % 32) % 32;
+    bytes
+}
+
 /// faketls: hostile bytes (an even first byte, no valid handshake in
 /// front, then one chunk of 1,785 bytes) that open like a ClientHello
 /// record (a handshake record whose first byte says ClientHello) but end
@@ -107,6 +138,11 @@ fn faketls_seeds() -> Seeds {
 fn all_seeds() -> Vec<(&'static str, Seeds, fn(&[u8]))> {
     vec![
         ("pcap_pipeline", pipeline_limit_seeds(), inspector_tests::fuzzing::pcap_pipeline),
+        (
+            "pcap_pipeline",
+            vec![("cov-ping-answered-by-rpc-error".into(), ping_seed())],
+            inspector_tests::fuzzing::pcap_pipeline,
+        ),
         ("faketls", faketls_seeds(), inspector_tests::faketls_props::faketls),
     ]
 }
@@ -134,6 +170,19 @@ fn pipeline_coverage_seeds_are_committed() {
     for (name, data) in pipeline_limit_seeds() {
         assert!(limits_choice(&data).is_some(), "{name}: not run with small limits");
     }
+    // The ping's rpc_error is ping's answer.
+    let keys = {
+        let mut k = inspector::envelope::KeyStore::new();
+        k.insert(fixtures::fixture_key());
+        k
+    };
+    let options = ReportOptions { keys, format: ReportFormat::Json, all: true, ..ReportOptions::default() };
+    let mut out = Vec::new();
+    run_capture(&ping_seed()[..], &options, &mut out, &mut Vec::new()).expect("the ping capture is read");
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let answer = lines.iter().find(|l| l["direction"] == "s2c" && l.get("kind").is_some()).expect("an answer line");
+    assert_eq!((&answer["kind"], &answer["request"]), (&serde_json::json!("other_answer"), &serde_json::json!("ping")));
     // The cut hello, fed as the faketls target feeds it.
     let (_, hello) = faketls_seeds().remove(0);
     let options = TransportOptions {
