@@ -91,7 +91,10 @@ fn pipeline_limit_seeds() -> Seeds {
         // are those of the default limits.
         ("cov-limits-two-connections-three-held".into(), picked_with(two(), (3, 2))),
         // One connection, dropped as soon as it closes (no closed one kept).
-        ("cov-limits-one-connection-none-closed-kept".into(), picked_with(capture(&[plain.clone()], false), (1, 0))),
+        (
+            "cov-limits-one-connection-none-closed-kept".into(),
+            picked_with(capture(std::slice::from_ref(&plain), false), (1, 0)),
+        ),
     ]
 }
 
@@ -135,7 +138,10 @@ fn faketls_seeds() -> Seeds {
     vec![("cov-hello-ends-before-its-version".into(), hello_cut)]
 }
 
-fn all_seeds() -> Vec<(&'static str, Seeds, fn(&[u8]))> {
+/// A fuzz target's property, as its replay calls it.
+type Property = fn(&[u8]);
+
+fn all_seeds() -> Vec<(&'static str, Seeds, Property)> {
     vec![
         ("pcap_pipeline", pipeline_limit_seeds(), inspector_tests::fuzzing::pcap_pipeline),
         (
