@@ -1364,10 +1364,10 @@ fn schema_choice(data: &[u8]) -> (Option<&'static Schema>, Vec<String>) {
 ///   text report's rendering of decoded frames is also the `render` target's
 ///   and the `conversation` target's (which reach far more frames than
 ///   arbitrary capture bytes do).
-/// - On the inputs whose threads are compared, the JSON report is also
-///   written to a reader that goes away after a part of it: see
-///   `pipeline_runs::reader_goes_away`.
-/// - An eighth of the inputs (chosen by a hash of their bytes, independently
+/// - On half of the inputs whose threads are compared (a sixteenth), the
+///   JSON report is also written to a reader that goes away after a part
+///   of it: see `pipeline_runs::reader_goes_away`.
+/// - A sixteenth of the inputs (chosen by a hash of their bytes, independently
 ///   of the other samples) also run as JSON with the reassembler holding 1
 ///   to 3 connections at once: see
 ///   `pipeline_runs::small_connection_limits`.
@@ -1405,7 +1405,8 @@ pub fn pcap_pipeline(data: &[u8]) {
         if compare_threads {
             same_on_two_threads(data, &options, &result, &out, &err);
         }
-        if format == ReportFormat::Json && (compare_threads || limits.is_some()) {
+        let goes_away = compare_threads && super::pipeline_runs::reader_goes_away_chosen(data);
+        if format == ReportFormat::Json && (goes_away || limits.is_some()) {
             // What run_capture gives the pipeline for this JSON run.
             let pipeline = PipelineOptions {
                 keys: options.keys.clone(),
@@ -1417,7 +1418,7 @@ pub fn pcap_pipeline(data: &[u8]) {
             if let Some(limits) = limits {
                 super::pipeline_runs::small_connection_limits(data, &pipeline, limits, (&result, &out, &err));
             }
-            if compare_threads && result.is_ok() {
+            if goes_away && result.is_ok() {
                 super::pipeline_runs::reader_goes_away(data, &pipeline, &out);
             }
         }

@@ -17,14 +17,25 @@ use inspector::pipeline::{PipelineOptions, Summary};
 use inspector::report::{run_report, JsonReport, RunError};
 use inspector::tcp::{ConnId, TcpEvent, TcpReassembler, TcpSink, CLOSED_KEPT, MAX_CONNECTIONS};
 
-/// Whether an input also runs with small limits, and which: an eighth of
-/// the inputs, chosen by an FNV-1a hash of their bytes (its top three
-/// bits zero), independently of the byte sum that samples the target's
-/// other checks; then 1 to 3 connections held at most, 0 to 2 of them
-/// closed (two more bits each).
+/// An FNV-1a hash of the input, which chooses the samples of this file's
+/// checks independently of the byte sum that samples the target's others.
+fn hash(data: &[u8]) -> u32 {
+    data.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
+/// Whether an input also runs with small limits, and which: a sixteenth
+/// of the inputs (the hash's top four bits zero), then 1 to 3 connections
+/// held at most, 0 to 2 of them closed (chosen by other bits).
 pub fn limits_choice(data: &[u8]) -> Option<(usize, usize)> {
-    let h = data.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
-    (h >> 29 == 0).then(|| (1 + (h >> 8) as usize % 3, (h >> 16) as usize % 3))
+    let h = hash(data);
+    (h >> 28 == 0).then(|| (1 + (h >> 8) as usize % 3, (h >> 16) as usize % 3))
+}
+
+/// Whether an input whose threads the target compares is also written to
+/// a reader that goes away: half of them (a bit of the hash), so a
+/// sixteenth of all inputs.
+pub(super) fn reader_goes_away_chosen(data: &[u8]) -> bool {
+    hash(data) & (1 << 27) != 0
 }
 
 /// What the reassembler hands the pipeline for a capture: every event
@@ -188,15 +199,15 @@ impl std::io::Write for GoesAway {
     }
 }
 
-/// The `pcap_pipeline` property's run whose reader goes away, on the
-/// inputs whose threads it compares. `options` are those of the target's
+/// The `pcap_pipeline` property's run whose reader goes away, on half of
+/// the inputs whose threads it compares ([`reader_goes_away_chosen`]). `options` are those of the target's
 /// JSON run, which wrote `out`. Fed to a reader that takes the first `cut`
 /// bytes of that report (`cut` chosen by a hash of the input, anywhere from
 /// none to all of it) and then breaks the pipe, the run, on one thread and
 /// on two, ends quietly (a summary, not an error: no one is left to read
 /// one) and the reader got exactly those `cut` bytes.
 pub(super) fn reader_goes_away(data: &[u8], options: &PipelineOptions, out: &[u8]) {
-    let h = data.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    let h = hash(data);
     let cut = ((u64::from(h) * (out.len() as u64 + 1)) >> 32) as usize;
     for threads in [1, 2] {
         let mut reader = GoesAway { taken: Vec::new(), left: cut };
