@@ -71,6 +71,25 @@ pub struct PipelineOptions {
     /// are decoded with a trace ([`Record::Other`]'s `trace`, when `trace`
     /// is on) and, for answers, as the type the request returns.
     pub tree_methods: Vec<String>,
+    /// The TCP reassembler's limits on connections held at once, and on
+    /// closed ones among them ([`TcpReassembler::with_connection_limits`]);
+    /// `None` keeps [`MAX_CONNECTIONS`](crate::tcp::MAX_CONNECTIONS) and
+    /// [`CLOSED_KEPT`](crate::tcp::CLOSED_KEPT), as `inspector pcap` does.
+    /// Small limits let tests and fuzz targets reach the forgetting of
+    /// connections with a capture of two or three.
+    pub connection_limits: Option<(usize, usize)>,
+}
+
+impl PipelineOptions {
+    /// The reassembler for a run with these options.
+    pub(crate) fn reassembler(&self) -> TcpReassembler {
+        match self.connection_limits {
+            Some((max_connections, closed_kept)) => {
+                TcpReassembler::new().with_connection_limits(max_connections, closed_kept)
+            }
+            None => TcpReassembler::new(),
+        }
+    }
 }
 
 /// The counts of a run.
@@ -411,7 +430,7 @@ impl<K: RecordSink + ?Sized> TcpSink for Stage<'_, K> {
 impl Pipeline {
     pub fn new(options: PipelineOptions) -> Self {
         Pipeline {
-            tcp: TcpReassembler::new(),
+            tcp: options.reassembler(),
             matcher: Matcher::new(&options),
             connections: Connections::new(options),
             now_ns: 0,
@@ -448,11 +467,6 @@ impl Pipeline {
         let tcp = &self.tcp;
         let end = End { packets, connections: tcp.connection_count(), forgotten: tcp.stats().forgotten_connections };
         self.matcher.finish(end, sink)
-    }
-
-    /// The counts so far.
-    pub fn summary(&self) -> &Summary {
-        &self.matcher.summary
     }
 }
 

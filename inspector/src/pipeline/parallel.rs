@@ -118,9 +118,10 @@ pub fn run<I: Read + Send, K: RecordSink + ?Sized>(
         }
         drop(spare_in);
         let stop = &stop;
+        let tcp = options.reassembler();
         let reader = std::thread::Builder::new()
             .name("read".into())
-            .spawn_scoped(scope, move || read(input, to_workers, spent_in, to_order, stop))
+            .spawn_scoped(scope, move || read(input, tcp, to_workers, spent_in, to_order, stop))
             .expect("spawning the reading thread");
 
         let mut matcher = Matcher::new(options);
@@ -354,6 +355,7 @@ impl<R: Read> Read for SendingReader<'_, R> {
 /// the workers. How the capture ended, or the reader's error.
 fn read<I: Read>(
     input: I,
+    tcp: TcpReassembler,
     to_workers: Vec<Sender<InBatch>>,
     spent: Receiver<InBatch>,
     to_order: Sender<Vec<Step>>,
@@ -370,7 +372,7 @@ fn read<I: Read>(
         closed: false,
         time_ns: 0,
     });
-    let mut sink = ReaderSink { tcp: TcpReassembler::new(), dispatch: &dispatch, stop };
+    let mut sink = ReaderSink { tcp, dispatch: &dispatch, stop };
     let result = read_capture_buffered(SendingReader { inner: input, dispatch: &dispatch }, READ_AHEAD, &mut sink);
     let mut dispatch = dispatch.borrow_mut();
     let result = result.map(|stats| {

@@ -135,6 +135,7 @@ pub fn run_capture<R: Read + Send, W: Write + ?Sized, E: Write + ?Sized>(
         trace: options.format == ReportFormat::Text,
         schema: options.schema,
         tree_methods: options.tree_methods.clone(),
+        ..PipelineOptions::default()
     };
     let corpus = options.extract_corpus.as_deref();
     match options.format {

@@ -20,9 +20,11 @@ use std::fmt::Debug;
 pub mod conversation;
 mod json_text;
 mod pipeline;
+mod pipeline_runs;
 
 pub use conversation::conversation;
 pub use pipeline::{capture_file, envelope, pcap_pipeline, service, tcp_reassembly, transport};
+pub use pipeline_runs::limits_choice;
 
 use arbitrary::{Arbitrary, Unstructured};
 

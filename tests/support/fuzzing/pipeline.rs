@@ -22,12 +22,15 @@ use inspector::envelope::{
     decrypt_message, encrypt_message, format_key_id, open_message, parse_auth_key, parse_keylog, plain_message,
     AuthKey, Envelope, EnvelopeError, KeyParseError, KeyStore, OutgoingMessage, MAX_PADDING, MIN_PADDING,
 };
+use inspector::hex::encode as hex;
+use inspector::pipeline::PipelineOptions;
 use inspector::report::{run_capture, ReportFormat, ReportOptions, RunError};
 use inspector::service::{chain_text, gunzip, unwrap_message, Content, ServiceOptions, Wrapper};
 use inspector::tcp::{Direction, TcpEvent, TcpReassembler};
 use inspector::tl::dynamic::Schema;
 use inspector::transport::{
-    encode_frame, Framing, Obfuscator, TransportConnection, TransportEvent, TransportOptions, MAX_FRAME_LEN,
+    encode_frame, parse_mtproxy_secret, Framing, Obfuscator, TransportConnection, TransportEvent, TransportOptions,
+    MAX_FRAME_LEN,
 };
 
 // ---------------------------------------------------------------------------
@@ -868,6 +871,29 @@ fn frames_of(events: &[TransportEvent]) -> Vec<&[u8]> {
         .collect()
 }
 
+/// The secret as `--mtproxy-secret` takes it: its hex parses back to it
+/// (16 bytes, `dd` and 16, or `ee`, 16 and a domain name); its first 15
+/// bytes are refused on one line that counts them; an `ee` secret
+/// without its domain, or with a byte no domain name has after it, is
+/// refused on one line that says so.
+fn check_secret_text(secret: &[u8]) {
+    let parsed = parse_mtproxy_secret(&hex(secret));
+    assert_eq!(parsed.as_deref(), Ok(secret), "the hex of an MTProxy secret does not parse back to it");
+    let refused = parse_mtproxy_secret(&hex(&secret[..15])).expect_err("a 15-byte MTProxy secret accepted");
+    one_line(&refused, "the refusal of a 15-byte secret");
+    assert!(refused.contains("found 15 bytes"), "a 15-byte secret refused as {refused:?}");
+    if secret.len() > 17 && secret[0] == 0xee {
+        let refused = parse_mtproxy_secret(&hex(&secret[..17])).expect_err("an ee secret without a domain accepted");
+        one_line(&refused, "the refusal of an ee secret without a domain");
+        assert!(refused.contains("domain is missing"), "an ee secret without a domain refused as {refused:?}");
+        let spaced = [secret, b" "].concat();
+        let refused =
+            parse_mtproxy_secret(&hex(&spaced)).expect_err("an ee secret with a space in its domain accepted");
+        one_line(&refused, "the refusal of an ee secret whose domain is not a name");
+        assert!(refused.contains("are not a domain name"), "an ee secret with a space refused as {refused:?}");
+    }
+}
+
 /// The fuzz target `transport`: streams through every deframer, plain,
 /// obfuscated2 and MTProxy, detected or forced, from the start or from the
 /// middle, in arbitrary chunks, with and without gaps.
@@ -881,10 +907,15 @@ fn frames_of(events: &[TransportEvent]) -> Vec<&[u8]> {
 ///   events in each direction.
 /// - Frames our encoder built (every framing, obfuscated or not, MTProxy)
 ///   come back as exactly the payloads put in.
+/// - The secret configured parses back from its hex (see
+///   `check_secret_text`).
 pub fn transport(data: &[u8]) {
     let mut u = Unstructured::new(data);
     let Ok(sc) = TransportScenario::arbitrary(&mut u) else { return };
     let secret = fixed_secret(sc.setup.mtproxy);
+    if let Some(secret) = &secret {
+        check_secret_text(secret);
+    }
     let options = TransportOptions {
         forced: sc.setup.forced.map(|(f, o)| (f.framing(), o)),
         mtproxy_secret: secret.clone(),
@@ -1333,6 +1364,13 @@ fn schema_choice(data: &[u8]) -> (Option<&'static Schema>, Vec<String>) {
 ///   text report's rendering of decoded frames is also the `render` target's
 ///   and the `conversation` target's (which reach far more frames than
 ///   arbitrary capture bytes do).
+/// - On half of the inputs whose threads are compared (a sixteenth), the
+///   JSON report is also written to a reader that goes away after a part
+///   of it: see `pipeline_runs::reader_goes_away`.
+/// - A sixteenth of the inputs (chosen by a hash of their bytes, independently
+///   of the other samples) also run as JSON with the reassembler holding 1
+///   to 3 connections at once: see
+///   `pipeline_runs::small_connection_limits`.
 /// - The summary adds up: answers matched never exceed the requests or the
 ///   answers, and every JSON line is one JSON value, warnings included.
 pub fn pcap_pipeline(data: &[u8]) {
@@ -1341,6 +1379,7 @@ pub fn pcap_pipeline(data: &[u8]) {
     // out of it), so that a replay repeats the same choice.
     let (compare_threads, text_report) = sampled(data);
     let (schema, tree_methods) = schema_choice(data);
+    let limits = super::pipeline_runs::limits_choice(data);
     let mut keys = KeyStore::new();
     keys.insert(envelope_key());
     keys.insert(fixtures::fixture_key());
@@ -1365,6 +1404,23 @@ pub fn pcap_pipeline(data: &[u8]) {
         // The threaded driver must say exactly what one thread says.
         if compare_threads {
             same_on_two_threads(data, &options, &result, &out, &err);
+        }
+        let goes_away = compare_threads && super::pipeline_runs::reader_goes_away_chosen(data);
+        if format == ReportFormat::Json && (goes_away || limits.is_some()) {
+            // What run_capture gives the pipeline for this JSON run.
+            let pipeline = PipelineOptions {
+                keys: options.keys.clone(),
+                service: options.service,
+                schema,
+                tree_methods: tree_methods.clone(),
+                ..PipelineOptions::default()
+            };
+            if let Some(limits) = limits {
+                super::pipeline_runs::small_connection_limits(data, &pipeline, limits, (&result, &out, &err));
+            }
+            if goes_away && result.is_ok() {
+                super::pipeline_runs::reader_goes_away(data, &pipeline, &out);
+            }
         }
         match result {
             Ok(s) => {
