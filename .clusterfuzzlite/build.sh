@@ -21,7 +21,7 @@ esac
 case "${SANITIZER:-address}" in
     coverage | introspector) ;;
     *)
-        if [ -n "${RUSTC_WRAPPER:-}" ]; then
+        if [ -n "${RUSTC_WRAPPER:-}" ] && [ "$RUSTC_WRAPPER" != "$PWD/fuzz/rustc-sancov-ours.sh" ]; then
             export INSPECTOR_FUZZ_NEXT_WRAPPER="$RUSTC_WRAPPER"
         fi
         export RUSTC_WRAPPER="$PWD/fuzz/rustc-sancov-ours.sh"

@@ -75,7 +75,7 @@ fi
 # how; FUZZING.md ("Sixth round") what it gains. Every cargo command below
 # (build, run, tmin, cmin) sees the same RUSTC_WRAPPER and RUSTFLAGS, so
 # none of them rebuilds.
-if [ "${FUZZ_INSTRUMENT_DEPS:-0}" != 1 ]; then
+if [ "${FUZZ_INSTRUMENT_DEPS:-0}" != 1 ] && [ "${RUSTC_WRAPPER:-}" != "$root/fuzz/rustc-sancov-ours.sh" ]; then
     if [ -n "${RUSTC_WRAPPER:-}" ]; then
         export INSPECTOR_FUZZ_NEXT_WRAPPER="$RUSTC_WRAPPER"
     fi

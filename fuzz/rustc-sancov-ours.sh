@@ -64,7 +64,7 @@ while [ $# -gt 0 ]; do
     args+=("$a")
 done
 
-if [ -n "${INSPECTOR_FUZZ_NEXT_WRAPPER:-}" ]; then
+if [ -n "${INSPECTOR_FUZZ_NEXT_WRAPPER:-}" ] && [ "$INSPECTOR_FUZZ_NEXT_WRAPPER" != "${BASH_SOURCE[0]}" ]; then
     exec "$INSPECTOR_FUZZ_NEXT_WRAPPER" "$rustc" "${args[@]}"
 fi
 exec "$rustc" "${args[@]}"
