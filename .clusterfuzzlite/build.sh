@@ -13,6 +13,22 @@ case "${SANITIZER:-address}" in
     *) echo "build.sh: unknown SANITIZER=$SANITIZER" >&2; exit 1 ;;
 esac
 
+# SanitizerCoverage in this repository's crates only, as fuzz/run.sh builds:
+# dependencies' edges (AES, SHA-256, inflate, serde_json, ...) cost
+# libFuzzer's bookkeeping on every execution and guide nothing in our code;
+# AddressSanitizer stays on everywhere. fuzz/rustc-sancov-ours.sh says how.
+# Not for coverage or introspector builds, which measure every line.
+case "${SANITIZER:-address}" in
+    coverage | introspector) ;;
+    *)
+        if [ -n "${RUSTC_WRAPPER:-}" ] && [ "$RUSTC_WRAPPER" != "$PWD/fuzz/rustc-sancov-ours.sh" ]; then
+            export INSPECTOR_FUZZ_NEXT_WRAPPER="$RUSTC_WRAPPER"
+        fi
+        export RUSTC_WRAPPER="$PWD/fuzz/rustc-sancov-ours.sh"
+        export RUSTFLAGS="${RUSTFLAGS:-} --cfg=inspector_fuzz_sancov_ours"
+        ;;
+esac
+
 # -O: optimized, with debug assertions (cargo-fuzz's default for fuzzing).
 cargo fuzz build -O --fuzz-dir fuzz -s "$sanitizer"
 

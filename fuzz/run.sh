@@ -25,6 +25,9 @@
 #   FUZZ_SANITIZER  address (default: the best available) or none (stable
 #                 with RUSTC_BOOTSTRAP=1 and no sanitizer: the fastest, and
 #                 how the fallback path is exercised)
+#   FUZZ_INSTRUMENT_DEPS  1: coverage instrumentation in every crate, as
+#                 plain `cargo fuzz build` does (default: this repository's
+#                 crates only, fuzz/rustc-sancov-ours.sh)
 #
 # The committed seeds (corpus/<target>/) are copied into the scratch
 # directory, which is the corpus libFuzzer grows, so the committed corpus is
@@ -62,6 +65,22 @@ if ! cargo fuzz --version 2>/dev/null | grep -q ' 0\.13\.2'; then
         say "cannot install cargo-fuzz"
         exit 2
     }
+fi
+
+# SanitizerCoverage (the edges and comparisons libFuzzer is guided by) in this
+# repository's crates only: `cargo fuzz build` instruments the dependencies
+# too (AES, SHA-256, inflate, serde_json, hashbrown, ...), whose edges cost
+# libFuzzer's bookkeeping on every execution and guide nothing in our code.
+# AddressSanitizer stays on in every crate. fuzz/rustc-sancov-ours.sh says
+# how; FUZZING.md ("Sixth round") what it gains. Every cargo command below
+# (build, run, tmin, cmin) sees the same RUSTC_WRAPPER and RUSTFLAGS, so
+# none of them rebuilds.
+if [ "${FUZZ_INSTRUMENT_DEPS:-0}" != 1 ] && [ "${RUSTC_WRAPPER:-}" != "$root/fuzz/rustc-sancov-ours.sh" ]; then
+    if [ -n "${RUSTC_WRAPPER:-}" ]; then
+        export INSPECTOR_FUZZ_NEXT_WRAPPER="$RUSTC_WRAPPER"
+    fi
+    export RUSTC_WRAPPER="$root/fuzz/rustc-sancov-ours.sh"
+    export RUSTFLAGS="${RUSTFLAGS:-} --cfg=inspector_fuzz_sancov_ours"
 fi
 
 if [ -n "${FUZZ_TARGETS:-}" ]; then
