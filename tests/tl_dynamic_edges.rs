@@ -49,3 +49,27 @@ fn a_bare_type_naming_a_function_is_undefined() {
     let value = schema.decode(&bytes, DecodeOptions::strict()).unwrap();
     assert_eq!(value.to_json(), serde_json::json!({"_": "foo", "x": {"_": "thing", "n": 7}}));
 }
+
+/// A `true` field without a condition is always set and has no bytes: it
+/// adds nothing to the fewest bytes of its constructor, which bound how
+/// many elements a vector's count may claim (4 bytes left: one `foo` of
+/// one `int`, not two).
+#[test]
+fn an_unconditional_true_field_is_set_and_takes_no_bytes() {
+    let text = "foo x:true n:int = Foo;\nbar v:vector<foo> = Bar;\n";
+    let schema = Schema::parse(&[("t.tl", text)]).unwrap();
+    assert!(schema.warnings().is_empty(), "{:?}", schema.warnings());
+    let bar = schema.by_name("bar").unwrap();
+    let with_count = |count: i32| {
+        let mut bytes = bar.id.to_le_bytes().to_vec();
+        bytes.extend_from_slice(&count.to_le_bytes());
+        bytes.extend_from_slice(&5i32.to_le_bytes());
+        bytes
+    };
+    let value = schema.decode(&with_count(1), DecodeOptions::strict()).unwrap();
+    assert_eq!(value.to_json(), serde_json::json!({"_": "bar", "v": [{"_": "foo", "x": true, "n": 5}]}));
+    // And back: the field is written as nothing.
+    assert_eq!(schema.encode_json(&value.to_json()).unwrap(), with_count(1));
+    let e = schema.decode(&with_count(2), DecodeOptions::strict()).unwrap_err();
+    assert_eq!(e.to_string(), "error at byte 0x4 in v: vector length 2 claims more bytes than the 4 that remain");
+}
