@@ -325,21 +325,10 @@ pub fn with_flag_fields_into<'e>(trace: &[TraceEvent], error: Option<&'e DecodeE
     out.clear();
     out.reserve(trace.len() + 16);
     // The field where decoding stopped at each depth: the error's path,
-    // one name per level, split as the walk goes down.
-    let mut stops = error.map(|e| e.path.split('.'));
-    let mut stops_seen: usize = 0;
-    let mut stop_at_depth = |depth: usize| -> Option<&'e str> {
-        let names = stops.as_mut()?;
-        // Objects open at increasing depths along one path, but a closed
-        // object's sibling may open at a depth already passed: restart then.
-        if depth < stops_seen {
-            *names = error.map(|e| e.path.split('.'))?;
-            stops_seen = 0;
-        }
-        let name = names.nth(depth - stops_seen);
-        stops_seen = depth + 1;
-        name
-    };
+    // one name per level. Only the objects a failed decode left open ask,
+    // one per depth along that path, so splitting the path anew for each
+    // costs no more than the path's length per open object.
+    let stop_at_depth = |depth: usize| -> Option<&'e str> { error?.path.split('.').nth(depth) };
     let mut open: Vec<OpenObject<'e>> = Vec::new();
     let mut flags: Vec<(&'static str, u32)> = Vec::new();
     for ev in trace {

@@ -5,7 +5,7 @@
 use std::cell::Cell;
 use std::fmt;
 
-use super::{Field, Schema, Ty};
+use super::{Field, FieldTy, Schema, Ty};
 use crate::tl::error::{DecodeError, Problem};
 use crate::tl::ids;
 use crate::tl::reader::{DecodeOptions, Reader, Recorder, TraceSink};
@@ -293,13 +293,15 @@ impl<'a> IntoIterator for &Seq<'a> {
 /// condition on a further one finds its word on the tape.
 const FLAG_SLOTS: usize = 4;
 
-/// How [`Schema::fields`] reads one field: its type and its condition,
-/// resolved when the schema is loaded.
+/// How [`Schema::fields`] reads one field, beside its type: its name, its
+/// condition and, for a flag word, its slot, resolved when the schema is
+/// loaded.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Op {
     name: &'static str,
     cond: Cond,
-    kind: OpKind,
+    /// For a flag word, the slot it is kept in, if it has one.
+    slot: Option<u8>,
 }
 
 /// When a field is present: always, or when a bit of a flag word is set
@@ -311,27 +313,13 @@ enum Cond {
     Walk(usize, u32),
 }
 
-#[derive(Debug, Clone, Copy)]
-enum OpKind {
-    /// A flag word, with the slot it is kept in.
-    Flags {
-        mask: u32,
-        slot: Option<u8>,
-    },
-    True,
-    Int,
-    Long,
-    /// Anything else: [`Schema::value`] with the field's type.
-    Other,
-}
-
 /// The decoder's program for a constructor's fields.
 pub(super) fn ops(fields: &[Field], defs: &[FieldDef]) -> Vec<Op> {
     // The slot of each flag word, by field index.
     let mut slots = vec![None; fields.len()];
     let mut next = 0usize;
     for (i, f) in fields.iter().enumerate() {
-        if matches!(f.ty, Ty::Flags { .. }) && next < FLAG_SLOTS {
+        if matches!(f.ty, FieldTy::Flags { .. }) && next < FLAG_SLOTS {
             slots[i] = u8::try_from(next).ok();
             next += 1;
         }
@@ -351,14 +339,7 @@ pub(super) fn ops(fields: &[Field], defs: &[FieldDef]) -> Vec<Op> {
                     }
                 }
             };
-            let kind = match f.ty {
-                Ty::Flags { mask } => OpKind::Flags { mask, slot: slots[i] },
-                Ty::True => OpKind::True,
-                Ty::Int => OpKind::Int,
-                Ty::Long => OpKind::Long,
-                _ => OpKind::Other,
-            };
-            Op { name: def.name, cond, kind }
+            Op { name: def.name, cond, slot: slots[i] }
         })
         .collect()
 }
@@ -470,6 +451,9 @@ impl Tape {
     }
 }
 
+/// The types TL builds in (and `Object`, any value), by name.
+const BUILTIN_TYPES: [&str; 9] = ["int", "long", "double", "int128", "int256", "string", "bytes", "Bool", "Object"];
+
 /// What may stand at the top level of a decode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expect {
@@ -547,35 +531,47 @@ impl Schema {
         let mut r = Reader::with_sink(bytes, options, sink);
         let mut tape = Tape::for_input(bytes.len());
         let result = match self.top(&mut r, expect, &mut tape) {
-            Ok(()) if r.remaining() != 0 => {
+            Ok(name) if r.remaining() != 0 => {
                 let count = r.remaining();
-                let name = match (tape.nodes.first(), expect) {
-                    (Some(Node::Object { ctor, .. }), _) => ctor.name,
-                    (_, Expect::Type(t)) => self.label(t),
-                    _ => "the value",
-                };
                 r.forgivable(r.pos(), "", Problem::TrailingBytes { count, ctor: name })
             }
-            other => other,
+            other => other.map(|_| ()),
         };
         let value = tape.into_value();
         (result.map(|()| value), r.into_sink())
     }
 
-    fn top<S: TraceSink>(&self, r: &mut Reader<'_, S>, expect: &Expect, tape: &mut Tape) -> Result<(), DecodeError> {
+    /// The top-level value, onto the tape; the name of what it is, for a
+    /// message about bytes left after it: its constructor's, or the type's
+    /// asked for when it is no object (`Bool`, a vector).
+    fn top<S: TraceSink>(
+        &self,
+        r: &mut Reader<'_, S>,
+        expect: &Expect,
+        tape: &mut Tape,
+    ) -> Result<&'static str, DecodeError> {
+        // Any constructor or function (as `Ty::Any` reads one), or one of `ids`.
+        let mut boxed = |ids: Option<&[u32]>, label: &'static str| {
+            let start = r.pos();
+            let id = r.read_id("")?;
+            match self.ctor_index(id) {
+                Some(ci) if ids.is_none_or(|ids| ids.contains(&id)) => {
+                    self.boxed_body(r, start, "", ci, tape)?;
+                    Ok(self.ctors[ci].def.name)
+                }
+                _ => Err(self.unexpected(r, start, "", label, id)),
+            }
+        };
         match expect {
-            Expect::Any => self.value(r, &Ty::Any, "", tape),
+            Expect::Any => boxed(None, "Object"),
+            Expect::OneOf { ids, label } => boxed(Some(ids), label),
             Expect::Type(t) => {
                 let ty = self.parse_type(t);
-                self.value(r, &ty, "", tape)
-            }
-            Expect::OneOf { ids, label } => {
-                let start = r.pos();
-                let id = r.read_id("")?;
-                match self.ctor_index(id) {
-                    Some(ci) if ids.contains(&id) => self.boxed_body(r, start, "", ci, tape),
-                    _ => Err(self.unexpected(r, start, "", label, id)),
-                }
+                self.value(r, &ty, "", tape)?;
+                Ok(match tape.nodes.first() {
+                    Some(Node::Object { ctor, .. }) => ctor.name,
+                    _ => self.label(t),
+                })
             }
         }
     }
@@ -615,13 +611,11 @@ impl Schema {
         if let Some(&i) = self.type_index.get(t) {
             return self.types[i].name;
         }
+        // A built-in type's name, as a `'static` string.
+        if let Some(builtin) = BUILTIN_TYPES.into_iter().find(|k| *k == t) {
+            return builtin;
+        }
         match t {
-            "int" | "long" | "double" | "int128" | "int256" | "string" | "bytes" | "Bool" | "Object" => {
-                ["int", "long", "double", "int128", "int256", "string", "bytes", "Bool", "Object"]
-                    .into_iter()
-                    .find(|k| *k == t)
-                    .unwrap_or("a type")
-            }
             // A vector type named at run time: leaked once per distinct call site
             // would grow without bound, so such names share one label.
             _ if t.starts_with("Vector<") || t.starts_with("vector<") => "Vector",
@@ -691,22 +685,22 @@ impl Schema {
                 Cond::Walk(word, bit) => tape.flag_word(object, word) & bit != 0,
             };
             // Each arm pushes its own node: a constant node is then one store.
-            match op.kind {
-                OpKind::True => tape.nodes.push(Node::True(r.true_flag(op.name, set))),
+            match &field.ty {
+                FieldTy::True => tape.nodes.push(Node::True(r.true_flag(op.name, set))),
                 _ if !set => {
                     r.absent::<()>(op.name);
                     tape.nodes.push(Node::Absent);
                 }
-                OpKind::Flags { mask, slot } => {
-                    let f = r.flag_word(op.name, c.def, mask)?;
-                    if let Some(slot) = slot {
+                FieldTy::Flags { mask } => {
+                    let f = r.flag_word(op.name, c.def, *mask)?;
+                    if let Some(slot) = op.slot {
                         words[usize::from(slot) % FLAG_SLOTS] = f;
                     }
                     tape.nodes.push(Node::Flags(f));
                 }
-                OpKind::Int => tape.nodes.push(Node::Int(r.int(op.name)?)),
-                OpKind::Long => tape.nodes.push(Node::Long(r.long(op.name)?)),
-                OpKind::Other => self.value(r, &field.ty, op.name, tape)?,
+                FieldTy::Value(Ty::Int) => tape.nodes.push(Node::Int(r.int(op.name)?)),
+                FieldTy::Value(Ty::Long) => tape.nodes.push(Node::Long(r.long(op.name)?)),
+                FieldTy::Value(ty) => self.value(r, ty, op.name, tape)?,
             }
         }
         Ok(())
@@ -798,10 +792,6 @@ impl Schema {
                 r.end_object(token);
                 tape.close(at);
                 return Ok(());
-            }
-            Ty::Flags { .. } | Ty::True => {
-                // Only fields are flag words or `true`; the loader keeps them out of vectors.
-                return Err(r.error(r.pos(), field, Problem::UndefinedType { ty: "#" }));
             }
             Ty::Undefined(name) => return Err(r.error(r.pos(), field, Problem::UndefinedType { ty: name })),
         };

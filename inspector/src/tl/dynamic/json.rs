@@ -18,7 +18,7 @@ use std::io;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
-use super::{DynRef, DynValue, Schema, Ty};
+use super::{DynRef, DynValue, FieldTy, Schema, Ty};
 use crate::tl::ids;
 use crate::tl::json::{describe, join, JsonError};
 use crate::tl::reader::MAX_DEPTH_LIMIT;
@@ -254,7 +254,6 @@ impl Schema {
                 }
                 self.write_fields(w, *ci, v, path, depth)?;
             }
-            Ty::Flags { .. } | Ty::True => return Err(err(path, "a flag word or `true` cannot stand alone".into())),
             Ty::Undefined(name) => {
                 return Err(err(path, format!("the schema uses the type {name} but does not define it")))
             }
@@ -313,9 +312,11 @@ impl Schema {
             let def = &c.def.fields[i];
             let at = join(path, def.name);
             match (&c.fields[i].ty, get(def.name)) {
-                (Ty::True, None) => Ok(false),
-                (Ty::True, Some(Value::Bool(b))) => Ok(*b),
-                (Ty::True, Some(other)) => Err(err(&at, format!("expected true or false, found {}", describe(other)))),
+                (FieldTy::True, None) => Ok(false),
+                (FieldTy::True, Some(Value::Bool(b))) => Ok(*b),
+                (FieldTy::True, Some(other)) => {
+                    Err(err(&at, format!("expected true or false, found {}", describe(other))))
+                }
                 (_, value) => Ok(value.is_some()),
             }
         };
@@ -330,7 +331,7 @@ impl Schema {
         for (i, (f, def)) in c.fields.iter().zip(c.def.fields).enumerate() {
             let at = join(path, def.name);
             match (&f.ty, f.condition) {
-                (Ty::Flags { .. }, _) => {
+                (FieldTy::Flags { .. }, _) => {
                     if let Some(given) = get(def.name) {
                         let given = given.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
                             err(&at, format!("expected a 32-bit unsigned integer, found {}", describe(given)))
@@ -349,15 +350,15 @@ impl Schema {
                     }
                     w.u32(words[i]);
                 }
-                (Ty::True, _) => {
+                (FieldTy::True, _) => {
                     present(i)?;
                 }
-                (ty, Some(_)) => {
+                (FieldTy::Value(ty), Some(_)) => {
                     if let Some(value) = get(def.name) {
                         self.write(w, ty, value, &at, depth + 1)?;
                     }
                 }
-                (ty, None) => {
+                (FieldTy::Value(ty), None) => {
                     let value =
                         get(def.name).ok_or_else(|| err(&at, format!("missing required field of type {}", def.ty)))?;
                     self.write(w, ty, value, &at, depth + 1)?;

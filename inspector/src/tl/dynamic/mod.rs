@@ -39,15 +39,34 @@ pub const BUILTIN_MTPROTO_TL: &str = include_str!("../../../tl/mtproto.tl");
 /// The layer of [`BUILTIN_API_TL`].
 pub const BUILTIN_LAYER: u32 = 224;
 
-/// The TL type of a field, resolved against the schema.
+/// The type of a field: a flag word, `true`, or a value. Flag words and
+/// `true` are fields only (the loader makes a vector of them an undefined
+/// type), so the type of a vector's element or of a top-level value is a
+/// [`Ty`], which cannot be either.
 #[derive(Debug, Clone, PartialEq)]
-enum Ty {
+enum FieldTy {
     /// `#`: a flag word, with the bits its fields use.
-    Flags {
-        mask: u32,
-    },
+    Flags { mask: u32 },
     /// `true`: no bytes; set when its flag bit is.
     True,
+    /// Any other type: a value with bytes of its own.
+    Value(Ty),
+}
+
+impl FieldTy {
+    /// The fewest bytes a field of this type occupies.
+    fn min_size(&self, schema: &Schema) -> usize {
+        match self {
+            FieldTy::Flags { .. } => 4,
+            FieldTy::True => 0,
+            FieldTy::Value(ty) => ty.min_size(schema),
+        }
+    }
+}
+
+/// The TL type of a value, resolved against the schema.
+#[derive(Debug, Clone, PartialEq)]
+enum Ty {
     Int,
     Long,
     Double,
@@ -77,8 +96,8 @@ impl Ty {
     /// The fewest bytes a value of this type occupies (to bound vector counts).
     fn min_size(&self, schema: &Schema) -> usize {
         match self {
-            Ty::True | Ty::Undefined(_) => 0,
-            Ty::Flags { .. } | Ty::Int | Ty::String | Ty::Bytes | Ty::Bool | Ty::Boxed(_) | Ty::Any => 4,
+            Ty::Undefined(_) => 0,
+            Ty::Int | Ty::String | Ty::Bytes | Ty::Bool | Ty::Boxed(_) | Ty::Any => 4,
             Ty::Long | Ty::Double => 8,
             Ty::Int128 => 16,
             Ty::Int256 => 32,
@@ -91,7 +110,7 @@ impl Ty {
 /// One field of a constructor, as the decoder reads it.
 #[derive(Debug, Clone)]
 struct Field {
-    ty: Ty,
+    ty: FieldTy,
     /// For a conditional field: the index of its flag word among the
     /// constructor's fields, and its bit.
     condition: Option<(usize, u8)>,

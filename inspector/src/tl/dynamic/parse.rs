@@ -9,7 +9,7 @@ use std::str::FromStr;
 use grammers_tl_parser::errors::ParseError;
 use grammers_tl_parser::tl::{Definition, Parameter, ParameterType, Type};
 
-use super::{Ctor, Field, IdMap, Schema, Ty, TypeEntry};
+use super::{Ctor, Field, FieldTy, IdMap, Schema, Ty, TypeEntry};
 use crate::tl::crc::tl_crc;
 use crate::tl::ids;
 use crate::tl::schema::{CtorDef, FieldDef};
@@ -267,7 +267,9 @@ fn build(
         let mut defs = Vec::new();
         for param in &p.def.params {
             let (ty_text, flag, field) = match &param.ty {
-                ParameterType::Flags => ("#".to_string(), None, Field { ty: Ty::Flags { mask: 0 }, condition: None }),
+                ParameterType::Flags => {
+                    ("#".to_string(), None, Field { ty: FieldTy::Flags { mask: 0 }, condition: None })
+                }
                 ParameterType::Normal { ty: t, flag } => {
                     // The flag word is always found: grammers-tl-parser
                     // refuses a condition on a name that is not a `#`
@@ -277,7 +279,7 @@ fn build(
                         let word = p.def.params.iter().position(|q| q.name == f.name && q.ty == ParameterType::Flags);
                         word.map(|w| (w, f.index as u8))
                     });
-                    let ty = resolve(t, &mut undefined);
+                    let ty = if is_true(t) { FieldTy::True } else { FieldTy::Value(resolve(t, &mut undefined)) };
                     (type_text(t), flag.as_ref().map(|f| (f.name.clone(), f.index as u8)), Field { ty, condition })
                 }
             };
@@ -296,10 +298,10 @@ fn build(
         }
         // Each flag word's mask: the bits its fields use.
         for i in 0..fields.len() {
-            if let Ty::Flags { .. } = fields[i].ty {
+            if let FieldTy::Flags { .. } = fields[i].ty {
                 let mask =
                     fields.iter().filter_map(|f| f.condition).filter(|c| c.0 == i).fold(0u32, |m, c| m | 1 << c.1);
-                fields[i].ty = Ty::Flags { mask };
+                fields[i].ty = FieldTy::Flags { mask };
             }
         }
         let flag_mask =
@@ -353,7 +355,13 @@ fn build(
     schema
 }
 
-/// The decoder's view of a field type.
+/// Whether a field's type is `true`: no bytes, set when its flag bit is.
+fn is_true(t: &Type) -> bool {
+    !t.generic_ref && t.namespace.is_empty() && t.name == "true" && t.generic_arg.is_none()
+}
+
+/// The decoder's view of a value's type (a field's, when it is not
+/// `true`, see [`is_true`]).
 fn resolve(
     t: &Type,
     source: usize,
@@ -378,16 +386,17 @@ fn resolve(
         ("int256", None) => Ty::Int256,
         ("string", None) => Ty::String,
         ("bytes", None) => Ty::Bytes,
-        ("true", None) => Ty::True,
         ("Object", None) => Ty::Any,
         // Bool is a value, unless a schema gives it other constructors than TL's two.
         ("Bool", None) if bool_is_standard(type_index, kept) => Ty::Bool,
         ("Vector" | "vector", Some(arg)) => {
-            let element = resolve(arg, source, kept, type_index, by_name, undefined);
-            if matches!(element, Ty::True | Ty::Flags { .. }) {
+            // `true` has no bytes: a vector of it is no type (and a flag
+            // word, `#`, is a field's type only, never a type's name).
+            if is_true(arg) {
                 undefined.push(type_text(t));
                 return Ty::Undefined(leak(type_text(t)));
             }
+            let element = resolve(arg, source, kept, type_index, by_name, undefined);
             Ty::Vector { boxed: t.name == "Vector", element: Box::new(element), label: leak(type_text(t)) }
         }
         (name, None) => {
