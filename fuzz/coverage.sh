@@ -103,7 +103,7 @@ if [ "${#targets[@]}" -gt 1 ]; then
     printf '\n%-22s %8s %8s %7s\n' "all corpora, by stage" lines missed cover >>"$summary"
     awk '
         function stage(f) {
-            if (f ~ /\/out\/[a-z]+\.rs$/ || f ~ /src\/tl\/[a-z]+\.rs$/) return "tl (typed core)"
+            if (f ~ /\/out\/[a-z_]+\.rs$/ || f ~ /src\/tl\/[a-z_]+\.rs$/) return "tl (typed core)"
             if (f ~ /src\/tl\/dynamic\//) return "tl/dynamic"
             if (f ~ /src\/capture\.rs$/) return "capture"
             if (f ~ /src\/tcp\.rs$/) return "tcp"
