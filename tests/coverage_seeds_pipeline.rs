@@ -21,7 +21,7 @@ use std::path::Path;
 
 use inspector::report::{run_capture, ReportFormat, ReportOptions};
 use inspector::tcp::Direction;
-use inspector::transport::{Framing, TransportConnection, TransportEvent, TransportOptions};
+use inspector::transport::{Framing, TransportConnection, TransportOptions};
 use inspector_tests::fixtures::{self, CaptureSpec, ConnectionSpec, Conversation, Format, Link, Transport};
 use inspector_tests::fuzzing::limits_choice;
 
@@ -198,13 +198,7 @@ fn pipeline_coverage_seeds_are_committed() {
     let mut conn = TransportConnection::new(options);
     let mut events = Vec::new();
     conn.feed(Direction::ClientToServer, &hello[2..], &mut events);
-    let problems: Vec<String> = events
-        .iter()
-        .filter_map(|e| match e {
-            TransportEvent::Problem(p) => Some(p.to_string()),
-            _ => None,
-        })
-        .collect();
+    let problems = inspector_tests::faketls_props::problem_texts(&events);
     assert!(
         problems.len() == 1 && problems[0].contains("not a TLS ClientHello: no version"),
         "the cut hello gives {problems:?}"

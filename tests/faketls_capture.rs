@@ -139,13 +139,7 @@ fn mtcute_hellos_verify_and_carry_a_connection() {
             conn.feed(Direction::ClientToServer, chunk, &mut out);
         }
         let frames = out.iter().filter(|e| matches!(e, TransportEvent::Frame(f) if f.payload == message)).count();
-        let problems: Vec<String> = out
-            .iter()
-            .filter_map(|e| match e {
-                TransportEvent::Problem(p) => Some(p.to_string()),
-                _ => None,
-            })
-            .collect();
+        let problems = inspector_tests::faketls_props::problem_texts(&out);
         // Only the SNI differs from the secret's domain, and says so.
         let expected: Vec<String> = if domain == "www.example.com" {
             vec![]

@@ -26,6 +26,18 @@ pub const SECRET: [u8; 16] = *b"fuzz-faketls-key";
 /// The domain of their `ee` secret.
 pub const DOMAIN: &str = "fuzz.example.org";
 
+/// The one-line texts of the transport layer's problems among `events`,
+/// in order.
+pub fn problem_texts(events: &[TransportEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            TransportEvent::Problem(p) => Some(p.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The whole `ee` secret: `ee`, the 16 bytes, the domain.
 pub fn ee_secret() -> Vec<u8> {
     [&[0xee][..], &SECRET, DOMAIN.as_bytes()].concat()
@@ -161,13 +173,7 @@ fn well_formed(mode: u8, data: &[u8]) {
             conn.feed(C2S, a, &mut out);
         }
     }
-    let problems: Vec<String> = out
-        .iter()
-        .filter_map(|e| match e {
-            TransportEvent::Problem(p) => Some(p.to_string()),
-            _ => None,
-        })
-        .collect();
+    let problems = problem_texts(&out);
     assert!(problems.is_empty(), "a well-formed connection has problems: {problems:?}");
     let frames_out = |dir: Direction| -> Vec<&[u8]> {
         out.iter()
