@@ -49,12 +49,9 @@ impl Palette {
 
     /// [`Palette::paint`], appended to `out`.
     pub fn paint_into(out: &mut String, style: Style, text: &str) {
-        use std::fmt::Write as _;
-        if style == Style::new() {
-            out.push_str(text);
-        } else {
-            let _ = write!(out, "{style}{text}{style:#}");
-        }
+        open_style(out, style);
+        out.push_str(text);
+        close_style(out, style);
     }
 
     /// [`Palette::paint_into`] of formatted text, written straight into
@@ -62,11 +59,88 @@ impl Palette {
     /// in between: the tree paints several formatted values per line).
     pub fn paint_fmt(out: &mut String, style: Style, args: std::fmt::Arguments<'_>) {
         use std::fmt::Write as _;
-        if style == Style::new() {
-            let _ = out.write_fmt(args);
-        } else {
-            let _ = write!(out, "{style}{args}{style:#}");
+        open_style(out, style);
+        let _ = out.write_fmt(args);
+        close_style(out, style);
+    }
+}
+
+/// The start of what [`Palette::paint`] draws in `style`, appended to
+/// `out`: nothing without colour. With [`close_style`], a cell is painted
+/// as `paint_into` paints it while its text is written in place (no
+/// string per cell).
+pub(crate) fn open_style(out: &mut String, style: Style) {
+    if style != Style::new() {
+        match escapes(style) {
+            Some((open, _)) => out.push_str(open),
+            None => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{style}");
+            }
         }
+    }
+}
+
+/// The end of what [`Palette::paint`] draws in `style` (see [`open_style`]).
+pub(crate) fn close_style(out: &mut String, style: Style) {
+    if style != Style::new() {
+        match escapes(style) {
+            Some((_, close)) => out.push_str(close),
+            None => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{style:#}");
+            }
+        }
+    }
+}
+
+/// The escapes that start and end each style of the colour palette, as
+/// anstyle writes them (`{style}` and `{style:#}`), written once: the
+/// renderers paint several cells per line, and anstyle formats a style
+/// through `core::fmt` with a 4 KiB buffer on the stack each time (under
+/// AddressSanitizer a fake stack frame per cell: FUZZING.md, "Seventh
+/// round"). A style of no palette is formatted as before.
+fn escapes(style: Style) -> Option<(&'static str, &'static str)> {
+    static ESCAPES: std::sync::OnceLock<Vec<(Style, String, String)>> = std::sync::OnceLock::new();
+    let table = ESCAPES.get_or_init(|| {
+        let p = Palette::new(true);
+        [p.ctor, p.field, p.ty, p.value, p.dim, p.bad]
+            .into_iter()
+            .map(|style| (style, format!("{style}"), format!("{style:#}")))
+            .collect()
+    });
+    table.iter().find(|(s, _, _)| *s == style).map(|(_, open, close)| (open.as_str(), close.as_str()))
+}
+
+/// [`hex_bytes`], appended to `out`.
+pub(crate) fn push_hex_bytes(out: &mut String, bytes: &[u8], max: usize) {
+    for (i, &b) in bytes.iter().take(max).enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        push_hex_byte(out, b);
+    }
+    if bytes.len() > max {
+        out.push_str(" …");
+    }
+}
+
+/// `b` as two lowercase hex digits, appended to `out`.
+pub(crate) fn push_hex_byte(out: &mut String, b: u8) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.push(char::from(DIGITS[usize::from(b >> 4)]));
+    out.push(char::from(DIGITS[usize::from(b & 15)]));
+}
+
+/// `n` in lowercase hex, zero-padded to `width` digits: what
+/// `{n:0width$x}` writes, without `core::fmt` (the tree and the field map
+/// write two per line).
+pub(crate) fn push_padded_hex(out: &mut String, n: usize, width: usize) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digits = ((usize::BITS - n.leading_zeros()).div_ceil(4) as usize).max(1);
+    out.extend(std::iter::repeat_n('0', width.saturating_sub(digits)));
+    for place in (0..digits).rev() {
+        out.push(char::from(DIGITS[(n >> (4 * place)) & 15]));
     }
 }
 
@@ -211,4 +285,61 @@ pub fn explain(bytes: &[u8], trace: &[crate::tl::TraceEvent], error: &DecodeErro
         color,
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{close_style, hex_bytes, open_style, push_hex_bytes, push_padded_hex, Palette};
+
+    /// A cell written between `open_style` and `close_style` is what
+    /// [`Palette::paint`] draws, in every style of both palettes.
+    #[test]
+    fn cells_are_painted_as_the_palette_paints() {
+        for p in [Palette::new(false), Palette::new(true)] {
+            for style in [p.ctor, p.field, p.ty, p.value, p.dim, p.bad] {
+                let text = "a.b.0.c     |0x002a";
+                let mut out = String::from("x");
+                open_style(&mut out, style);
+                out.push_str(text);
+                close_style(&mut out, style);
+                assert_eq!(out, format!("x{}", Palette::paint(style, text)));
+            }
+        }
+    }
+
+    /// A style of no palette is painted as anstyle writes it too.
+    #[test]
+    fn other_styles_are_painted_as_the_palette_paints() {
+        use anstyle::{AnsiColor, Style};
+        for style in [Style::new().italic(), Style::new().fg_color(Some(AnsiColor::Magenta.into())).underline()] {
+            let mut out = String::new();
+            open_style(&mut out, style);
+            out.push_str("text");
+            close_style(&mut out, style);
+            assert_eq!(out, format!("{style}text{style:#}"));
+        }
+    }
+
+    #[test]
+    fn padded_hex_is_fmts() {
+        for n in [0, 1, 15, 16, 255, 0x1234, 0xffff, 0x10000, 0xdead_beef, usize::MAX] {
+            for width in [0, 1, 4, 5, 8, 16, 20] {
+                let mut out = String::new();
+                push_padded_hex(&mut out, n, width);
+                assert_eq!(out, format!("{n:0width$x}"));
+            }
+        }
+    }
+
+    #[test]
+    fn hex_bytes_in_place_are_hex_bytes() {
+        let bytes: Vec<u8> = (0..=255u8).collect();
+        for len in [0, 1, 2, 23, 24, 25, 32, 33, 256] {
+            for max in [0, 1, 24, 32] {
+                let mut out = String::from("x");
+                push_hex_bytes(&mut out, &bytes[..len], max);
+                assert_eq!(out, format!("x{}", hex_bytes(&bytes[..len], max)));
+            }
+        }
+    }
 }

@@ -4,7 +4,10 @@
 
 use std::fmt::Write as _;
 
-use super::{hex_bytes, offset_width, push_quoted, push_utc_date, quote_text, Palette};
+use super::{
+    close_style, offset_width, open_style, push_hex_byte, push_hex_bytes, push_padded_hex, push_quoted, push_utc_date,
+    Palette,
+};
 use crate::tl::schema::{CtorDef, FieldDef};
 use crate::tl::{with_flag_fields, TraceEvent, TraceValue};
 
@@ -138,12 +141,21 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> 
             }
             TraceValue::Int128 | TraceValue::Int256 => {
                 let raw = bytes.get(ev.start..ev.end).unwrap_or_default();
-                Palette::paint_into(text, p.value, &crate::hex::encode(raw));
+                open_style(text, p.value);
+                for &b in raw {
+                    push_hex_byte(text, b);
+                }
+                close_style(text, p.value);
             }
             TraceValue::Bytes { data } => {
                 let raw = bytes.get(data.clone()).unwrap_or_default();
-                let shown = if raw.is_empty() { "empty".to_string() } else { hex_bytes(raw, 32) };
-                Palette::paint_into(text, p.value, &shown);
+                open_style(text, p.value);
+                if raw.is_empty() {
+                    text.push_str("empty");
+                } else {
+                    push_hex_bytes(text, raw, 32);
+                }
+                close_style(text, p.value);
                 push_size_note(text, raw.len(), p);
             }
             TraceValue::Bool(v) => Palette::paint_into(text, p.value, if *v { "true" } else { "false" }),
@@ -162,18 +174,22 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> 
                 parents.push(Parent::Object(ctor));
             }
             TraceValue::Flags(flags) => {
-                let mut summary = String::with_capacity(32);
-                for bit in (0..32).filter(|b| flags & (1 << b) != 0) {
-                    summary.push_str(if summary.is_empty() { "(bits " } else { ", " });
-                    let _ = write!(summary, "{bit}");
-                }
-                if summary.is_empty() {
-                    summary.push_str("(no bits set");
-                }
-                summary.push(')');
-                Palette::paint_fmt(text, p.value, format_args!("0x{flags:08x}"));
+                open_style(text, p.value);
+                text.push_str("0x");
+                push_padded_hex(text, *flags as usize, 8);
+                close_style(text, p.value);
                 text.push(' ');
-                Palette::paint_into(text, p.dim, &summary);
+                // `(bits 0, 3)` or `(no bits set)`, dimmed, written in place.
+                open_style(text, p.dim);
+                if *flags == 0 {
+                    text.push_str("(no bits set");
+                }
+                for bit in (0..32u32).filter(|b| flags & (1 << b) != 0) {
+                    text.push_str(if flags & ((1 << bit) - 1) == 0 { "(bits " } else { ", " });
+                    push_small(text, bit);
+                }
+                text.push(')');
+                close_style(text, p.dim);
                 out.push(Line { depth: ev.depth, range, content: start..text.len() });
                 if let Some(ctor) = parent {
                     flag_bits(*flags, ctor, ev.field, ev.depth + 1, p, text, &mut out);
@@ -184,11 +200,11 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> 
                 Palette::paint_fmt(text, p.value, format_args!("{v}"));
                 if def.is_some_and(|d| d.is_time) {
                     text.push(' ');
-                    let mut date = String::with_capacity(32);
-                    date.push('(');
-                    push_utc_date(&mut date, i64::from(*v));
-                    date.push(')');
-                    Palette::paint_into(text, p.dim, &date);
+                    open_style(text, p.dim);
+                    text.push('(');
+                    push_utc_date(text, i64::from(*v));
+                    text.push(')');
+                    close_style(text, p.dim);
                 }
             }
             TraceValue::Long(v) => Palette::paint_fmt(text, p.value, format_args!("{v}")),
@@ -198,8 +214,17 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> 
                     Ok(shown) if *utf8 && p.value == anstyle::Style::new() => {
                         push_quoted(text, shown, MAX_TEXT_CHARS);
                     }
-                    Ok(shown) if *utf8 => Palette::paint_into(text, p.value, &quote_text(shown, MAX_TEXT_CHARS)),
-                    _ => Palette::paint_fmt(text, p.bad, format_args!("invalid UTF-8: {}", hex_bytes(raw, 32))),
+                    Ok(shown) if *utf8 => {
+                        open_style(text, p.value);
+                        push_quoted(text, shown, MAX_TEXT_CHARS);
+                        close_style(text, p.value);
+                    }
+                    _ => {
+                        open_style(text, p.bad);
+                        text.push_str("invalid UTF-8: ");
+                        push_hex_bytes(text, raw, 32);
+                        close_style(text, p.bad);
+                    }
                 }
                 push_size_note(text, raw.len(), p);
             }
@@ -218,6 +243,22 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> 
         out.push(Line { depth: ev.depth, range: line_range, content: start..text.len() });
     }
     out
+}
+
+/// `bit {bit:<2} `, written without `core::fmt` (a line per defined bit
+/// of every flags word).
+fn push_bit_label(text: &mut String, bit: u8) {
+    text.push_str("bit ");
+    push_small(text, u32::from(bit));
+    text.push_str(if bit < 10 { "  " } else { " " });
+}
+
+/// A number below 100, as `{n}` writes it.
+fn push_small(text: &mut String, n: u32) {
+    if n >= 10 {
+        text.push(char::from(b'0' + (n / 10 % 10) as u8));
+    }
+    text.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// ` (1 byte)` or ` (N bytes)`, dimmed.
@@ -245,7 +286,7 @@ fn flag_bits(
         let start = text.len();
         match field {
             Some(f) => {
-                let _ = write!(text, "bit {bit:<2} ");
+                push_bit_label(text, bit);
                 if is_set {
                     Palette::paint_into(text, p.value, "set  ");
                 } else {
@@ -255,7 +296,7 @@ fn flag_bits(
                 Palette::paint_into(text, p.field, f.name);
             }
             None if is_set => {
-                let _ = write!(text, "bit {bit:<2} ");
+                push_bit_label(text, bit);
                 Palette::paint_into(text, p.bad, "set  ");
                 text.push(' ');
                 Palette::paint_fmt(text, p.bad, format_args!("undefined in {}", ctor.name));
@@ -288,30 +329,35 @@ fn draw(lines: &[Line], text: &str, width: usize, p: &Palette) -> String {
             *deeper = false;
         }
     }
-    let plain_dim = p.dim == anstyle::Style::new();
+    // The dimmed range column's escapes, rendered once for every line.
+    let mut dim_open = String::new();
+    open_style(&mut dim_open, p.dim);
+    let mut dim_close = String::new();
+    close_style(&mut dim_close, p.dim);
     let mut range = String::with_capacity(range_width);
     for (i, line) in lines.iter().enumerate() {
         range.clear();
         match line.range {
             Some((start, end)) if end == TraceEvent::OPEN => {
-                let _ = write!(range, "0x{start:0width$x}..?");
+                range.push_str("0x");
+                push_padded_hex(&mut range, start, width);
+                range.push_str("..?");
             }
             Some((start, end)) => {
-                let _ = write!(range, "0x{start:0width$x}..0x{end:0width$x}");
+                range.push_str("0x");
+                push_padded_hex(&mut range, start, width);
+                range.push_str("..0x");
+                push_padded_hex(&mut range, end, width);
             }
             None => {}
         }
-        // `{range:<range_width$}`: padded to the column's width.
-        let pad = range_width.saturating_sub(range.chars().count());
-        // (Painted as one piece: `{range:<range_width$}` in the dim style.)
-        if !plain_dim {
-            let _ = write!(out, "{}", p.dim);
-        }
+        // `{range:<range_width$}` in the dim style, painted as one piece
+        // (the range is ASCII: its length is its width).
+        let pad = range_width.saturating_sub(range.len());
+        out.push_str(&dim_open);
         out.push_str(&range);
         out.extend(std::iter::repeat_n(' ', pad));
-        if !plain_dim {
-            let _ = write!(out, "{:#}", p.dim);
-        }
+        out.push_str(&dim_close);
         out.push_str("  ");
         if line.depth > 0 {
             let is_last = is_last[i];
