@@ -3,9 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{
-    close_style, offset_width, open_style, push_hex_byte as push_hex, push_hex_bytes, push_padded_hex, Palette,
-};
+use super::{offset_width, push_hex_byte as push_hex, push_hex_bytes, push_padded_hex, Inks, Palette};
 use crate::tl::{TraceEvent, TraceValue};
 
 /// Bytes of one field shown in the field map before it is cut.
@@ -224,6 +222,7 @@ enum Part {
 /// drawn for every request and answer the report shows).
 pub fn field_map(bytes: &[u8], trace: &[TraceEvent], p: &Palette) -> String {
     let width = offset_width(bytes.len());
+    let e = Inks::new(p);
     // (start, end, the name's range in `names`, its width in characters)
     let mut rows: Vec<(usize, usize, std::ops::Range<usize>, usize)> = Vec::with_capacity(trace.len());
     let mut names = String::with_capacity(trace.len() * 24);
@@ -287,21 +286,21 @@ pub fn field_map(bytes: &[u8], trace: &[TraceEvent], p: &Palette) -> String {
         // Each cell is what `Palette::paint` draws of
         // `0x{start:0width$x}..0x{end:0width$x}`, `{name:<name_width$}` and
         // `hex_bytes(slice, MAX_FIELD_BYTES)`, written in place.
-        open_style(&mut out, p.dim);
+        e.dim.open(&mut out);
         out.push_str("0x");
         push_padded_hex(&mut out, start, width);
         out.push_str("..0x");
         push_padded_hex(&mut out, end, width);
-        close_style(&mut out, p.dim);
+        e.dim.close(&mut out);
         out.push_str("  ");
-        open_style(&mut out, p.field);
+        e.field.open(&mut out);
         out.push_str(&names[name]);
         out.extend(std::iter::repeat_n(' ', name_width - chars));
-        close_style(&mut out, p.field);
+        e.field.close(&mut out);
         out.push_str("  ");
-        open_style(&mut out, p.value);
+        e.value.open(&mut out);
         push_hex_bytes(&mut out, slice, MAX_FIELD_BYTES);
-        close_style(&mut out, p.value);
+        e.value.close(&mut out);
         out.push('\n');
     }
     out

@@ -7,6 +7,8 @@ pub mod schema;
 pub mod summary;
 pub mod tree;
 
+use std::borrow::Cow;
+
 use anstyle::{AnsiColor, Style};
 
 use crate::tl::DecodeError;
@@ -49,9 +51,12 @@ impl Palette {
 
     /// [`Palette::paint`], appended to `out`.
     pub fn paint_into(out: &mut String, style: Style, text: &str) {
-        open_style(out, style);
-        out.push_str(text);
-        close_style(out, style);
+        use std::fmt::Write as _;
+        if style == Style::new() {
+            out.push_str(text);
+        } else {
+            let _ = write!(out, "{style}{text}{style:#}");
+        }
     }
 
     /// [`Palette::paint_into`] of formatted text, written straight into
@@ -59,57 +64,103 @@ impl Palette {
     /// in between: the tree paints several formatted values per line).
     pub fn paint_fmt(out: &mut String, style: Style, args: std::fmt::Arguments<'_>) {
         use std::fmt::Write as _;
-        open_style(out, style);
+        if style == Style::new() {
+            let _ = out.write_fmt(args);
+        } else {
+            let _ = write!(out, "{style}{args}{style:#}");
+        }
+    }
+}
+
+/// One style of a [`Palette`] as the escapes that start and end it, which
+/// the tree and the field map write around each cell: what
+/// [`Palette::paint_into`] draws, with the text written in place. The
+/// escapes are found once per drawing ([`Inks::new`]), not per cell:
+/// anstyle formats a style through `core::fmt` with a 4 KiB buffer on the
+/// stack, and comparing two styles takes a dozen comparisons, on every
+/// cell of every line (FUZZING.md, "Seventh round").
+#[derive(Debug, Clone)]
+pub(crate) struct Ink {
+    plain: bool,
+    open: Cow<'static, str>,
+    close: Cow<'static, str>,
+}
+
+impl Ink {
+    /// The escapes of `style`, as anstyle writes them (`{style}` and
+    /// `{style:#}`): those of the colour palette are written once per
+    /// process, any other style when asked for.
+    pub(crate) fn of(style: Style) -> Ink {
+        static COLOUR: std::sync::OnceLock<Vec<(Style, String, String)>> = std::sync::OnceLock::new();
+        if style == Style::new() {
+            return Ink { plain: true, open: Cow::Borrowed(""), close: Cow::Borrowed("") };
+        }
+        let table = COLOUR.get_or_init(|| {
+            let p = Palette::new(true);
+            [p.ctor, p.field, p.ty, p.value, p.dim, p.bad]
+                .into_iter()
+                .map(|style| (style, format!("{style}"), format!("{style:#}")))
+                .collect()
+        });
+        match table.iter().find(|(s, _, _)| *s == style) {
+            Some((_, open, close)) => Ink { plain: false, open: Cow::Borrowed(open), close: Cow::Borrowed(close) },
+            None => Ink { plain: false, open: Cow::Owned(format!("{style}")), close: Cow::Owned(format!("{style:#}")) },
+        }
+    }
+
+    /// Whether the style is the empty one (no colour).
+    pub(crate) fn is_plain(&self) -> bool {
+        self.plain
+    }
+
+    /// Start the style.
+    pub(crate) fn open(&self, out: &mut String) {
+        out.push_str(&self.open);
+    }
+
+    /// End the style.
+    pub(crate) fn close(&self, out: &mut String) {
+        out.push_str(&self.close);
+    }
+
+    /// [`Palette::paint_into`].
+    pub(crate) fn paint(&self, out: &mut String, text: &str) {
+        self.open(out);
+        out.push_str(text);
+        self.close(out);
+    }
+
+    /// [`Palette::paint_fmt`].
+    pub(crate) fn paint_fmt(&self, out: &mut String, args: std::fmt::Arguments<'_>) {
+        use std::fmt::Write as _;
+        self.open(out);
         let _ = out.write_fmt(args);
-        close_style(out, style);
+        self.close(out);
     }
 }
 
-/// The start of what [`Palette::paint`] draws in `style`, appended to
-/// `out`: nothing without colour. With [`close_style`], a cell is painted
-/// as `paint_into` paints it while its text is written in place (no
-/// string per cell).
-pub(crate) fn open_style(out: &mut String, style: Style) {
-    if style != Style::new() {
-        match escapes(style) {
-            Some((open, _)) => out.push_str(open),
-            None => {
-                use std::fmt::Write as _;
-                let _ = write!(out, "{style}");
-            }
+/// The [`Ink`]s of a palette's styles.
+#[derive(Debug, Clone)]
+pub(crate) struct Inks {
+    pub ctor: Ink,
+    pub field: Ink,
+    pub ty: Ink,
+    pub value: Ink,
+    pub dim: Ink,
+    pub bad: Ink,
+}
+
+impl Inks {
+    pub(crate) fn new(p: &Palette) -> Inks {
+        Inks {
+            ctor: Ink::of(p.ctor),
+            field: Ink::of(p.field),
+            ty: Ink::of(p.ty),
+            value: Ink::of(p.value),
+            dim: Ink::of(p.dim),
+            bad: Ink::of(p.bad),
         }
     }
-}
-
-/// The end of what [`Palette::paint`] draws in `style` (see [`open_style`]).
-pub(crate) fn close_style(out: &mut String, style: Style) {
-    if style != Style::new() {
-        match escapes(style) {
-            Some((_, close)) => out.push_str(close),
-            None => {
-                use std::fmt::Write as _;
-                let _ = write!(out, "{style:#}");
-            }
-        }
-    }
-}
-
-/// The escapes that start and end each style of the colour palette, as
-/// anstyle writes them (`{style}` and `{style:#}`), written once: the
-/// renderers paint several cells per line, and anstyle formats a style
-/// through `core::fmt` with a 4 KiB buffer on the stack each time (under
-/// AddressSanitizer a fake stack frame per cell: FUZZING.md, "Seventh
-/// round"). A style of no palette is formatted as before.
-fn escapes(style: Style) -> Option<(&'static str, &'static str)> {
-    static ESCAPES: std::sync::OnceLock<Vec<(Style, String, String)>> = std::sync::OnceLock::new();
-    let table = ESCAPES.get_or_init(|| {
-        let p = Palette::new(true);
-        [p.ctor, p.field, p.ty, p.value, p.dim, p.bad]
-            .into_iter()
-            .map(|style| (style, format!("{style}"), format!("{style:#}")))
-            .collect()
-    });
-    table.iter().find(|(s, _, _)| *s == style).map(|(_, open, close)| (open.as_str(), close.as_str()))
 }
 
 /// [`hex_bytes`], appended to `out`.
@@ -289,20 +340,33 @@ pub fn explain(bytes: &[u8], trace: &[crate::tl::TraceEvent], error: &DecodeErro
 
 #[cfg(test)]
 mod tests {
-    use super::{close_style, hex_bytes, open_style, push_hex_bytes, push_padded_hex, Palette};
+    use super::{hex_bytes, push_hex_bytes, push_padded_hex, Ink, Inks, Palette};
 
-    /// A cell written between `open_style` and `close_style` is what
-    /// [`Palette::paint`] draws, in every style of both palettes.
+    /// A cell painted with an [`Ink`] is what [`Palette::paint`] draws, in
+    /// every style of both palettes.
     #[test]
     fn cells_are_painted_as_the_palette_paints() {
         for p in [Palette::new(false), Palette::new(true)] {
-            for style in [p.ctor, p.field, p.ty, p.value, p.dim, p.bad] {
+            let inks = Inks::new(&p);
+            let pairs = [
+                (p.ctor, &inks.ctor),
+                (p.field, &inks.field),
+                (p.ty, &inks.ty),
+                (p.value, &inks.value),
+                (p.dim, &inks.dim),
+                (p.bad, &inks.bad),
+            ];
+            for (style, ink) in pairs {
                 let text = "a.b.0.c     |0x002a";
                 let mut out = String::from("x");
-                open_style(&mut out, style);
-                out.push_str(text);
-                close_style(&mut out, style);
+                ink.paint(&mut out, text);
                 assert_eq!(out, format!("x{}", Palette::paint(style, text)));
+                let mut out = String::from("x");
+                ink.paint_fmt(&mut out, format_args!("{text}|{}", 42));
+                let mut expected = String::from("x");
+                Palette::paint_fmt(&mut expected, style, format_args!("{text}|{}", 42));
+                assert_eq!(out, expected);
+                assert_eq!(ink.is_plain(), style == anstyle::Style::new());
             }
         }
     }
@@ -313,9 +377,7 @@ mod tests {
         use anstyle::{AnsiColor, Style};
         for style in [Style::new().italic(), Style::new().fg_color(Some(AnsiColor::Magenta.into())).underline()] {
             let mut out = String::new();
-            open_style(&mut out, style);
-            out.push_str("text");
-            close_style(&mut out, style);
+            Ink::of(style).paint(&mut out, "text");
             assert_eq!(out, format!("{style}text{style:#}"));
         }
     }
