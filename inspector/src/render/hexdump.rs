@@ -3,9 +3,7 @@
 
 use std::fmt::Write as _;
 
-use anstyle::Style;
-
-use super::{hex_bytes, offset_width, Palette};
+use super::{offset_width, push_hex_byte as push_hex, push_hex_bytes, push_padded_hex, Inks, Palette};
 use crate::tl::{TraceEvent, TraceValue};
 
 /// Bytes of one field shown in the field map before it is cut.
@@ -35,23 +33,30 @@ pub fn hexyl_dump(bytes: &[u8], display_offset: u64, color: bool) -> String {
     let mut out = String::with_capacity(HEADER.len() + FOOTER.len() + bytes.len().div_ceil(16) * per_line);
     out.push_str(HEADER);
     let colors = color.then(|| {
-        (
-            hexyl::COLOR_OFFSET.as_str(),
-            [
-                hexyl::COLOR_NULL.as_str(),
-                hexyl::COLOR_ASCII_PRINTABLE.as_str(),
-                hexyl::COLOR_ASCII_WHITESPACE.as_str(),
-                hexyl::COLOR_ASCII_OTHER.as_str(),
-                hexyl::COLOR_NONASCII.as_str(),
-            ],
-        )
+        let table = [
+            hexyl::COLOR_NULL.as_str(),
+            hexyl::COLOR_ASCII_PRINTABLE.as_str(),
+            hexyl::COLOR_ASCII_WHITESPACE.as_str(),
+            hexyl::COLOR_ASCII_OTHER.as_str(),
+            hexyl::COLOR_NONASCII.as_str(),
+        ];
+        // Each category's colour as the first category with the same escape
+        // (whitespace and other ASCII share hexyl's green): a cell starts its
+        // colour only when the escape changes, as hexyl's printer does, and
+        // comparing these indexes instead of the escapes themselves spares a
+        // string comparison per byte.
+        let mut same = [0u8; 5];
+        for (i, c) in table.iter().enumerate() {
+            same[i] = table.iter().position(|t| t == c).unwrap_or(i) as u8;
+        }
+        (hexyl::COLOR_OFFSET.as_str(), table, same)
     });
     let reset = hexyl::COLOR_RESET;
     for (row, line) in bytes.chunks(16).enumerate() {
         // The position panel: at least 8 hex digits (leading zero bytes
         // dropped, but no more than four of them).
         out.push('│');
-        if let Some((offset, _)) = colors {
+        if let Some((offset, _, _)) = colors {
             out.push_str(offset);
         }
         let position = (row as u64 * 16).wrapping_add(display_offset).to_be_bytes();
@@ -63,42 +68,43 @@ pub fn hexyl_dump(bytes: &[u8], display_offset: u64, color: bool) -> String {
             out.push_str(reset);
         }
         out.push('│');
-        // The hex panels; missing bytes of the last line are blank.
-        let mut current: Option<&str> = None;
-        for i in 0..16 {
-            out.push(' ');
-            match line.get(i) {
-                Some(&b) => {
-                    switch_colour(&mut out, &mut current, colors.as_ref().map(|(_, table)| table), b);
-                    push_hex(&mut out, b);
-                }
-                None => out.push_str("  "),
-            }
-            if i % 8 == 7 {
-                if colors.is_some() {
-                    current = None;
-                    out.push_str(reset);
-                }
+        // The hex panels, two of eight cells each; missing bytes of the
+        // last line are blank.
+        let mut current = NO_COLOUR;
+        for (half, border) in [(0, '┊'), (8, '│')] {
+            for i in half..half + 8 {
                 out.push(' ');
-                out.push(if i == 15 { '│' } else { '┊' });
+                match line.get(i) {
+                    Some(&b) => {
+                        switch_colour(&mut out, &mut current, colors.as_ref(), b);
+                        push_hex(&mut out, b);
+                    }
+                    None => out.push_str("  "),
+                }
             }
+            if colors.is_some() {
+                current = NO_COLOUR;
+                out.push_str(reset);
+            }
+            out.push(' ');
+            out.push(border);
         }
         // The character panels.
-        for i in 0..16 {
-            match line.get(i) {
-                Some(&b) => {
-                    switch_colour(&mut out, &mut current, colors.as_ref().map(|(_, table)| table), b);
-                    out.push(as_char(b));
+        for (half, border) in [(0, '┊'), (8, '│')] {
+            for i in half..half + 8 {
+                match line.get(i) {
+                    Some(&b) => {
+                        switch_colour(&mut out, &mut current, colors.as_ref(), b);
+                        out.push(as_char(b));
+                    }
+                    None => out.push(' '),
                 }
-                None => out.push(' '),
             }
-            if i % 8 == 7 {
-                if colors.is_some() {
-                    current = None;
-                    out.push_str(reset);
-                }
-                out.push(if i == 15 { '│' } else { '┊' });
+            if colors.is_some() {
+                current = NO_COLOUR;
+                out.push_str(reset);
             }
+            out.push(border);
         }
         out.push('\n');
     }
@@ -123,51 +129,75 @@ fn hexyl_printer_dump(bytes: &[u8], display_offset: u64, color: bool) -> String 
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Start the colour of byte `b`'s category (`table`, when drawing in
-/// colour), unless the previous cell already left it on.
-fn switch_colour<'c>(out: &mut String, current: &mut Option<&'c str>, table: Option<&[&'c str; 5]>, b: u8) {
-    if let Some(table) = table {
-        let c = table[category(b)];
-        if *current != Some(c) {
-            out.push_str(c);
-            *current = Some(c);
+/// No colour started yet in [`hexyl_dump`]'s current run of cells.
+const NO_COLOUR: u8 = u8::MAX;
+
+/// Start the colour of byte `b`'s category (`colors`: the offset's colour,
+/// each category's escape and which category's escape it equals, when
+/// drawing in colour), unless the previous cell already left it on.
+fn switch_colour(out: &mut String, current: &mut u8, colors: Option<&(&str, [&str; 5], [u8; 5])>, b: u8) {
+    if let Some((_, table, same)) = colors {
+        let category = category(b);
+        let c = same[category];
+        if *current != c {
+            out.push_str(table[category]);
+            *current = c;
         }
     }
 }
 
-fn push_hex(out: &mut String, b: u8) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.push(char::from(DIGITS[usize::from(b >> 4)]));
-    out.push(char::from(DIGITS[usize::from(b & 15)]));
-}
-
 /// hexyl's byte categories, as indexes into [`hexyl_dump`]'s colour table:
 /// NUL, printable ASCII, ASCII whitespace, other ASCII, not ASCII.
+/// Looked up in a table made at compile time: the chain of tests it holds
+/// ran for every byte of every dump (twice: the hex and character panels),
+/// and under the fuzz targets' comparison tracing each test is a call.
 fn category(b: u8) -> usize {
-    if b == 0 {
-        0
-    } else if b.is_ascii_graphic() {
-        1
-    } else if b.is_ascii_whitespace() {
-        2
-    } else if b.is_ascii() {
-        3
-    } else {
-        4
-    }
+    usize::from(CATEGORIES[usize::from(b)])
 }
 
-/// hexyl's default character table.
-fn as_char(b: u8) -> char {
-    match category(b) {
-        0 => '⋄',
-        1 => char::from(b),
-        2 if b == b' ' => ' ',
-        2 => '_',
-        3 => '•',
-        _ => '×',
+const CATEGORIES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = if b == 0 {
+            0
+        } else if b.is_ascii_graphic() {
+            1
+        } else if b.is_ascii_whitespace() {
+            2
+        } else if b.is_ascii() {
+            3
+        } else {
+            4
+        };
+        i += 1;
     }
+    table
+};
+
+/// hexyl's default character table, looked up (see [`category`]).
+fn as_char(b: u8) -> char {
+    CHARS[usize::from(b)]
 }
+
+const CHARS: [char; 256] = {
+    let mut table = ['×'; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = match CATEGORIES[i] {
+            0 => '⋄',
+            1 => b as char,
+            2 if b == b' ' => ' ',
+            2 => '_',
+            3 => '•',
+            _ => '×',
+        };
+        i += 1;
+    }
+    table
+};
 
 /// The dump and, below it, the field map drawn from `trace`.
 pub fn render_hexdump(bytes: &[u8], trace: &[TraceEvent], color: bool) -> String {
@@ -177,104 +207,254 @@ pub fn render_hexdump(bytes: &[u8], trace: &[TraceEvent], color: bool) -> String
     out
 }
 
+/// One field of [`field_map`]'s dotted path: a field name, or the index
+/// of a vector's element (elements have no field name of their own).
+#[derive(Clone, Copy)]
+enum Part {
+    Name(&'static str),
+    Index(usize),
+}
+
 /// One line per byte-carrying field: range, dotted path, bytes.
+///
+/// The names are written into one buffer and each row keeps its range of
+/// it (a string per row, per path part and per index before: the map is
+/// drawn for every request and answer the report shows).
 pub fn field_map(bytes: &[u8], trace: &[TraceEvent], p: &Palette) -> String {
     let width = offset_width(bytes.len());
-    let mut rows: Vec<(usize, usize, String)> = Vec::new();
-    // The names of the open objects and vectors, and for a vector the index
-    // of its next element (elements have no field name of their own).
-    let mut path: Vec<(String, Option<usize>)> = Vec::new();
+    let e = Inks::new(p);
+    // (start, end, the name's range in `names`, its width in characters)
+    let mut rows: Vec<(usize, usize, std::ops::Range<usize>, usize)> = Vec::with_capacity(trace.len());
+    let mut names = String::with_capacity(trace.len() * 24);
+    // The open objects and vectors, and for a vector the index of its next
+    // element.
+    let mut path: Vec<(Part, Option<usize>)> = Vec::new();
     for ev in trace {
         path.truncate(ev.depth);
         let own = match path.last_mut() {
             Some((_, Some(next))) => {
                 *next += 1;
-                (*next - 1).to_string()
+                Part::Index(*next - 1)
             }
-            _ => ev.field.to_string(),
+            _ => Part::Name(ev.field),
         };
-        match &ev.value {
+        let from = names.len();
+        let span = match &ev.value {
             TraceValue::Object(ctor) => {
-                let mut name = dotted(&path, &own);
-                if !name.is_empty() {
-                    name.push(' ');
+                push_dotted(&mut names, &path, own);
+                if names.len() > from {
+                    names.push(' ');
                 }
-                let _ = write!(name, "constructor {}", ctor.display_id());
-                rows.push((ev.start, ev.start + 4, name));
+                let _ = write!(names, "constructor {}#{:08x}", ctor.name, ctor.id);
                 path.push((own, None));
+                Some((ev.start, ev.start + 4))
             }
-            TraceValue::Bare(_) => path.push((own, None)),
+            TraceValue::Bare(_) => {
+                path.push((own, None));
+                None
+            }
             TraceValue::Vector { count, boxed } => {
                 let header = if *boxed { 8 } else { 4 };
                 let what = if *boxed { "vector id and count" } else { "vector count" };
-                rows.push((
-                    ev.start,
-                    ev.start + header,
-                    format!("{} {what} ({count})", dotted(&path, &own)).trim_start().to_string(),
-                ));
+                // `{dotted} {what} ({count})`, without the space when the
+                // path is empty.
+                push_dotted(&mut names, &path, own);
+                if names.len() > from {
+                    names.push(' ');
+                }
+                let _ = write!(names, "{what} ({count})");
                 path.push((own, Some(0)));
+                Some((ev.start, ev.start + header))
             }
-            TraceValue::TrueFlag(_) | TraceValue::Absent => {}
-            _ => rows.push((ev.start, ev.end, dotted(&path, &own))),
+            TraceValue::TrueFlag(_) | TraceValue::Absent => None,
+            _ => {
+                push_dotted(&mut names, &path, own);
+                Some((ev.start, ev.end))
+            }
+        };
+        if let Some((start, end)) = span {
+            let chars = names[from..].chars().count();
+            rows.push((start, end, from..names.len(), chars));
         }
     }
-    let name_width = rows.iter().map(|r| r.2.chars().count()).max().unwrap_or(0);
+    let name_width = rows.iter().map(|r| r.3).max().unwrap_or(0);
     let mut out = String::with_capacity(16 + rows.len() * (2 * width + name_width + 3 * MAX_FIELD_BYTES + 16));
     out.push_str("\nfield map:\n");
-    for (start, end, name) in rows {
+    for (start, end, name, chars) in rows {
         let slice = bytes.get(start..end).unwrap_or_default();
         out.push_str("  ");
-        paint(&mut out, p.dim, format_args!("0x{start:0width$x}..0x{end:0width$x}"));
+        // Each cell is what `Palette::paint` draws of
+        // `0x{start:0width$x}..0x{end:0width$x}`, `{name:<name_width$}` and
+        // `hex_bytes(slice, MAX_FIELD_BYTES)`, written in place.
+        e.dim.open(&mut out);
+        out.push_str("0x");
+        push_padded_hex(&mut out, start, width);
+        out.push_str("..0x");
+        push_padded_hex(&mut out, end, width);
+        e.dim.close(&mut out);
         out.push_str("  ");
-        paint(&mut out, p.field, format_args!("{name:<name_width$}"));
+        e.field.open(&mut out);
+        out.push_str(&names[name]);
+        out.extend(std::iter::repeat_n(' ', name_width - chars));
+        e.field.close(&mut out);
         out.push_str("  ");
-        paint(&mut out, p.value, format_args!("{}", hex_bytes(slice, MAX_FIELD_BYTES)));
+        e.value.open(&mut out);
+        push_hex_bytes(&mut out, slice, MAX_FIELD_BYTES);
+        e.value.close(&mut out);
         out.push('\n');
     }
     out
 }
 
-/// The non-empty names of `path`, then `last` unless empty, joined by dots.
-fn dotted(path: &[(String, Option<usize>)], last: &str) -> String {
-    let mut out = String::new();
-    for part in path.iter().map(|(s, _)| s.as_str()).chain(std::iter::once(last)) {
-        if part.is_empty() {
-            continue;
+/// The non-empty names of `path`, then `last` unless empty, joined by dots,
+/// appended to `out`.
+fn push_dotted(out: &mut String, path: &[(Part, Option<usize>)], last: Part) {
+    let from = out.len();
+    for part in path.iter().map(|(part, _)| *part).chain(std::iter::once(last)) {
+        match part {
+            Part::Name("") => continue,
+            _ if out.len() > from => out.push('.'),
+            _ => {}
         }
-        if !out.is_empty() {
-            out.push('.');
+        match part {
+            Part::Name(name) => out.push_str(name),
+            Part::Index(i) => {
+                let _ = write!(out, "{i}");
+            }
         }
-        out.push_str(part);
-    }
-    out
-}
-
-/// What [`Palette::paint`] draws, written into `out` instead of a new string.
-fn paint(out: &mut String, style: Style, text: std::fmt::Arguments<'_>) {
-    // Writing into a String cannot fail.
-    if style == Style::new() {
-        let _ = out.write_fmt(text);
-    } else {
-        let _ = write!(out, "{style}{text}{style:#}");
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{hexyl_dump, hexyl_printer_dump, paint, Palette};
+    use std::fmt::Write as _;
 
-    /// The field map's cells are what [`Palette::paint`] draws, in every
-    /// style of both palettes.
-    #[test]
-    fn cells_are_painted_as_the_palette_paints() {
-        for p in [Palette::new(false), Palette::new(true)] {
-            for style in [p.ctor, p.field, p.ty, p.value, p.dim, p.bad] {
-                let name = "a.b.0.c";
-                let mut out = String::from("x");
-                paint(&mut out, style, format_args!("{name:<12}|0x{:04x}", 42));
-                assert_eq!(out, format!("x{}", Palette::paint(style, &format!("{name:<12}|0x{:04x}", 42))));
+    use super::{field_map, hexyl_dump, hexyl_printer_dump, Palette};
+    use crate::render::{hex_bytes, offset_width};
+    use crate::tl::{TraceEvent, TraceValue};
+
+    /// The field map as it was written before it kept its names in one
+    /// buffer (a string per row, per path part and per index): the
+    /// reference [`field_map`] is held to, byte for byte.
+    fn field_map_reference(bytes: &[u8], trace: &[TraceEvent], p: &Palette) -> String {
+        fn dotted(path: &[(String, Option<usize>)], last: &str) -> String {
+            let mut out = String::new();
+            for part in path.iter().map(|(s, _)| s.as_str()).chain(std::iter::once(last)) {
+                if part.is_empty() {
+                    continue;
+                }
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(part);
+            }
+            out
+        }
+        let width = offset_width(bytes.len());
+        let mut rows: Vec<(usize, usize, String)> = Vec::new();
+        let mut path: Vec<(String, Option<usize>)> = Vec::new();
+        for ev in trace {
+            path.truncate(ev.depth);
+            let own = match path.last_mut() {
+                Some((_, Some(next))) => {
+                    *next += 1;
+                    (*next - 1).to_string()
+                }
+                _ => ev.field.to_string(),
+            };
+            match &ev.value {
+                TraceValue::Object(ctor) => {
+                    let mut name = dotted(&path, &own);
+                    if !name.is_empty() {
+                        name.push(' ');
+                    }
+                    let _ = write!(name, "constructor {}", ctor.display_id());
+                    rows.push((ev.start, ev.start + 4, name));
+                    path.push((own, None));
+                }
+                TraceValue::Bare(_) => path.push((own, None)),
+                TraceValue::Vector { count, boxed } => {
+                    let header = if *boxed { 8 } else { 4 };
+                    let what = if *boxed { "vector id and count" } else { "vector count" };
+                    rows.push((
+                        ev.start,
+                        ev.start + header,
+                        format!("{} {what} ({count})", dotted(&path, &own)).trim_start().to_string(),
+                    ));
+                    path.push((own, Some(0)));
+                }
+                TraceValue::TrueFlag(_) | TraceValue::Absent => {}
+                _ => rows.push((ev.start, ev.end, dotted(&path, &own))),
             }
         }
+        let name_width = rows.iter().map(|r| r.2.chars().count()).max().unwrap_or(0);
+        let mut out = String::from("\nfield map:\n");
+        for (start, end, name) in rows {
+            let slice = bytes.get(start..end).unwrap_or_default();
+            out.push_str("  ");
+            out.push_str(&Palette::paint(p.dim, &format!("0x{start:0width$x}..0x{end:0width$x}")));
+            out.push_str("  ");
+            out.push_str(&Palette::paint(p.field, &format!("{name:<name_width$}")));
+            out.push_str("  ");
+            out.push_str(&Palette::paint(p.value, &hex_bytes(slice, 24)));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Traces of every shape the decoders record: accepted frames, frames
+    /// cut short, lenient decodes, a vector of every kind (the schema
+    /// decoder's), in both palettes.
+    #[test]
+    fn the_field_map_is_the_references() {
+        use crate::tl::dynamic::Schema;
+        use crate::tl::{decode_traced, DecodeOptions, Frame, Recorder};
+        let mut inputs: Vec<Vec<u8>> = Vec::new();
+        // A fixed pseudo-random stream (xorshift), so that a failure repeats.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        // The frame's constructors, and two of the schema's with vectors
+        // (boxed: msgs_ack; bare: future_salts).
+        let ids: [u32; 8] =
+            [0xa455de90, 0xa22cbd96, 0x2464a5a6, 0x2144ca19, 0xdde8a54c, 0x0f8e62c5, 0x62d6b459, 0xae500895];
+        for _ in 0..3000 {
+            let len = (next() % 160) as usize;
+            let mut bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            if bytes.len() >= 4 {
+                let id = ids[(next() % ids.len() as u64) as usize];
+                bytes[..4].copy_from_slice(&id.to_le_bytes());
+            }
+            if bytes.len() >= 12 && next() % 2 == 0 {
+                // msgs_ack's vector, of a few elements.
+                bytes[4..8].copy_from_slice(&0x1cb5c415u32.to_le_bytes());
+                bytes[8..12].copy_from_slice(&((next() % 5) as u32).to_le_bytes());
+            }
+            if bytes.len() >= 20 && next() % 2 == 0 {
+                // future_salts' bare vector, of a few elements.
+                bytes[16..20].copy_from_slice(&((next() % 4) as u32).to_le_bytes());
+            }
+            inputs.push(bytes);
+        }
+        let mut compared = 0;
+        let mut recorder = Recorder::default();
+        for bytes in &inputs {
+            for options in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+                let traced = decode_traced::<Frame>(bytes, options);
+                let _ = Schema::builtin().decode_traced(bytes, options, &mut recorder);
+                for trace in [&traced.trace, &recorder.events] {
+                    for p in [Palette::new(false), Palette::new(true)] {
+                        assert_eq!(field_map(bytes, trace, &p), field_map_reference(bytes, trace, &p), "{bytes:02x?}");
+                        compared += usize::from(!trace.is_empty());
+                    }
+                }
+            }
+        }
+        assert!(compared > 0);
     }
 
     /// The dump is hexyl's, byte for byte: every byte value, every length

@@ -7,6 +7,8 @@ pub mod schema;
 pub mod summary;
 pub mod tree;
 
+use std::borrow::Cow;
+
 use anstyle::{AnsiColor, Style};
 
 use crate::tl::DecodeError;
@@ -67,6 +69,129 @@ impl Palette {
         } else {
             let _ = write!(out, "{style}{args}{style:#}");
         }
+    }
+}
+
+/// One style of a [`Palette`] as the escapes that start and end it, which
+/// the tree and the field map write around each cell: what
+/// [`Palette::paint_into`] draws, with the text written in place. The
+/// escapes are found once per drawing ([`Inks::new`]), not per cell:
+/// anstyle formats a style through `core::fmt` with a 4 KiB buffer on the
+/// stack, and comparing two styles takes a dozen comparisons, on every
+/// cell of every line (FUZZING.md, "Seventh round").
+#[derive(Debug, Clone)]
+pub(crate) struct Ink {
+    plain: bool,
+    open: Cow<'static, str>,
+    close: Cow<'static, str>,
+}
+
+impl Ink {
+    /// The escapes of `style`, as anstyle writes them (`{style}` and
+    /// `{style:#}`): those of the colour palette are written once per
+    /// process, any other style when asked for.
+    pub(crate) fn of(style: Style) -> Ink {
+        static COLOUR: std::sync::OnceLock<Vec<(Style, String, String)>> = std::sync::OnceLock::new();
+        if style == Style::new() {
+            return Ink { plain: true, open: Cow::Borrowed(""), close: Cow::Borrowed("") };
+        }
+        let table = COLOUR.get_or_init(|| {
+            let p = Palette::new(true);
+            [p.ctor, p.field, p.ty, p.value, p.dim, p.bad]
+                .into_iter()
+                .map(|style| (style, format!("{style}"), format!("{style:#}")))
+                .collect()
+        });
+        match table.iter().find(|(s, _, _)| *s == style) {
+            Some((_, open, close)) => Ink { plain: false, open: Cow::Borrowed(open), close: Cow::Borrowed(close) },
+            None => Ink { plain: false, open: Cow::Owned(format!("{style}")), close: Cow::Owned(format!("{style:#}")) },
+        }
+    }
+
+    /// Whether the style is the empty one (no colour).
+    pub(crate) fn is_plain(&self) -> bool {
+        self.plain
+    }
+
+    /// Start the style.
+    pub(crate) fn open(&self, out: &mut String) {
+        out.push_str(&self.open);
+    }
+
+    /// End the style.
+    pub(crate) fn close(&self, out: &mut String) {
+        out.push_str(&self.close);
+    }
+
+    /// [`Palette::paint_into`].
+    pub(crate) fn paint(&self, out: &mut String, text: &str) {
+        self.open(out);
+        out.push_str(text);
+        self.close(out);
+    }
+
+    /// [`Palette::paint_fmt`].
+    pub(crate) fn paint_fmt(&self, out: &mut String, args: std::fmt::Arguments<'_>) {
+        use std::fmt::Write as _;
+        self.open(out);
+        let _ = out.write_fmt(args);
+        self.close(out);
+    }
+}
+
+/// The [`Ink`]s of a palette's styles.
+#[derive(Debug, Clone)]
+pub(crate) struct Inks {
+    pub ctor: Ink,
+    pub field: Ink,
+    pub ty: Ink,
+    pub value: Ink,
+    pub dim: Ink,
+    pub bad: Ink,
+}
+
+impl Inks {
+    pub(crate) fn new(p: &Palette) -> Inks {
+        Inks {
+            ctor: Ink::of(p.ctor),
+            field: Ink::of(p.field),
+            ty: Ink::of(p.ty),
+            value: Ink::of(p.value),
+            dim: Ink::of(p.dim),
+            bad: Ink::of(p.bad),
+        }
+    }
+}
+
+/// [`hex_bytes`], appended to `out`.
+pub(crate) fn push_hex_bytes(out: &mut String, bytes: &[u8], max: usize) {
+    for (i, &b) in bytes.iter().take(max).enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        push_hex_byte(out, b);
+    }
+    if bytes.len() > max {
+        out.push_str(" …");
+    }
+}
+
+/// `b` as two lowercase hex digits, appended to `out`.
+pub(crate) fn push_hex_byte(out: &mut String, b: u8) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.push(char::from(DIGITS[usize::from(b >> 4)]));
+    out.push(char::from(DIGITS[usize::from(b & 15)]));
+}
+
+/// `n` in lowercase hex, zero-padded to `width` digits: what
+/// `{n:0width$x}` writes, without `core::fmt` (the tree and the field map
+/// write two per line).
+pub(crate) fn push_padded_hex(out: &mut String, n: usize, width: usize) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digits = ((usize::BITS - n.leading_zeros()).div_ceil(4) as usize).max(1);
+    out.extend(std::iter::repeat_n('0', width.saturating_sub(digits)));
+    for place in (0..digits).rev() {
+        out.push(char::from(DIGITS[(n >> (4 * place)) & 15]));
     }
 }
 
@@ -211,4 +336,72 @@ pub fn explain(bytes: &[u8], trace: &[crate::tl::TraceEvent], error: &DecodeErro
         color,
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{hex_bytes, push_hex_bytes, push_padded_hex, Ink, Inks, Palette};
+
+    /// A cell painted with an [`Ink`] is what [`Palette::paint`] draws, in
+    /// every style of both palettes.
+    #[test]
+    fn cells_are_painted_as_the_palette_paints() {
+        for p in [Palette::new(false), Palette::new(true)] {
+            let inks = Inks::new(&p);
+            let pairs = [
+                (p.ctor, &inks.ctor),
+                (p.field, &inks.field),
+                (p.ty, &inks.ty),
+                (p.value, &inks.value),
+                (p.dim, &inks.dim),
+                (p.bad, &inks.bad),
+            ];
+            for (style, ink) in pairs {
+                let text = "a.b.0.c     |0x002a";
+                let mut out = String::from("x");
+                ink.paint(&mut out, text);
+                assert_eq!(out, format!("x{}", Palette::paint(style, text)));
+                let mut out = String::from("x");
+                ink.paint_fmt(&mut out, format_args!("{text}|{}", 42));
+                let mut expected = String::from("x");
+                Palette::paint_fmt(&mut expected, style, format_args!("{text}|{}", 42));
+                assert_eq!(out, expected);
+                assert_eq!(ink.is_plain(), style == anstyle::Style::new());
+            }
+        }
+    }
+
+    /// A style of no palette is painted as anstyle writes it too.
+    #[test]
+    fn other_styles_are_painted_as_the_palette_paints() {
+        use anstyle::{AnsiColor, Style};
+        for style in [Style::new().italic(), Style::new().fg_color(Some(AnsiColor::Magenta.into())).underline()] {
+            let mut out = String::new();
+            Ink::of(style).paint(&mut out, "text");
+            assert_eq!(out, format!("{style}text{style:#}"));
+        }
+    }
+
+    #[test]
+    fn padded_hex_is_fmts() {
+        for n in [0, 1, 15, 16, 255, 0x1234, 0xffff, 0x10000, 0xdead_beef, usize::MAX] {
+            for width in [0, 1, 4, 5, 8, 16, 20] {
+                let mut out = String::new();
+                push_padded_hex(&mut out, n, width);
+                assert_eq!(out, format!("{n:0width$x}"));
+            }
+        }
+    }
+
+    #[test]
+    fn hex_bytes_in_place_are_hex_bytes() {
+        let bytes: Vec<u8> = (0..=255u8).collect();
+        for len in [0, 1, 2, 23, 24, 25, 32, 33, 256] {
+            for max in [0, 1, 24, 32] {
+                let mut out = String::from("x");
+                push_hex_bytes(&mut out, &bytes[..len], max);
+                assert_eq!(out, format!("x{}", hex_bytes(&bytes[..len], max)));
+            }
+        }
+    }
 }

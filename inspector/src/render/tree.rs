@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{hex_bytes, offset_width, push_quoted, push_utc_date, quote_text, Palette};
+use super::{offset_width, push_hex_byte, push_hex_bytes, push_padded_hex, push_quoted, push_utc_date, Inks, Palette};
 use crate::tl::schema::{CtorDef, FieldDef};
 use crate::tl::{with_flag_fields, TraceEvent, TraceValue};
 
@@ -26,7 +26,7 @@ struct Line {
 /// trace cut short by an error renders as far as it goes; objects left open
 /// show `..?` as their end.
 pub fn render_tree(bytes: &[u8], trace: &[TraceEvent], color: bool) -> String {
-    let p = Palette::new(color);
+    let p = Inks::new(&Palette::new(color));
     let mut text = String::with_capacity(trace.len() * 48 + 64);
     let lines = lines(bytes, &with_flag_fields(trace, None), &p, &mut text);
     draw(&lines, &text, offset_width(bytes.len()), &p)
@@ -56,37 +56,37 @@ enum Label {
 
 impl Label {
     /// `name: type = `, nothing for the top level or a nameless field.
-    fn push(&self, out: &mut String, p: &Palette) {
+    fn push(&self, out: &mut String, p: &Inks) {
         match self {
             Label::None => {}
             Label::Field { name: "", .. } => {}
             Label::Field { name, def } => {
-                Palette::paint_into(out, p.field, name);
+                p.field.paint(out, name);
                 out.push_str(": ");
                 match def {
                     // `FieldDef::tl_type`, written in place.
                     Some(d) => match d.flag {
-                        Some(bit) if p.ty == anstyle::Style::new() => {
+                        Some(bit) if p.ty.is_plain() => {
                             let _ = write!(out, "{}.{bit}?{}", d.flag_word, d.ty);
                         }
-                        Some(bit) => Palette::paint_fmt(out, p.ty, format_args!("{}.{bit}?{}", d.flag_word, d.ty)),
-                        None => Palette::paint_into(out, p.ty, d.ty),
+                        Some(bit) => p.ty.paint_fmt(out, format_args!("{}.{bit}?{}", d.flag_word, d.ty)),
+                        None => p.ty.paint(out, d.ty),
                     },
-                    None => Palette::paint_into(out, p.ty, ""),
+                    None => p.ty.paint(out, ""),
                 }
                 out.push_str(" = ");
             }
             Label::Element { index, ty } => {
-                Palette::paint_fmt(out, p.field, format_args!("[{index}]"));
+                p.field.paint_fmt(out, format_args!("[{index}]"));
                 out.push_str(": ");
-                Palette::paint_into(out, p.ty, ty);
+                p.ty.paint(out, ty);
                 out.push_str(" = ");
             }
         }
     }
 }
 
-fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> Vec<Line> {
+fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Inks, text: &mut String) -> Vec<Line> {
     let mut out = Vec::with_capacity(trace.len() + 16);
     // What holds the fields, by depth.
     let mut parents: Vec<Parent> = Vec::new();
@@ -109,7 +109,7 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> 
         let mut line_range = range;
         match &ev.value {
             TraceValue::Bare(ctor) => {
-                Palette::paint_into(text, p.ctor, ctor.name);
+                p.ctor.paint(text, ctor.name);
                 parents.push(Parent::Object(ctor));
             }
             TraceValue::Vector { count, .. } => {
@@ -122,58 +122,71 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> 
                     },
                 };
                 if *count == 1 {
-                    Palette::paint_into(text, p.dim, "(1 element)");
+                    p.dim.paint(text, "(1 element)");
                 } else {
-                    Palette::paint_fmt(text, p.dim, format_args!("({count} elements)"));
+                    p.dim.paint_fmt(text, format_args!("({count} elements)"));
                 }
                 parents.push(Parent::Vector { element, next: 0 });
             }
             TraceValue::Double(bits) => {
                 let v = f64::from_bits(*bits);
                 if v.is_finite() {
-                    Palette::paint_fmt(text, p.value, format_args!("{v:?}"));
+                    p.value.paint_fmt(text, format_args!("{v:?}"));
                 } else {
-                    Palette::paint_fmt(text, p.value, format_args!("{v} (0x{bits:016x})"));
+                    p.value.paint_fmt(text, format_args!("{v} (0x{bits:016x})"));
                 }
             }
             TraceValue::Int128 | TraceValue::Int256 => {
                 let raw = bytes.get(ev.start..ev.end).unwrap_or_default();
-                Palette::paint_into(text, p.value, &crate::hex::encode(raw));
+                p.value.open(text);
+                for &b in raw {
+                    push_hex_byte(text, b);
+                }
+                p.value.close(text);
             }
             TraceValue::Bytes { data } => {
                 let raw = bytes.get(data.clone()).unwrap_or_default();
-                let shown = if raw.is_empty() { "empty".to_string() } else { hex_bytes(raw, 32) };
-                Palette::paint_into(text, p.value, &shown);
+                p.value.open(text);
+                if raw.is_empty() {
+                    text.push_str("empty");
+                } else {
+                    push_hex_bytes(text, raw, 32);
+                }
+                p.value.close(text);
                 push_size_note(text, raw.len(), p);
             }
-            TraceValue::Bool(v) => Palette::paint_into(text, p.value, if *v { "true" } else { "false" }),
+            TraceValue::Bool(v) => p.value.paint(text, if *v { "true" } else { "false" }),
             TraceValue::Object(ctor) => {
                 // `CtorDef::display_id`, written in place.
-                Palette::paint_fmt(text, p.ctor, format_args!("{}#{:08x}", ctor.name, ctor.id));
+                p.ctor.paint_fmt(text, format_args!("{}#{:08x}", ctor.name, ctor.id));
                 if ev.depth == 0 {
                     let arrow = if ctor.is_function { "→" } else { "of type" };
                     text.push(' ');
-                    Palette::paint_fmt(text, p.dim, format_args!("{arrow} {}", ctor.ty));
+                    p.dim.paint_fmt(text, format_args!("{arrow} {}", ctor.ty));
                     if ev.end != TraceEvent::OPEN {
                         text.push(' ');
-                        Palette::paint_fmt(text, p.dim, format_args!("({} bytes)", ev.end - ev.start));
+                        p.dim.paint_fmt(text, format_args!("({} bytes)", ev.end - ev.start));
                     }
                 }
                 parents.push(Parent::Object(ctor));
             }
             TraceValue::Flags(flags) => {
-                let mut summary = String::with_capacity(32);
-                for bit in (0..32).filter(|b| flags & (1 << b) != 0) {
-                    summary.push_str(if summary.is_empty() { "(bits " } else { ", " });
-                    let _ = write!(summary, "{bit}");
-                }
-                if summary.is_empty() {
-                    summary.push_str("(no bits set");
-                }
-                summary.push(')');
-                Palette::paint_fmt(text, p.value, format_args!("0x{flags:08x}"));
+                p.value.open(text);
+                text.push_str("0x");
+                push_padded_hex(text, *flags as usize, 8);
+                p.value.close(text);
                 text.push(' ');
-                Palette::paint_into(text, p.dim, &summary);
+                // `(bits 0, 3)` or `(no bits set)`, dimmed, written in place.
+                p.dim.open(text);
+                if *flags == 0 {
+                    text.push_str("(no bits set");
+                }
+                for bit in (0..32u32).filter(|b| flags & (1 << b) != 0) {
+                    text.push_str(if flags & ((1 << bit) - 1) == 0 { "(bits " } else { ", " });
+                    push_small(text, bit);
+                }
+                text.push(')');
+                p.dim.close(text);
                 out.push(Line { depth: ev.depth, range, content: start..text.len() });
                 if let Some(ctor) = parent {
                     flag_bits(*flags, ctor, ev.field, ev.depth + 1, p, text, &mut out);
@@ -181,36 +194,45 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> 
                 continue;
             }
             TraceValue::Int(v) => {
-                Palette::paint_fmt(text, p.value, format_args!("{v}"));
+                p.value.paint_fmt(text, format_args!("{v}"));
                 if def.is_some_and(|d| d.is_time) {
                     text.push(' ');
-                    let mut date = String::with_capacity(32);
-                    date.push('(');
-                    push_utc_date(&mut date, i64::from(*v));
-                    date.push(')');
-                    Palette::paint_into(text, p.dim, &date);
+                    p.dim.open(text);
+                    text.push('(');
+                    push_utc_date(text, i64::from(*v));
+                    text.push(')');
+                    p.dim.close(text);
                 }
             }
-            TraceValue::Long(v) => Palette::paint_fmt(text, p.value, format_args!("{v}")),
+            TraceValue::Long(v) => p.value.paint_fmt(text, format_args!("{v}")),
             TraceValue::Str { data, utf8 } => {
                 let raw = bytes.get(data.clone()).unwrap_or_default();
                 match std::str::from_utf8(raw) {
-                    Ok(shown) if *utf8 && p.value == anstyle::Style::new() => {
+                    Ok(shown) if *utf8 && p.value.is_plain() => {
                         push_quoted(text, shown, MAX_TEXT_CHARS);
                     }
-                    Ok(shown) if *utf8 => Palette::paint_into(text, p.value, &quote_text(shown, MAX_TEXT_CHARS)),
-                    _ => Palette::paint_fmt(text, p.bad, format_args!("invalid UTF-8: {}", hex_bytes(raw, 32))),
+                    Ok(shown) if *utf8 => {
+                        p.value.open(text);
+                        push_quoted(text, shown, MAX_TEXT_CHARS);
+                        p.value.close(text);
+                    }
+                    _ => {
+                        p.bad.open(text);
+                        text.push_str("invalid UTF-8: ");
+                        push_hex_bytes(text, raw, 32);
+                        p.bad.close(text);
+                    }
                 }
                 push_size_note(text, raw.len(), p);
             }
             TraceValue::TrueFlag(set) => {
-                Palette::paint_into(text, p.value, if *set { "true" } else { "false" });
+                p.value.paint(text, if *set { "true" } else { "false" });
                 line_range = None;
             }
             TraceValue::Absent => {
                 match def.and_then(|d| d.flag) {
-                    Some(b) => Palette::paint_fmt(text, p.dim, format_args!("absent (flags.{b} unset)")),
-                    None => Palette::paint_into(text, p.dim, "absent"),
+                    Some(b) => p.dim.paint_fmt(text, format_args!("absent (flags.{b} unset)")),
+                    None => p.dim.paint(text, "absent"),
                 }
                 line_range = None;
             }
@@ -220,45 +242,53 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Palette, text: &mut String) -> 
     out
 }
 
+/// `bit {bit:<2} `, written without `core::fmt` (a line per defined bit
+/// of every flags word).
+fn push_bit_label(text: &mut String, bit: u8) {
+    text.push_str("bit ");
+    push_small(text, u32::from(bit));
+    text.push_str(if bit < 10 { "  " } else { " " });
+}
+
+/// A number below 100, as `{n}` writes it.
+fn push_small(text: &mut String, n: u32) {
+    if n >= 10 {
+        text.push(char::from(b'0' + (n / 10 % 10) as u8));
+    }
+    text.push(char::from(b'0' + (n % 10) as u8));
+}
+
 /// ` (1 byte)` or ` (N bytes)`, dimmed.
-fn push_size_note(text: &mut String, len: usize, p: &Palette) {
+fn push_size_note(text: &mut String, len: usize, p: &Inks) {
     match len {
-        1 => Palette::paint_into(text, p.dim, " (1 byte)"),
-        n => Palette::paint_fmt(text, p.dim, format_args!(" ({n} bytes)")),
+        1 => p.dim.paint(text, " (1 byte)"),
+        n => p.dim.paint_fmt(text, format_args!(" ({n} bytes)")),
     }
 }
 
 /// One line per bit the constructor defines, and one per undefined bit that
 /// is set (only lenient decoding gets that far).
-fn flag_bits(
-    flags: u32,
-    ctor: &CtorDef,
-    word: &str,
-    depth: usize,
-    p: &Palette,
-    text: &mut String,
-    lines: &mut Vec<Line>,
-) {
+fn flag_bits(flags: u32, ctor: &CtorDef, word: &str, depth: usize, p: &Inks, text: &mut String, lines: &mut Vec<Line>) {
     for bit in 0u8..32 {
         let is_set = flags & (1 << bit) != 0;
         let field = ctor.field_for_flag(word, bit);
         let start = text.len();
         match field {
             Some(f) => {
-                let _ = write!(text, "bit {bit:<2} ");
+                push_bit_label(text, bit);
                 if is_set {
-                    Palette::paint_into(text, p.value, "set  ");
+                    p.value.paint(text, "set  ");
                 } else {
-                    Palette::paint_into(text, p.dim, "unset");
+                    p.dim.paint(text, "unset");
                 }
                 text.push(' ');
-                Palette::paint_into(text, p.field, f.name);
+                p.field.paint(text, f.name);
             }
             None if is_set => {
-                let _ = write!(text, "bit {bit:<2} ");
-                Palette::paint_into(text, p.bad, "set  ");
+                push_bit_label(text, bit);
+                p.bad.paint(text, "set  ");
                 text.push(' ');
-                Palette::paint_fmt(text, p.bad, format_args!("undefined in {}", ctor.name));
+                p.bad.paint_fmt(text, format_args!("undefined in {}", ctor.name));
             }
             None => continue,
         }
@@ -267,7 +297,7 @@ fn flag_bits(
 }
 
 /// Draw the lines with box-drawing connectors and a byte-range column.
-fn draw(lines: &[Line], text: &str, width: usize, p: &Palette) -> String {
+fn draw(lines: &[Line], text: &str, width: usize, p: &Inks) -> String {
     let range_width = 2 * (width + 2) + 2;
     let mut out = String::with_capacity(text.len() + lines.len() * (range_width + 24));
     // For each depth, whether the ancestor at that depth has siblings below it.
@@ -288,30 +318,30 @@ fn draw(lines: &[Line], text: &str, width: usize, p: &Palette) -> String {
             *deeper = false;
         }
     }
-    let plain_dim = p.dim == anstyle::Style::new();
     let mut range = String::with_capacity(range_width);
     for (i, line) in lines.iter().enumerate() {
         range.clear();
         match line.range {
             Some((start, end)) if end == TraceEvent::OPEN => {
-                let _ = write!(range, "0x{start:0width$x}..?");
+                range.push_str("0x");
+                push_padded_hex(&mut range, start, width);
+                range.push_str("..?");
             }
             Some((start, end)) => {
-                let _ = write!(range, "0x{start:0width$x}..0x{end:0width$x}");
+                range.push_str("0x");
+                push_padded_hex(&mut range, start, width);
+                range.push_str("..0x");
+                push_padded_hex(&mut range, end, width);
             }
             None => {}
         }
-        // `{range:<range_width$}`: padded to the column's width.
-        let pad = range_width.saturating_sub(range.chars().count());
-        // (Painted as one piece: `{range:<range_width$}` in the dim style.)
-        if !plain_dim {
-            let _ = write!(out, "{}", p.dim);
-        }
+        // `{range:<range_width$}` in the dim style, painted as one piece
+        // (the range is ASCII: its length is its width).
+        let pad = range_width.saturating_sub(range.len());
+        p.dim.open(&mut out);
         out.push_str(&range);
         out.extend(std::iter::repeat_n(' ', pad));
-        if !plain_dim {
-            let _ = write!(out, "{:#}", p.dim);
-        }
+        p.dim.close(&mut out);
         out.push_str("  ");
         if line.depth > 0 {
             let is_last = is_last[i];
