@@ -22,9 +22,9 @@ use arbitrary::{Arbitrary, Unstructured};
 use serde_json::Value;
 
 use crate::fixtures::{
-    self, build, build_streams, container, endpoints, gzip_packed, invoke_after_msg, layer_init, msgs_ack,
-    mtproxy_secret, new_session_created, rpc_result, tcp_packets, CaptureSpec, ConnectionSpec, Conversation, Format,
-    Link, Message, Segmenting, Transport,
+    self, build_streams, container, endpoints, gzip_packed, invoke_after_msg, layer_init, msgs_ack, mtproxy_secret,
+    new_session_created, rpc_result, tcp_packets, CaptureSpec, ConnectionSpec, Conversation, Format, Link, Message,
+    Segmenting, Transport,
 };
 use inspector::envelope::KeyStore;
 use inspector::pipeline::Summary;
@@ -519,6 +519,9 @@ struct Built {
     spec: CaptureSpec,
     /// The lost segment, if any.
     lost: Option<Span>,
+    /// The connection's streams (built once: the capture is written from
+    /// them, [`fixtures::build_with_streams`]).
+    streams: fixtures::Streams,
 }
 
 fn concretise(plan: &Plan) -> Built {
@@ -555,7 +558,7 @@ fn concretise(plan: &Plan) -> Built {
         interface: 0,
     };
     let spec = CaptureSpec { format: plan.format, links: vec![plan.link], connections: vec![connection], truncate: 0 };
-    Built { spec, lost }
+    Built { spec, lost, streams }
 }
 
 // ---------------------------------------------------------------------------
@@ -657,7 +660,7 @@ pub fn conversation(data: &[u8]) {
     let Ok(spec) = ConversationSpec::arbitrary(&mut Unstructured::new(data)) else { return };
     let plan = spec.plan();
     let built = concretise(&plan);
-    let fixture = build(&built.spec);
+    let fixture = fixtures::build_with_streams(&built.spec, vec![built.streams]);
     let mut keys = KeyStore::new();
     keys.insert(fixture.key.clone());
     let mut options = ReportOptions { keys, format: ReportFormat::Json, all: true, ..ReportOptions::default() };
