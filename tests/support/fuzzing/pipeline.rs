@@ -1371,6 +1371,8 @@ fn schema_choice(data: &[u8]) -> (Option<&'static Schema>, Vec<String>) {
 ///   independently of the other samples) also run as JSON with the
 ///   reassembler holding 1 to 3 connections at once: see
 ///   `pipeline_runs::small_connection_limits`.
+/// - The summary adds up: answers matched never exceed the requests or the
+///   answers, and every JSON line is one JSON value, warnings included.
 ///
 /// The run with small limits was thinned on 2026-12-06 (a sixteenth
 /// before): the committed seeds that reach what it reaches are made to be
@@ -1378,8 +1380,6 @@ fn schema_choice(data: &[u8]) -> (Option<&'static Schema>, Vec<String>) {
 /// comparison and the reader that goes away as well lost lines of the
 /// threaded driver that only some `fixture-*` seeds reach on two threads
 /// (FUZZING.md, "Seventh round"), so they stay as they were.
-/// - The summary adds up: answers matched never exceed the requests or the
-///   answers, and every JSON line is one JSON value, warnings included.
 pub fn pcap_pipeline(data: &[u8]) {
     // Threads cost most of a run: the comparison is made on the inputs whose
     // byte sum is a multiple of 8 (an eighth; mutations move an input in and
