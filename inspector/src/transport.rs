@@ -977,6 +977,13 @@ fn chain(framing: Framing, dir: Direction, b: &[u8], known: &KnownIds<'_>) -> (u
     (frames, ChainEnd::Broken)
 }
 
+/// A little-endian word whose top byte, without its top bit, is above this
+/// announces more than [`MAX_FRAME_LEN`] as an intermediate length (top
+/// bit masked off) and as a full-transport length (less its 12 bytes of
+/// header and checksum): at least `0x0300_0000 - 12` bytes either way.
+const WIDE_WORD_TOP_BYTE: u8 = 2;
+const _: () = assert!(0x0300_0000 - 12 > MAX_FRAME_LEN);
+
 /// The plain framing under which `b` holds frames: the framing, where the
 /// first frame starts, and its full-transport sequence number. A framing
 /// counts when two frames chain, or one ends exactly with the bytes seen;
@@ -999,7 +1006,20 @@ fn recognise_framing(
     for at in from.min(b.len())..b.len() {
         let mut best: Option<(usize, Framing)> = None;
         let mut waiting = false;
+        // At most positions of bytes that are not frames the 4-byte word
+        // there announces more than the frame limit: intermediate, padded
+        // intermediate and full then refuse the position (parse_header's
+        // `len > MAX_FRAME_LEN`), whatever follows, so only abridged (a
+        // 1-byte length) is tried there. Telling so from one byte spares
+        // three header parses per such position. With fewer than 8 bytes
+        // left, full would ask for more, so every framing is tried as
+        // before. The outcome is the same: a framing skipped would have
+        // answered `Header::No`, which changes neither `best` nor `waiting`.
+        let wide_word = b.len() - at >= 8 && b[at + 3] & 0x7f > WIDE_WORD_TOP_BYTE;
         for framing in ORDER {
+            if wide_word && framing != Framing::Abridged {
+                continue;
+            }
             match frame_at(framing, dir, &b[at..], known) {
                 Header::Frame { len, .. } if at + len > b.len() => waiting = true,
                 Header::Frame { .. } => {
