@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::{offset_width, push_hex_byte as push_hex, push_hex_bytes, push_padded_hex, Inks, Palette};
+use super::{offset_width, Inks, Palette};
+use crate::hex::{push_byte, push_padded, push_spaced};
 use crate::tl::{TraceEvent, TraceValue};
 
 /// Bytes of one field shown in the field map before it is cut.
@@ -62,7 +63,7 @@ pub fn hexyl_dump(bytes: &[u8], display_offset: u64, color: bool) -> String {
         let position = (row as u64 * 16).wrapping_add(display_offset).to_be_bytes();
         let skip = position.iter().take(4).take_while(|&&b| b == 0).count();
         for b in &position[skip..] {
-            push_hex(&mut out, *b);
+            push_byte(&mut out, *b);
         }
         if colors.is_some() {
             out.push_str(reset);
@@ -77,7 +78,7 @@ pub fn hexyl_dump(bytes: &[u8], display_offset: u64, color: bool) -> String {
                 match line.get(i) {
                     Some(&b) => {
                         switch_colour(&mut out, &mut current, colors.as_ref(), b);
-                        push_hex(&mut out, b);
+                        push_byte(&mut out, b);
                     }
                     None => out.push_str("  "),
                 }
@@ -288,9 +289,9 @@ pub fn field_map(bytes: &[u8], trace: &[TraceEvent], p: &Palette) -> String {
         // `hex_bytes(slice, MAX_FIELD_BYTES)`, written in place.
         e.dim.open(&mut out);
         out.push_str("0x");
-        push_padded_hex(&mut out, start, width);
+        push_padded(&mut out, start, width);
         out.push_str("..0x");
-        push_padded_hex(&mut out, end, width);
+        push_padded(&mut out, end, width);
         e.dim.close(&mut out);
         out.push_str("  ");
         e.field.open(&mut out);
@@ -299,7 +300,7 @@ pub fn field_map(bytes: &[u8], trace: &[TraceEvent], p: &Palette) -> String {
         e.field.close(&mut out);
         out.push_str("  ");
         e.value.open(&mut out);
-        push_hex_bytes(&mut out, slice, MAX_FIELD_BYTES);
+        push_spaced(&mut out, slice, MAX_FIELD_BYTES);
         e.value.close(&mut out);
         out.push('\n');
     }

@@ -163,38 +163,6 @@ impl Inks {
     }
 }
 
-/// [`hex_bytes`], appended to `out`.
-pub(crate) fn push_hex_bytes(out: &mut String, bytes: &[u8], max: usize) {
-    for (i, &b) in bytes.iter().take(max).enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        push_hex_byte(out, b);
-    }
-    if bytes.len() > max {
-        out.push_str(" …");
-    }
-}
-
-/// `b` as two lowercase hex digits, appended to `out`.
-pub(crate) fn push_hex_byte(out: &mut String, b: u8) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.push(char::from(DIGITS[usize::from(b >> 4)]));
-    out.push(char::from(DIGITS[usize::from(b & 15)]));
-}
-
-/// `n` in lowercase hex, zero-padded to `width` digits: what
-/// `{n:0width$x}` writes, without `core::fmt` (the tree and the field map
-/// write two per line).
-pub(crate) fn push_padded_hex(out: &mut String, n: usize, width: usize) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let digits = ((usize::BITS - n.leading_zeros()).div_ceil(4) as usize).max(1);
-    out.extend(std::iter::repeat_n('0', width.saturating_sub(digits)));
-    for place in (0..digits).rev() {
-        out.push(char::from(DIGITS[(n >> (4 * place)) & 15]));
-    }
-}
-
 /// A unix time as a UTC date, or a note when it is out of range.
 pub fn utc_date(secs: i64) -> String {
     let mut date = String::with_capacity(24);
@@ -309,8 +277,7 @@ pub fn marked_window(bytes: &[u8], offset: usize, bad_len: usize, color: bool) -
 
 /// `b` as two lowercase hex digits (`format!("{b:02x}")` without the string).
 fn byte_digits(b: u8, digits: &mut [u8; 2]) -> &str {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    *digits = [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
+    *digits = crate::hex::digits(b);
     std::str::from_utf8(digits).unwrap_or_default()
 }
 
@@ -340,7 +307,7 @@ pub fn explain(bytes: &[u8], trace: &[crate::tl::TraceEvent], error: &DecodeErro
 
 #[cfg(test)]
 mod tests {
-    use super::{hex_bytes, push_hex_bytes, push_padded_hex, Ink, Inks, Palette};
+    use super::{Ink, Inks, Palette};
 
     /// A cell painted with an [`Ink`] is what [`Palette::paint`] draws, in
     /// every style of both palettes.
@@ -379,29 +346,6 @@ mod tests {
             let mut out = String::new();
             Ink::of(style).paint(&mut out, "text");
             assert_eq!(out, format!("{style}text{style:#}"));
-        }
-    }
-
-    #[test]
-    fn padded_hex_is_fmts() {
-        for n in [0, 1, 15, 16, 255, 0x1234, 0xffff, 0x10000, 0xdead_beef, usize::MAX] {
-            for width in [0, 1, 4, 5, 8, 16, 20] {
-                let mut out = String::new();
-                push_padded_hex(&mut out, n, width);
-                assert_eq!(out, format!("{n:0width$x}"));
-            }
-        }
-    }
-
-    #[test]
-    fn hex_bytes_in_place_are_hex_bytes() {
-        let bytes: Vec<u8> = (0..=255u8).collect();
-        for len in [0, 1, 2, 23, 24, 25, 32, 33, 256] {
-            for max in [0, 1, 24, 32] {
-                let mut out = String::from("x");
-                push_hex_bytes(&mut out, &bytes[..len], max);
-                assert_eq!(out, format!("x{}", hex_bytes(&bytes[..len], max)));
-            }
         }
     }
 }

@@ -4,7 +4,8 @@
 
 use std::fmt::Write as _;
 
-use super::{offset_width, push_hex_byte, push_hex_bytes, push_padded_hex, push_quoted, push_utc_date, Inks, Palette};
+use super::{offset_width, push_quoted, push_utc_date, Inks, Palette};
+use crate::hex::{push_encoded, push_padded, push_spaced};
 use crate::tl::schema::{CtorDef, FieldDef};
 use crate::tl::{with_flag_fields, TraceEvent, TraceValue};
 
@@ -139,9 +140,7 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Inks, text: &mut String) -> Vec
             TraceValue::Int128 | TraceValue::Int256 => {
                 let raw = bytes.get(ev.start..ev.end).unwrap_or_default();
                 p.value.open(text);
-                for &b in raw {
-                    push_hex_byte(text, b);
-                }
+                push_encoded(text, raw);
                 p.value.close(text);
             }
             TraceValue::Bytes { data } => {
@@ -150,7 +149,7 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Inks, text: &mut String) -> Vec
                 if raw.is_empty() {
                     text.push_str("empty");
                 } else {
-                    push_hex_bytes(text, raw, 32);
+                    push_spaced(text, raw, 32);
                 }
                 p.value.close(text);
                 push_size_note(text, raw.len(), p);
@@ -173,7 +172,7 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Inks, text: &mut String) -> Vec
             TraceValue::Flags(flags) => {
                 p.value.open(text);
                 text.push_str("0x");
-                push_padded_hex(text, *flags as usize, 8);
+                push_padded(text, *flags as usize, 8);
                 p.value.close(text);
                 text.push(' ');
                 // `(bits 0, 3)` or `(no bits set)`, dimmed, written in place.
@@ -219,7 +218,7 @@ fn lines(bytes: &[u8], trace: &[TraceEvent], p: &Inks, text: &mut String) -> Vec
                     _ => {
                         p.bad.open(text);
                         text.push_str("invalid UTF-8: ");
-                        push_hex_bytes(text, raw, 32);
+                        push_spaced(text, raw, 32);
                         p.bad.close(text);
                     }
                 }
@@ -324,14 +323,14 @@ fn draw(lines: &[Line], text: &str, width: usize, p: &Inks) -> String {
         match line.range {
             Some((start, end)) if end == TraceEvent::OPEN => {
                 range.push_str("0x");
-                push_padded_hex(&mut range, start, width);
+                push_padded(&mut range, start, width);
                 range.push_str("..?");
             }
             Some((start, end)) => {
                 range.push_str("0x");
-                push_padded_hex(&mut range, start, width);
+                push_padded(&mut range, start, width);
                 range.push_str("..0x");
-                push_padded_hex(&mut range, end, width);
+                push_padded(&mut range, end, width);
             }
             None => {}
         }
