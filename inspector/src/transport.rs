@@ -1336,7 +1336,9 @@ mod tests {
             .collect()
     }
 
-    fn problems(events: &[TransportEvent]) -> Vec<String> {
+    /// The one-line texts of the problems among `events`, in order (the
+    /// fake-TLS layer's tests use it too).
+    pub(super) fn problems(events: &[TransportEvent]) -> Vec<String> {
         events
             .iter()
             .filter_map(|e| match e {

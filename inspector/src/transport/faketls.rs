@@ -681,6 +681,7 @@ impl FakeTlsLayer {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::problems;
     use super::super::{encode_frame, Framing, Obfuscator};
     use super::*;
 
@@ -753,16 +754,6 @@ mod tests {
             .iter()
             .filter_map(|e| match e {
                 TransportEvent::Frame(f) if f.direction == dir => Some(f.payload.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn problems(events: &[TransportEvent]) -> Vec<String> {
-        events
-            .iter()
-            .filter_map(|e| match e {
-                TransportEvent::Problem(p) => Some(p.to_string()),
                 _ => None,
             })
             .collect()
