@@ -4,6 +4,8 @@
 //! of synthetic captures for the capture pipeline's tests; and the
 //! properties the fuzz targets check, which the corpus replay test runs too.
 
+#![forbid(unsafe_code)]
+
 pub mod cli;
 pub mod faketls_props;
 pub mod fixtures;
