@@ -101,6 +101,7 @@ pub fn run<I: Read + Send, K: RecordSink + ?Sized>(
         let (spare_in, spent_in) = bounded::<InBatch>(SPARE * threads);
         let mut to_workers = Vec::new();
         let mut cursors = Vec::new();
+        let mut workers = Vec::new();
         for index in 0..threads {
             let (to_worker, inbox) = bounded(QUEUED);
             let (outbox, from_worker) = bounded(QUEUED);
@@ -109,10 +110,11 @@ pub fn run<I: Read + Send, K: RecordSink + ?Sized>(
             let spare_in = spare_in.clone();
             let worker = Worker { inbox, outbox, spare_in, spent_out, prerender };
             // Named, so that a profile or `top -H` tells the stages apart.
-            std::thread::Builder::new()
+            let handle = std::thread::Builder::new()
                 .name(format!("decode-{index}"))
                 .spawn_scoped(scope, move || worker.work(options))
                 .expect("spawning a decoding thread");
+            workers.push(handle);
             to_workers.push(to_worker);
             cursors.push(Cursor::new(from_worker, spare_out));
         }
@@ -154,7 +156,20 @@ pub fn run<I: Read + Send, K: RecordSink + ?Sized>(
         // Unblock a reader or worker waiting to send, so that they end.
         drop(orders);
         drop(cursors);
-        let end = match reader.join() {
+        // Every thread is joined, not only left to the scope: the scope
+        // waits for the threads' closures, but not for the threads to exit,
+        // so their thread-local values (crossbeam's wait context) could
+        // still be alive when `run` returns. LeakSanitizer, checking right
+        // after a fuzz input, took one for a leak (FUZZING.md, "Eighth
+        // round"). Joining waits for the exit; a worker's panic is raised
+        // here as itself.
+        let read = reader.join();
+        for worker in workers {
+            if let Err(panic) = worker.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        let end = match read {
             Ok(result) => result?,
             Err(panic) => std::panic::resume_unwind(panic),
         };
