@@ -28,6 +28,8 @@
 #   FUZZ_INSTRUMENT_DEPS  1: coverage instrumentation in every crate, as
 #                 plain `cargo fuzz build` does (default: this repository's
 #                 crates only, fuzz/rustc-sancov-ours.sh)
+#   FUZZ_TRACE_COMPARES  1: comparison tracing as well, as plain `cargo
+#                 fuzz build` does (default: without, --no-trace-compares)
 #
 # The committed seeds (corpus/<target>/) are copied into the scratch
 # directory, which is the corpus libFuzzer grows, so the committed corpus is
@@ -100,9 +102,22 @@ fi
 toolchain=""
 sanitizer=""
 mode=""
+# Every cargo fuzz command (build, run, tmin, cmin, and the reproducing
+# command printed for a finding) gets the same flags, so none rebuilds.
+# -a: debug assertions. --no-trace-compares: libFuzzer is guided by edges
+# alone, without a callback for every integer comparison and switch in our
+# crates. Those callbacks cost more than they found: built without them,
+# every target but capture_file ran 1.2-2.2 times as many inputs a CPU
+# second, and from an empty corpus reached as many edges in equal CPU time
+# (FUZZING.md, "Eighth round"). The dictionaries (fuzz/dicts/) give the
+# mutator the constants comparison tracing would have shown it.
+fuzz_flags="--fuzz-dir fuzz -a"
+if [ "${FUZZ_TRACE_COMPARES:-0}" != 1 ]; then
+    fuzz_flags="$fuzz_flags --no-trace-compares"
+fi
 build() { # toolchain-argument sanitizer; builds every target
     # shellcheck disable=SC2086
-    cargo $1 fuzz build --fuzz-dir fuzz -s "$2" -a >"$work/build.log" 2>&1
+    cargo $1 fuzz build $fuzz_flags -s "$2" >"$work/build.log" 2>&1
 }
 want="${FUZZ_SANITIZER:-address}"
 case "$want" in address | none) ;; *) say "FUZZ_SANITIZER must be address or none"; exit 2 ;; esac
@@ -157,7 +172,7 @@ fuzz_one() { # target; writes $work/rows/$t and returns non-zero on a finding
     # The first corpus directory is the one libFuzzer adds to; the others are
     # only read.
     # shellcheck disable=SC2086
-    cargo $toolchain fuzz run --fuzz-dir fuzz -s "$sanitizer" -a "$t" "$live" "$regressions" -- \
+    cargo $toolchain fuzz run $fuzz_flags -s "$sanitizer" "$t" "$live" "$regressions" -- \
         -max_total_time="$seconds" "${runs[@]}" -rss_limit_mb="$rss_mb" -timeout="$timeout_s" \
         -max_len="$(max_len_for "$t")" "${dict[@]}" "${extra[@]}" -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1
     rc=$?
@@ -179,7 +194,7 @@ fuzz_one() { # target; writes $work/rows/$t and returns non-zero on a finding
             # tmin keeps the failure while shrinking the input; it writes
             # minimized-from-<hash> beside the input.
             # shellcheck disable=SC2086
-            cargo $toolchain fuzz tmin --fuzz-dir fuzz -s "$sanitizer" -a "$t" "$found" -- \
+            cargo $toolchain fuzz tmin $fuzz_flags -s "$sanitizer" "$t" "$found" -- \
                 -rss_limit_mb="$rss_mb" -timeout="$timeout_s" >"$work/$t.tmin.log" 2>&1
             # cargo-fuzz writes the minimized inputs under fuzz/artifacts/
             # and names the smallest one last, in its "Reproduce with" line.
@@ -190,9 +205,9 @@ fuzz_one() { # target; writes $work/rows/$t and returns non-zero on a finding
             result="FAILED: $kept"
             say "kept the minimized input as $kept; reproduce with:"
             if [ -n "$toolchain" ]; then
-                say "  cargo $toolchain fuzz run --fuzz-dir fuzz -s $sanitizer -a $t $kept"
+                say "  cargo $toolchain fuzz run $fuzz_flags -s $sanitizer $t $kept"
             else
-                say "  RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz -s $sanitizer -a $t $kept"
+                say "  RUSTC_BOOTSTRAP=1 cargo fuzz run $fuzz_flags -s $sanitizer $t $kept"
             fi
             say "  cargo test --test corpus_replay   (stable, replays every corpus file)"
         done
@@ -241,7 +256,7 @@ if [ "${FUZZ_MERGE:-0}" = 1 ]; then
         rm -f "$merged/.gitkeep"
         before="$(ls "corpus/$t" 2>/dev/null | wc -l)"
         # shellcheck disable=SC2086
-        if cargo $toolchain fuzz cmin --fuzz-dir fuzz -s "$sanitizer" -a "$t" "$merged" -- \
+        if cargo $toolchain fuzz cmin $fuzz_flags -s "$sanitizer" "$t" "$merged" -- \
             -rss_limit_mb="$rss_mb" -timeout="$timeout_s" >"$work/$t.cmin.log" 2>&1; then
             mkdir -p "corpus/$t"
             find "corpus/$t" -maxdepth 1 -type f ! -name .gitkeep -delete

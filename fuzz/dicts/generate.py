@@ -30,6 +30,34 @@ def esc(data: bytes) -> str:
     return "".join(f"\\x{b:02x}" for b in data)
 
 
+def schema_ids():
+    """Every constructor of the schema-driven decoder's builtin schema
+    (inspector/tl/api.tl and mtproto.tl), as (name, id)."""
+    ids = []
+    for name in ("api.tl", "mtproto.tl"):
+        for line in (ROOT / "inspector" / "tl" / name).read_text().splitlines():
+            m = re.match(r"^([A-Za-z_.0-9]+)#([0-9a-f]+)\b", line.strip())
+            if m:
+                ids.append((m.group(1), int(m.group(2), 16)))
+    return ids
+
+
+def entries_schema():
+    """schema_differential: its mode bytes (MODE_ANY .. MODE_FIXED in
+    tests/support/schema_differential.rs), every constructor id of the
+    builtin schema, and the tokens of TL schema text. The fuzz builds have
+    no comparison tracing, so this is how the mutator learns the ids the
+    decoder looks up."""
+    out = [(f"mode_{b:02x}", bytes([b])) for b in (0xA0, 0xA1, 0xA2, 0xA3)]
+    out += entries_tl()
+    out += [(f"id_{n}", struct.pack("<I", i)) for n, i in schema_ids()]
+    words = [b"---functions---", b"---types---", b"flags:#", b"flags.0?", b"flags2.31?", b"true", b"Vector<",
+             b"vector", b"{X:Type}", b"!X", b"#", b" = ", b";", b":", b"int", b"long", b"double", b"string",
+             b"bytes", b"int128", b"int256", b"Bool", b"Object", b"//", b"/*", b"*/", b"%", b"\n"]
+    out += [(f"schema_{i}", w) for i, w in enumerate(words)]
+    return out
+
+
 def entries_tl():
     out = [(f"id_{n}", struct.pack("<I", i)) for n, i in tl_ids()]
     out += [
@@ -119,6 +147,7 @@ TARGETS = {
     "render": entries_tl,
     "json": lambda: entries_tl() + entries_json_text(),
     "service": entries_tl,
+    "schema_differential": entries_schema,
     "envelope": lambda: entries_tl() + [("zero_key_id", b"\x00" * 8)],
     # Transports and the stream below them.
     "transport": lambda: entries_transport() + entries_tl(),
