@@ -30,6 +30,10 @@
 #                 crates only, fuzz/rustc-sancov-ours.sh)
 #   FUZZ_TRACE_COMPARES  1: comparison tracing as well, as plain `cargo
 #                 fuzz build` does (default: without, --no-trace-compares)
+#   FUZZ_ASAN_FULL  1: AddressSanitizer's default options while fuzzing
+#                 (default: no stack-use-after-return check and no
+#                 allocation stacks while fuzzing; tmin and the printed
+#                 reproducing command always use the defaults)
 #
 # The committed seeds (corpus/<target>/) are copied into the scratch
 # directory, which is the corpus libFuzzer grows, so the committed corpus is
@@ -143,6 +147,26 @@ else
     fi
 fi
 say "toolchain: $mode"
+
+# AddressSanitizer's options while fuzzing (not for tmin, cmin or the
+# reproducing command, which keep the defaults and whatever ASAN_OPTIONS
+# says). Two defaults cost a quarter to a third of most targets' time
+# (1.3-1.7 times as many inputs a CPU second without them; FUZZING.md,
+# "Eighth round"), and neither changes what our code can get wrong:
+# - detect_stack_use_after_return=0, the larger part: with it on (the
+#   default since LLVM 15) every call of a function with a stack buffer
+#   takes its frame from ASan's fake stack. A pointer to a returned frame
+#   is a compile error in safe Rust, and our crates forbid unsafe code, so
+#   only a dependency's unsafe code could make one.
+# - malloc_context_size=0: no stack trace recorded at every allocation and
+#   free (it pays on the targets that allocate most, render and
+#   decode_bytes). A heap error is still caught and reported with the
+#   stack of the bad access; only "allocated by"/"freed by" are missing
+#   from that first report, and the reproducing command prints them.
+fuzz_asan_options="${ASAN_OPTIONS:-}"
+if [ "$sanitizer" = address ] && [ "${FUZZ_ASAN_FULL:-0}" != 1 ]; then
+    fuzz_asan_options="detect_stack_use_after_return=0:malloc_context_size=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+fi
 say "running ${#targets[@]} targets for ${seconds}s each; scratch directory: $work"
 
 fuzz_one() { # target; writes $work/rows/$t and returns non-zero on a finding
@@ -172,7 +196,7 @@ fuzz_one() { # target; writes $work/rows/$t and returns non-zero on a finding
     # The first corpus directory is the one libFuzzer adds to; the others are
     # only read.
     # shellcheck disable=SC2086
-    cargo $toolchain fuzz run $fuzz_flags -s "$sanitizer" "$t" "$live" "$regressions" -- \
+    ASAN_OPTIONS="$fuzz_asan_options" cargo $toolchain fuzz run $fuzz_flags -s "$sanitizer" "$t" "$live" "$regressions" -- \
         -max_total_time="$seconds" "${runs[@]}" -rss_limit_mb="$rss_mb" -timeout="$timeout_s" \
         -max_len="$(max_len_for "$t")" "${dict[@]}" "${extra[@]}" -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1
     rc=$?
