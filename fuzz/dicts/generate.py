@@ -2,7 +2,9 @@
 """Write the libFuzzer dictionaries in fuzz/dicts/, one per target.
 
 Constructor ids come from the TL text the library is generated from
-(inspector/tl/closure.tl and service.tl), little endian as on the wire;
+(inspector/tl/closure.tl and service.tl; for schema_differential also the
+schema-driven decoder's builtin api.tl and mtproto.tl), little endian as on
+the wire;
 the transport tags, capture-file magics and link-layer values are the
 protocol's and the file formats' constants. Run it after changing a .tl
 file: python3 fuzz/dicts/generate.py
@@ -15,31 +17,23 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / "fuzz" / "dicts"
 
 
-def tl_ids():
+def ids_of(*files):
+    """(name, id) of every constructor line of the .tl files in inspector/tl/."""
     ids = []
-    for name in ("closure.tl", "service.tl"):
-        for line in (ROOT / "inspector" / "tl" / name).read_text().splitlines():
-            m = re.match(r"^([A-Za-z_.]+)#([0-9a-f]+)\b", line.strip())
-            if m:
-                ids.append((m.group(1), int(m.group(2), 16)))
-    ids.append(("vector", 0x1CB5C415))
-    return ids
-
-
-def esc(data: bytes) -> str:
-    return "".join(f"\\x{b:02x}" for b in data)
-
-
-def schema_ids():
-    """Every constructor of the schema-driven decoder's builtin schema
-    (inspector/tl/api.tl and mtproto.tl), as (name, id)."""
-    ids = []
-    for name in ("api.tl", "mtproto.tl"):
+    for name in files:
         for line in (ROOT / "inspector" / "tl" / name).read_text().splitlines():
             m = re.match(r"^([A-Za-z_.0-9]+)#([0-9a-f]+)\b", line.strip())
             if m:
                 ids.append((m.group(1), int(m.group(2), 16)))
     return ids
+
+
+def tl_ids():
+    return ids_of("closure.tl", "service.tl") + [("vector", 0x1CB5C415)]
+
+
+def esc(data: bytes) -> str:
+    return "".join(f"\\x{b:02x}" for b in data)
 
 
 def entries_schema():
@@ -50,7 +44,7 @@ def entries_schema():
     decoder looks up."""
     out = [(f"mode_{b:02x}", bytes([b])) for b in (0xA0, 0xA1, 0xA2, 0xA3)]
     out += entries_tl()
-    out += [(f"id_{n}", struct.pack("<I", i)) for n, i in schema_ids()]
+    out += [(f"id_{n}", struct.pack("<I", i)) for n, i in ids_of("api.tl", "mtproto.tl")]
     words = [b"---functions---", b"---types---", b"flags:#", b"flags.0?", b"flags2.31?", b"true", b"Vector<",
              b"vector", b"{X:Type}", b"!X", b"#", b" = ", b";", b":", b"int", b"long", b"double", b"string",
              b"bytes", b"int128", b"int256", b"Bool", b"Object", b"//", b"/*", b"*/", b"%", b"\n"]
