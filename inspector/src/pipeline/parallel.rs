@@ -137,7 +137,7 @@ pub fn run<I: Read + Send, K: RecordSink + ?Sized>(
                         let Some(cursor) = cursors.get_mut(index) else { break 'run };
                         for _ in 0..events {
                             // A worker gone before its results: it panicked,
-                            // and the scope raises that panic here.
+                            // and joining it below raises that panic.
                             if !cursor.next_event(|owned| owned.feed(&mut matcher, sink)) {
                                 break 'run;
                             }
