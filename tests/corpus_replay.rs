@@ -593,3 +593,21 @@ fn regenerate_conversation_seeds() {
     }
     eprintln!("{} seeds", seeds.len());
 }
+
+/// `pcap_pipeline` reads its report's lines back without building a JSON
+/// value: it must keep what it counts (a `warning` member, whatever its
+/// value, and only at the top) and refuse what the property must not let
+/// through (a line that is not JSON, or not one object).
+#[test]
+fn pcap_pipeline_reads_report_lines_back() {
+    use inspector_tests::fuzzing::report_line_warns as warns;
+    assert!(warns(r#"{"warning":"a gap"}"#).unwrap());
+    assert!(warns(r#"{"time":"x","warning":null}"#).unwrap());
+    assert!(warns(r#"{"war\u006eing":1}"#).unwrap(), "an escaped name is the same name");
+    assert!(!warns(r#"{"kind":"request","body":{"_":"x","warning":[1,{"a":2}]}}"#).unwrap());
+    assert!(!warns(r#"{"summary":{"warnings":3}}"#).unwrap());
+    for bad in [r#"{"warning":"x""#, r#"{"warning":tru}"#, "3", r#"["warning"]"#, r#"{"a":1} {"b":2}"#, r#"{"a":"\x"}"#]
+    {
+        assert!(warns(bad).is_err(), "{bad} was read as a report line");
+    }
+}

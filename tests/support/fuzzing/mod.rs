@@ -23,7 +23,7 @@ mod pipeline;
 mod pipeline_runs;
 
 pub use conversation::conversation;
-pub use pipeline::{capture_file, envelope, pcap_pipeline, service, tcp_reassembly, transport};
+pub use pipeline::{capture_file, envelope, pcap_pipeline, report_line_warns, service, tcp_reassembly, transport};
 pub use pipeline_runs::limits_choice;
 
 use arbitrary::{Arbitrary, Unstructured};
