@@ -97,7 +97,7 @@ fi
 # code for it (CARGO_CFG_SANITIZE). libFuzzer's own loop then paid ASan's
 # checks on every memory access, most of all in the callback it runs for
 # every feature of every execution (a 1.5 KiB stack frame poisoned and
-# cleared per call): 1.16-1.29 times as many executions a CPU second
+# cleared per call): 1.09-1.65 times as many executions a CPU second
 # without (FUZZING.md, "Ninth round"). clang's own -fsanitize=fuzzer,address
 # links libFuzzer uninstrumented too (a compiler-rt runtime). cc's
 # documented way to undo its flag is -fno-sanitize=address in CXXFLAGS; the
