@@ -24,7 +24,7 @@ mod pipeline_runs;
 
 pub use conversation::conversation;
 pub use pipeline::{capture_file, envelope, pcap_pipeline, report_line_warns, service, tcp_reassembly, transport};
-pub use pipeline_runs::limits_choice;
+pub use pipeline_runs::{limits_choice, reader_goes_away_chosen};
 
 use arbitrary::{Arbitrary, Unstructured};
 
