@@ -450,29 +450,13 @@ fn capture_seeds() -> Vec<(String, Vec<u8>)> {
 /// first run of the corpus. Other files come back unchanged.
 fn threads_picked(name: &str, bytes: &[u8]) -> Vec<u8> {
     use inspector_tests::fuzzing::{limits_choice, reader_goes_away_chosen};
-    let mut out = bytes.to_vec();
-    let legacy = bytes.len() >= 24
-        && matches!(
-            bytes[..4],
-            [0xd4, 0xc3, 0xb2, 0xa1] | [0xa1, 0xb2, 0xc3, 0xd4] | [0x4d, 0x3c, 0xb2, 0xa1] | [0xa1, 0xb2, 0x3c, 0x4d]
-        );
-    if !name.starts_with("fixture-") || !legacy {
-        return out;
+    if !name.starts_with("fixture-") || !fixtures::is_legacy_pcap(bytes) {
+        return bytes.to_vec();
     }
-    let sum = |b: &[u8]| b.iter().fold(0u8, |s, x| s.wrapping_add(*x));
-    let want = (sum(bytes) & 0xe0, limits_choice(bytes), reader_goes_away_chosen(bytes));
-    for b13 in 0..=255u8 {
-        for b14 in 0..=255u8 {
-            out[12] = 0;
-            out[13] = b13;
-            out[14] = b14;
-            out[12] = want.0.wrapping_sub(sum(&out));
-            if (sum(&out), limits_choice(&out), reader_goes_away_chosen(&out)) == want {
-                return out;
-            }
-        }
-    }
-    panic!("no sigfigs value keeps {name}'s choices");
+    let schema_bits = bytes.iter().fold(0u8, |s, b| s.wrapping_add(*b)) & 0xe0;
+    let hashed = |b: &[u8]| (limits_choice(b), reader_goes_away_chosen(b));
+    fixtures::with_sigfigs(bytes.to_vec(), |sum| schema_bits.wrapping_sub(sum), |b| hashed(b) == hashed(bytes))
+        .unwrap_or_else(|| panic!("no sigfigs value keeps {name}'s choices"))
 }
 
 /// Random inputs for the targets that structure their bytes with

@@ -583,30 +583,19 @@ fn envelope_seeds() -> Seeds {
 /// pcap_pipeline target then also runs the text report and compares one
 /// thread with two on it (it samples both by the byte sum). Other files
 /// come back unchanged.
-fn sampled_everything(mut bytes: Vec<u8>) -> Vec<u8> {
-    let legacy = bytes.len() >= 24
-        && matches!(
-            bytes[..4],
-            [0xd4, 0xc3, 0xb2, 0xa1] | [0xa1, 0xb2, 0xc3, 0xd4] | [0x4d, 0x3c, 0xb2, 0xa1] | [0xa1, 0xb2, 0x3c, 0x4d]
-        );
-    if legacy {
-        bytes[12] = 0;
-        let sum = bytes.iter().fold(0u8, |s, b| s.wrapping_add(*b));
-        bytes[12] = (32 - sum % 32) % 32;
+fn sampled_everything(bytes: Vec<u8>) -> Vec<u8> {
+    if !fixtures::is_legacy_pcap(&bytes) {
+        return bytes;
     }
-    bytes
+    fixtures::with_sigfigs(bytes, fixtures::sum_to_multiple_of_32, |_| true).expect("a legacy pcap file")
 }
 
 /// [`sampled_everything`], with the byte sum `sum` modulo 256 instead of 0
 /// modulo 32 (`sum` a multiple of 32): 96 also runs with the builtin
 /// schema, 224 with the schema and methods shown in full (the pcap_pipeline
 /// property's `schema_choice`).
-fn sampled_with_sum(mut bytes: Vec<u8>, sum: u8) -> Vec<u8> {
-    bytes = sampled_everything(bytes);
-    bytes[12] = 0;
-    let now = bytes.iter().fold(0u8, |s, b| s.wrapping_add(*b));
-    bytes[12] = sum.wrapping_sub(now);
-    bytes
+fn sampled_with_sum(bytes: Vec<u8>, sum: u8) -> Vec<u8> {
+    fixtures::with_sigfigs(bytes, |now| sum.wrapping_sub(now), |_| true).expect("a legacy pcap file")
 }
 
 /// Messages of other methods than exportChatInvite, for the runs with a

@@ -69,20 +69,9 @@ fn capture(transports: &[Transport], no_close: bool) -> Vec<u8> {
 /// connection limits `want`, and so that its byte sum is a multiple of 32
 /// (which makes the target also compare one thread with two and run the
 /// text report: see `coverage_seeds.rs`'s `sampled_everything`).
-fn picked_with(mut bytes: Vec<u8>, want: (usize, usize)) -> Vec<u8> {
-    for b13 in 0..=255u8 {
-        for b14 in 0..=255u8 {
-            bytes[12] = 0;
-            bytes[13] = b13;
-            bytes[14] = b14;
-            let sum = bytes.iter().fold(0u8, |s, b| s.wrapping_add(*b));
-            bytes[12] = (32 - sum % 32) % 32;
-            if limits_choice(&bytes) == Some(want) {
-                return bytes;
-            }
-        }
-    }
-    panic!("no sigfigs value picks the limits {want:?}");
+fn picked_with(bytes: Vec<u8>, want: (usize, usize)) -> Vec<u8> {
+    fixtures::with_sigfigs(bytes, fixtures::sum_to_multiple_of_32, |b| limits_choice(b) == Some(want))
+        .unwrap_or_else(|| panic!("no sigfigs value picks the limits {want:?}"))
 }
 
 fn pipeline_limit_seeds() -> Seeds {
@@ -135,11 +124,8 @@ fn ping_seed() -> Vec<u8> {
         messages: vec![message(false, 1, ping), message(true, 2, fixtures::rpc_result(id(1, false), &rpc_error))],
         expected: Vec::new(),
     };
-    let mut bytes = fixtures::build(&CaptureSpec::single(c)).bytes;
-    bytes[12] = 0;
-    let sum = bytes.iter().fold(0u8, |s, b| s.wrapping_add(*b));
-    bytes[12] = (32 - sum % 32) % 32;
-    bytes
+    let bytes = fixtures::build(&CaptureSpec::single(c)).bytes;
+    fixtures::with_sigfigs(bytes, fixtures::sum_to_multiple_of_32, |_| true).expect("a legacy pcap file")
 }
 
 /// faketls: hostile bytes (an even first byte, no valid handshake in

@@ -86,6 +86,46 @@ fn encode<T: TlObject>(value: &T) -> Vec<u8> {
     value.to_bytes().expect("fixture values encode")
 }
 
+/// Whether `bytes` start like a legacy pcap file: its magic in either byte
+/// order, with microsecond or nanosecond timestamps.
+pub fn is_legacy_pcap(bytes: &[u8]) -> bool {
+    bytes.len() >= 24
+        && matches!(
+            bytes[..4],
+            [0xd4, 0xc3, 0xb2, 0xa1] | [0xa1, 0xb2, 0xc3, 0xd4] | [0x4d, 0x3c, 0xb2, 0xa1] | [0xa1, 0xb2, 0x3c, 0x4d]
+        )
+}
+
+/// `bytes`, a legacy pcap file, with the `sigfigs` field of its header
+/// (bytes 12-15, which readers ignore) chosen so that a fuzz target that
+/// samples its checks by the byte sum or a hash of its input picks the
+/// ones a seed is made for: bytes 13 and 14 are the first pair, in order,
+/// for which `keep` accepts the file, with byte 12 set each time to
+/// `low(s)`, `s` being the file's byte sum with byte 12 zero. `None` if no
+/// pair is accepted.
+pub fn with_sigfigs(mut bytes: Vec<u8>, low: impl Fn(u8) -> u8, keep: impl Fn(&[u8]) -> bool) -> Option<Vec<u8>> {
+    assert!(is_legacy_pcap(&bytes), "not a legacy pcap file");
+    for b13 in 0..=255u8 {
+        for b14 in 0..=255u8 {
+            bytes[12] = 0;
+            bytes[13] = b13;
+            bytes[14] = b14;
+            bytes[12] = low(bytes.iter().fold(0u8, |s, b| s.wrapping_add(*b)));
+            if keep(&bytes) {
+                return Some(bytes);
+            }
+        }
+    }
+    None
+}
+
+/// The `low` of [`with_sigfigs`] that makes the byte sum the next multiple
+/// of 32 (which makes pcap_pipeline compare one thread with two and run
+/// the text report on the file).
+pub fn sum_to_multiple_of_32(sum: u8) -> u8 {
+    (32 - sum % 32) % 32
+}
+
 /// gzip (RFC 1952) of `data`, byte for byte what
 /// `flate2::write::GzEncoder` at `Compression::fast()` writes.
 ///
