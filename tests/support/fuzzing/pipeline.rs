@@ -1323,9 +1323,16 @@ pub(super) fn same_on_two_threads(
 /// `pcap_pipeline` compares threads on fewer inputs ([`threads_compared`]).
 pub(super) fn sampled(data: &[u8]) -> (bool, bool) {
     let sum = byte_sum(data);
-    (sum % 8 == 0, (sum >> 3) % 4 == 0)
+    (sum % 8 == 0, text_report_chosen(sum))
 }
 
+/// Whether an input whose bytes sum to `sum` also runs the text report
+/// (see [`sampled`]).
+fn text_report_chosen(sum: u8) -> bool {
+    (sum >> 3) % 4 == 0
+}
+
+/// The sum of an input's bytes, which chooses its sampled checks.
 fn byte_sum(data: &[u8]) -> u8 {
     data.iter().fold(0u8, |sum, b| sum.wrapping_add(*b))
 }
@@ -1341,16 +1348,15 @@ fn byte_sum(data: &[u8]) -> u8 {
 /// or a reader that goes away are made to be picked (`sigfigs` in their
 /// pcap header: `tests/corpus_replay.rs`, `threads_picked`), as the `cov-*`
 /// seeds are.
-fn threads_compared(data: &[u8]) -> bool {
-    byte_sum(data) % 32 == 0
+fn threads_compared(sum: u8) -> bool {
+    sum % 32 == 0
 }
 
 /// Whether `pcap_pipeline` gives the run the builtin schema (`--schema`: a
 /// quarter of the inputs, bits 5-6 of their byte sum both set, independent
 /// of [`sampled`]'s bits), and then, when bit 7 is set too, which methods
 /// it shows in full (`--tree`).
-fn schema_choice(data: &[u8]) -> (Option<&'static Schema>, Vec<String>) {
-    let sum = byte_sum(data);
+fn schema_choice(sum: u8) -> (Option<&'static Schema>, Vec<String>) {
     if (sum >> 5) & 3 != 3 {
         return (None, Vec::new());
     }
@@ -1462,9 +1468,9 @@ pub fn pcap_pipeline(data: &[u8]) {
     // Threads cost most of a run: the comparison is made on the inputs whose
     // byte sum is a multiple of 32 (a thirty-second; mutations move an input
     // in and out of it), so that a replay repeats the same choice.
-    let (_, text_report) = sampled(data);
-    let compare_threads = threads_compared(data);
-    let (schema, tree_methods) = schema_choice(data);
+    let sum = byte_sum(data);
+    let (compare_threads, text_report) = (threads_compared(sum), text_report_chosen(sum));
+    let (schema, tree_methods) = schema_choice(sum);
     let limits = super::pipeline_runs::limits_choice(data);
     let mut keys = KeyStore::new();
     keys.insert(envelope_key());
