@@ -864,3 +864,59 @@ fn fixture_gzip_is_gzencoders_byte_for_byte() {
         }
     }
 }
+
+/// The fixture writer's IP/TCP packets are written from etherparse's
+/// headers (`fixtures::ip_tcp`); they must be the bytes etherparse's own
+/// `PacketBuilder` writes, in both IP versions, for every flag the writer
+/// sets and payloads from empty to a full segment, and parse back.
+#[test]
+fn ip_tcp_writes_what_etherparses_packet_builder_writes() {
+    use std::net::SocketAddr;
+    let pairs: [(SocketAddr, SocketAddr); 2] = [
+        ("10.1.0.2:51000".parse().unwrap(), "149.154.167.51:443".parse().unwrap()),
+        ("[2001:db8::2]:51000".parse().unwrap(), "[2001:67c:4e8:f004::a]:443".parse().unwrap()),
+    ];
+    let payload: Vec<u8> = (0..1400u32).map(|i| (i * 7 + 3) as u8).collect();
+    let mut checked = 0;
+    for (src, dst) in pairs {
+        for (syn, fin, ack) in
+            [(true, false, None), (true, false, Some(7)), (false, false, Some(0xffff_fff0)), (false, true, Some(1))]
+        {
+            for len in [0, 1, 3, 17, 271, 1400] {
+                let seq = 0xffff_f000u32.wrapping_add(len as u32);
+                let body = &payload[..len];
+                let builder = match (src, dst) {
+                    (SocketAddr::V4(s), SocketAddr::V4(d)) => {
+                        etherparse::PacketBuilder::ipv4(s.ip().octets(), d.ip().octets(), 64)
+                    }
+                    (SocketAddr::V6(s), SocketAddr::V6(d)) => {
+                        etherparse::PacketBuilder::ipv6(s.ip().octets(), d.ip().octets(), 64)
+                    }
+                    _ => unreachable!(),
+                };
+                let mut b = builder.tcp(src.port(), dst.port(), seq, 65535);
+                if syn {
+                    b = b.syn();
+                }
+                if fin {
+                    b = b.fin();
+                }
+                if let Some(a) = ack {
+                    b = b.ack(a);
+                }
+                if len > 0 {
+                    b = b.psh();
+                }
+                let mut want = Vec::new();
+                b.write(&mut want, body).unwrap();
+                let got = ip_tcp(src, dst, seq, ack, syn, fin, body);
+                assert_eq!(got, want, "{src} → {dst} syn {syn} fin {fin} ack {ack:?} payload {len}");
+                let parsed = etherparse::SlicedPacket::from_ip(&got).unwrap();
+                let Some(etherparse::TransportSlice::Tcp(tcp)) = parsed.transport else { panic!("not TCP") };
+                assert_eq!((tcp.sequence_number(), tcp.payload()), (seq, body));
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 48);
+}

@@ -22,9 +22,9 @@ use arbitrary::{Arbitrary, Unstructured};
 use serde_json::Value;
 
 use crate::fixtures::{
-    self, build_streams, container, endpoints, gzip_packed, invoke_after_msg, layer_init, msgs_ack, mtproxy_secret,
-    new_session_created, rpc_result, tcp_packets, CaptureSpec, ConnectionSpec, Conversation, Format, Link, Message,
-    Segmenting, Transport,
+    self, build_streams, container, data_segments, gzip_packed, invoke_after_msg, layer_init, msgs_ack, mtproxy_secret,
+    new_session_created, rpc_result, CaptureSpec, ConnectionSpec, Conversation, Format, Link, Message, Segmenting,
+    Transport,
 };
 use inspector::envelope::KeyStore;
 use inspector::pipeline::Summary;
@@ -537,8 +537,7 @@ fn concretise(plan: &Plan) -> Built {
         })
         .collect();
     let base = Segmenting { mss: sp.mss, splits, coalesce: sp.coalesce, ..Segmenting::default() };
-    let (client, server) = endpoints(plan.v6, 0);
-    let segments: Vec<Span> = tcp_packets(&streams, client, server, &base, 0).iter().filter_map(|p| p.data).collect();
+    let segments: Vec<Span> = data_segments(&streams, &base);
     let n = segments.len();
     let mut seg = base;
     if n > 0 {
