@@ -547,7 +547,8 @@ fn regenerate_pipeline_seeds() {
 
 /// What the `conversation` seeds must reach between them: every transport
 /// as the report names it (every framing plain, the three tagged ones
-/// obfuscated, MTProxy with a plain and a `dd` secret) and every wrapper.
+/// obfuscated, MTProxy with a plain and a `dd` secret), every wrapper, every
+/// fault, and both sampled checks.
 fn conversation_required() -> Vec<String> {
     let mut want: Vec<String> = fixtures::Transport::all().iter().map(|t| format!("transport:{}", t.label())).collect();
     for o in ["none", "obfuscated2", "mtproxy", "mtproxy-dd"] {
@@ -556,7 +557,19 @@ fn conversation_required() -> Vec<String> {
     for w in ["msg_container", "gzip_packed", "rpc_result", "invokeWithLayer", "initConnection", "invokeAfterMsg"] {
         want.push(format!("wrapper:{w}"));
     }
-    for f in ["unencrypted", "other_method", "quick_acks", "loss", "reorder", "retransmit", "coalesce"] {
+    // The sampled checks too, so that replaying the seeds compares two
+    // threads with one and runs the text report.
+    for f in [
+        "unencrypted",
+        "other_method",
+        "quick_acks",
+        "loss",
+        "reorder",
+        "retransmit",
+        "coalesce",
+        "check:threads",
+        "check:text",
+    ] {
         want.push(f.into());
     }
     want

@@ -564,7 +564,8 @@ fn concretise(plan: &Plan) -> Built {
 // Features, for the seed corpus
 
 /// What a description reaches: its transport (as the report names it), its
-/// obfuscation, every wrapper of its requests and answers, and the faults.
+/// obfuscation, every wrapper of its requests and answers, the faults, and
+/// the sampled checks it gets (two threads, the text report).
 /// The seed corpus must reach every transport and wrapper
 /// (`tests/corpus_replay.rs`).
 pub fn features(data: &[u8]) -> BTreeSet<String> {
@@ -611,6 +612,12 @@ pub fn features(data: &[u8]) -> BTreeSet<String> {
     }
     out.insert(format!("link:{:?}", plan.link));
     out.insert(format!("format:{:?}", spec.format));
+    let (threads, text) = super::pipeline::sampled(data);
+    for (on, name) in [(threads, "check:threads"), (text, "check:text")] {
+        if on {
+            out.insert(name.into());
+        }
+    }
     out
 }
 
@@ -624,7 +631,7 @@ pub fn features(data: &[u8]) -> BTreeSet<String> {
 ///
 /// - Both output formats run without error (the text report on a quarter
 ///   of the inputs), and two threads give the same JSON report, warnings
-///   and summary as one, byte for byte (on an eighth); both samples are
+///   and summary as one, byte for byte (on a thirty-second); both samples are
 ///   chosen by the input's bytes.
 /// - Without a lost segment, the report holds exactly what was put in, per
 ///   direction in order: every exportChatInvite request (msg_id, wrapping,
@@ -666,7 +673,7 @@ pub fn conversation(data: &[u8]) {
     options.transport.mtproxy_secret = plan.transport.mtproxy_secret.clone();
 
     // Threads and the text report cost most of a run: they are sampled by
-    // the input's bytes (an eighth and a quarter, independently), as in
+    // the input's bytes (a thirty-second and a quarter), as in
     // pcap_pipeline. (A drawn byte decided before: it is 0 whenever the
     // description runs out of bytes, so most inputs started threads.)
     let (compare_threads, text_report) = super::pipeline::sampled(data);

@@ -1317,13 +1317,13 @@ pub(super) fn same_on_two_threads(
 
 /// The sampled checks of a whole-pipeline input, chosen by the sum of its
 /// bytes so that a replay makes the same choice and mutations move an input
-/// in and out: whether to compare one thread with two (an eighth of the
-/// inputs: bits 0-2 of the sum zero), and whether to run the text report
+/// in and out: whether to compare one thread with two (a thirty-second of
+/// the inputs, [`threads_compared`]), and whether to run the text report
 /// too (a quarter: bits 3-4 zero). The conversation property's choice;
-/// `pcap_pipeline` compares threads on fewer inputs ([`threads_compared`]).
+/// `pcap_pipeline` makes the same two from the sum it has already taken.
 pub(super) fn sampled(data: &[u8]) -> (bool, bool) {
     let sum = byte_sum(data);
-    (sum % 8 == 0, text_report_chosen(sum))
+    (threads_compared(sum), text_report_chosen(sum))
 }
 
 /// Whether an input whose bytes sum to `sum` also runs the text report
@@ -1337,17 +1337,20 @@ fn byte_sum(data: &[u8]) -> u8 {
     data.iter().fold(0u8, |sum, b| sum.wrapping_add(*b))
 }
 
-/// Whether `pcap_pipeline` compares one thread with two on an input: a
-/// thirty-second of the inputs, those whose byte sum is a multiple of 32
-/// (bits 0-4 zero, so they also run the text report, which is compared
-/// too). An eighth until 2026-12-06: the runs on two threads (a reader and
-/// decoding threads started for each) were about a quarter of the
-/// target's CPU time, and with them on a thirty-second it runs about 1.4
-/// times as many inputs a second (FUZZING.md, "Ninth round"). The committed
-/// seeds that reach the threaded driver's handling of a gap, an unknown key
-/// or a reader that goes away are made to be picked (`sigfigs` in their
-/// pcap header: `tests/corpus_replay.rs`, `threads_picked`), as the `cov-*`
-/// seeds are.
+/// Whether a whole-pipeline input (`pcap_pipeline`, `conversation`) is
+/// also run on two threads and compared with one: a thirty-second of the
+/// inputs, those whose byte sum is a multiple of 32 (bits 0-4 zero, so
+/// they also run the text report, which is compared too). An eighth until
+/// 2026-12-06: the runs on two threads (a reader and decoding threads
+/// started for each, and the hand-offs between them) were about a quarter
+/// of either target's time, and with them on a thirty-second pcap_pipeline
+/// runs about 1.4 times as many inputs a second (FUZZING.md, "Ninth
+/// round"; conversation: "Tenth round"). pcap_pipeline's committed seeds
+/// that reach the threaded driver's handling of a gap, an unknown key or a
+/// reader that goes away are made to be picked (`sigfigs` in their pcap
+/// header: `tests/corpus_replay.rs`, `threads_picked`), as the `cov-*`
+/// seeds are; conversation's seeds include some that are picked
+/// (`tests/corpus_replay.rs`, `conversation_required`).
 fn threads_compared(sum: u8) -> bool {
     sum % 32 == 0
 }
