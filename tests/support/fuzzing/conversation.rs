@@ -16,10 +16,12 @@
 //! bytes under the fixture key, and [`conversation`] checks that
 //! `inspector pcap` reports exactly what was put in.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet, VecDeque};
 
 use arbitrary::{Arbitrary, Unstructured};
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::fixtures::{
     self, build_streams, container, data_segments, gzip_packed, invoke_after_msg, layer_init, msgs_ack, mtproxy_secret,
@@ -195,9 +197,12 @@ pub struct Item {
     pub req_msg_id: Option<i64>,
     /// As in the JSON report: outermost first, rpc_result left out.
     pub wrapping: Vec<&'static str>,
-    /// The canonical JSON form (for another method's request, the
-    /// `{"_": id, "length": n}` the report gives).
-    pub body: Value,
+    /// The canonical JSON text (serde_json's of [`TlJson::to_json`]; for
+    /// another method's request, the `{"_": id, "length": n}` the report
+    /// gives). The report writes its bodies another way (`write_json`,
+    /// straight from the decoded value), so comparing the texts also
+    /// holds the two writers to the same bytes.
+    pub body: String,
     pub encrypted: bool,
 }
 
@@ -364,7 +369,7 @@ impl ConversationSpec {
                         msg_id: request_id,
                         req_msg_id: None,
                         wrapping,
-                        body: json,
+                        body: json.to_string(),
                         encrypted,
                     });
                 }
@@ -378,7 +383,7 @@ impl ConversationSpec {
                         msg_id: request_id,
                         req_msg_id: None,
                         wrapping,
-                        body: json,
+                        body: json.to_string(),
                         encrypted,
                     });
                 }
@@ -402,7 +407,7 @@ impl ConversationSpec {
                         msg_id: aid,
                         req_msg_id: Some(request_id),
                         wrapping: vec!["unencrypted"],
-                        body: value.to_json(),
+                        body: value.to_json().to_string(),
                         encrypted: false,
                     });
                     None
@@ -429,7 +434,7 @@ impl ConversationSpec {
                         msg_id: aid,
                         req_msg_id: Some(request_id),
                         wrapping: vec!["unencrypted"],
-                        body: value.to_json(),
+                        body: value.to_json().to_string(),
                         encrypted: false,
                     });
                 } else {
@@ -469,7 +474,7 @@ impl ConversationSpec {
                         msg_id: aid,
                         req_msg_id: Some(request_id),
                         wrapping,
-                        body: value.to_json(),
+                        body: value.to_json().to_string(),
                         encrypted: true,
                     });
                 }
@@ -687,10 +692,7 @@ pub fn conversation(data: &[u8]) {
     }
 
     let text = String::from_utf8(json.out).expect("the JSON report is UTF-8");
-    let lines: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("a report line is not JSON ({e}): {l}")))
-        .collect();
+    let lines: Vec<Line> = text.lines().map(Line::read).collect();
     let conn = &fixture.connections[0];
     let check = Check {
         plan: &plan,
@@ -701,7 +703,7 @@ pub fn conversation(data: &[u8]) {
         twin: None,
     };
     let summary = json.summary;
-    let warnings: Vec<&str> = lines.iter().filter_map(|l| l.get("warning").and_then(Value::as_str)).collect();
+    let warnings: Vec<&str> = lines.iter().filter_map(|l| l.warning.as_deref()).collect();
     assert_eq!(warnings.len() as u64, summary.warnings, "warning lines and the summary's count differ");
 
     match built.lost {
@@ -731,12 +733,59 @@ pub fn conversation(data: &[u8]) {
             let gap = format!("{who} {dir}: {} bytes missing from the capture at stream offset {start}", end - start);
             assert!(warnings.contains(&gap.as_str()), "no warning {gap:?} for the lost segment in {warnings:?}");
             check.after_loss(dir, start, &conn.streams);
-            let lines_of = |k: &str| lines.iter().filter(|l| l["kind"] == k).count() as u64;
+            let lines_of = |k: &str| lines.iter().filter(|l| l.kind.as_deref() == Some(k)).count() as u64;
             assert_eq!(summary.requests, lines_of("request"), "requests counted and reported differ");
             assert_eq!(summary.answers, lines_of("answer"), "answers counted and reported differ");
             assert_eq!(summary.other_answers, lines_of("other_answer"), "other answers counted and reported differ");
             assert!(summary.matched <= summary.requests.min(summary.answers), "more matched than requests or answers");
         }
+    }
+}
+
+/// A line of the JSON report, read back with the members the property
+/// checks, borrowed from the text where it can be (the body as its text,
+/// compared with [`Item::body`]). Reading the lines into
+/// `serde_json::Value` built every map and string of the report again,
+/// about a tenth of an execution (FUZZING.md, "Tenth round"). A member of
+/// the wrong type is an error, as a line that is not JSON is; members the
+/// property does not check are skipped, still parsed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Line<'a> {
+    #[serde(borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    direction: Option<Cow<'a, str>>,
+    msg_id: Option<i64>,
+    #[serde(borrow)]
+    wrapping: Option<Vec<Cow<'a, str>>>,
+    #[serde(borrow)]
+    body: Option<&'a RawValue>,
+    encrypted: Option<bool>,
+    #[serde(borrow)]
+    transport: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    connection: Option<Cow<'a, str>>,
+    req_msg_id: Option<i64>,
+    #[serde(borrow)]
+    request: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    warning: Option<Cow<'a, str>>,
+    /// The whole line, for messages.
+    #[serde(skip)]
+    text: &'a str,
+}
+
+impl<'a> Line<'a> {
+    fn read(text: &'a str) -> Line<'a> {
+        let mut line: Line<'a> = serde_json::from_str(text)
+            .unwrap_or_else(|e| panic!("a report line is not JSON, or a member not of its type ({e}): {text}"));
+        line.text = text;
+        line
+    }
+
+    fn is_s2c(&self) -> bool {
+        self.direction.as_deref() == Some("s2c")
     }
 }
 
@@ -764,7 +813,7 @@ fn run_both(bytes: &[u8], options: &ReportOptions, threads: bool) -> Run {
 /// The JSON report against the plan.
 struct Check<'a> {
     plan: &'a Plan,
-    lines: &'a [Value],
+    lines: &'a [Line<'a>],
     c2s_text: String,
     s2c_text: String,
     label: String,
@@ -777,8 +826,8 @@ struct Check<'a> {
 }
 
 /// Whether a report line is one the plan accounts for, and its kind.
-fn kind_of(line: &Value) -> Option<ItemKind> {
-    match (line["kind"].as_str()?, line["direction"].as_str()?) {
+fn kind_of(line: &Line) -> Option<ItemKind> {
+    match (line.kind.as_deref()?, line.direction.as_deref()?) {
         ("request", _) => Some(ItemKind::Request),
         ("answer", _) => Some(ItemKind::Answer),
         ("other_answer", _) => Some(ItemKind::OtherAnswer),
@@ -796,13 +845,13 @@ struct Seen {
 }
 
 impl Seen {
-    fn note(&mut self, line: &Value) {
-        let id = line["msg_id"].as_i64().unwrap_or_default();
+    fn note(&mut self, line: &Line) {
+        let id = line.msg_id.unwrap_or_default();
         match kind_of(line) {
             Some(ItemKind::OtherRequest) => {
                 self.other_requests.insert(id);
             }
-            Some(ItemKind::Request) if line["encrypted"] == false => self.plain_requests.push_back(id),
+            Some(ItemKind::Request) if line.encrypted == Some(false) => self.plain_requests.push_back(id),
             _ => {}
         }
     }
@@ -810,14 +859,14 @@ impl Seen {
 
 impl Check<'_> {
     fn dump(&self) -> String {
-        let lines: Vec<String> = self.lines.iter().map(Value::to_string).collect();
+        let lines: Vec<&str> = self.lines.iter().map(|l| l.text).collect();
         format!("--- report\n{}\n--- plan\n{:#?}", lines.join("\n"), self.plan.items)
     }
 
     fn direction_lines(&self, dir: Direction) -> Vec<usize> {
         let label = dir.label();
         (0..self.lines.len())
-            .filter(|&i| kind_of(&self.lines[i]).is_some() && self.lines[i]["direction"] == label)
+            .filter(|&i| kind_of(&self.lines[i]).is_some() && self.lines[i].direction.as_deref() == Some(label))
             .collect()
     }
 
@@ -828,7 +877,7 @@ impl Check<'_> {
     /// The model's verdict on one line for one item: `None` if it matches.
     /// `seen` is the state before this line; `exact_pairing`: an
     /// unencrypted answer must name its true request.
-    fn mismatch(&self, line: &Value, item: &Item, seen: &mut Seen, exact_pairing: bool) -> Option<String> {
+    fn mismatch(&self, line: &Line, item: &Item, seen: &mut Seen, exact_pairing: bool) -> Option<String> {
         let mut want_kind = item.kind;
         let mut want_req = item.req_msg_id;
         if item.kind == ItemKind::OtherAnswer && !seen.other_requests.contains(&item.req_msg_id.unwrap_or_default()) {
@@ -844,31 +893,32 @@ impl Check<'_> {
         let text = if item.direction == Direction::ClientToServer { &self.c2s_text } else { &self.s2c_text };
         let mut problems = Vec::new();
         if kind_of(line) != Some(want_kind) {
-            problems.push(format!("kind {} (want {want_kind:?})", line["kind"]));
+            problems.push(format!("kind {:?} (want {want_kind:?})", line.kind));
         }
-        if line["msg_id"] != item.msg_id {
-            problems.push(format!("msg_id {} (want {})", line["msg_id"], item.msg_id));
+        if line.msg_id != Some(item.msg_id) {
+            problems.push(format!("msg_id {:?} (want {})", line.msg_id, item.msg_id));
         }
-        if line["wrapping"] != serde_json::json!(item.wrapping) {
-            problems.push(format!("wrapping {} (want {:?})", line["wrapping"], item.wrapping));
+        if !line.wrapping.as_ref().is_some_and(|w| w.iter().eq(&item.wrapping)) {
+            problems.push(format!("wrapping {:?} (want {:?})", line.wrapping, item.wrapping));
         }
-        if line["body"] != item.body {
-            problems.push(format!("body {} (want {})", line["body"], item.body));
+        if line.body.map(RawValue::get) != Some(item.body.as_str()) {
+            problems.push(format!("body {:?} (want {})", line.body, item.body));
         }
-        if line["encrypted"] != item.encrypted {
-            problems.push(format!("encrypted {}", line["encrypted"]));
+        if line.encrypted != Some(item.encrypted) {
+            problems.push(format!("encrypted {:?}", line.encrypted));
         }
-        let label_ok = line["transport"] == self.label.as_str() || self.twin.is_some_and(|t| line["transport"] == t);
-        if !label_ok || line["connection"] != text.as_str() {
-            problems.push(format!("transport {} (want {}) on {}", line["transport"], self.label, line["connection"]));
+        let transport = line.transport.as_deref();
+        let label_ok = transport == Some(self.label.as_str()) || self.twin.is_some_and(|t| transport == Some(t));
+        if !label_ok || line.connection.as_deref() != Some(text.as_str()) {
+            problems.push(format!("transport {transport:?} (want {}) on {:?}", self.label, line.connection));
         }
-        if is_answer && line.get("req_msg_id").and_then(Value::as_i64) != want_req {
-            problems.push(format!("req_msg_id {:?} (want {want_req:?})", line.get("req_msg_id")));
+        if is_answer && line.req_msg_id != want_req {
+            problems.push(format!("req_msg_id {:?} (want {want_req:?})", line.req_msg_id));
         }
         if want_kind == ItemKind::OtherAnswer {
-            let name = line["request"].as_str().unwrap_or_default();
+            let name = line.request.as_deref().unwrap_or_default();
             if name.is_empty() || name.contains("exportChatInvite") {
-                problems.push(format!("attributed to {:?}", line["request"]));
+                problems.push(format!("attributed to {:?}", line.request));
             }
         }
         seen.note(line);
@@ -881,7 +931,7 @@ impl Check<'_> {
         for dir in [Direction::ClientToServer, Direction::ServerToClient] {
             let got = self.direction_lines(dir);
             let want = self.items(dir);
-            let ids: Vec<&Value> = got.iter().map(|&i| &self.lines[i]["msg_id"]).collect();
+            let ids: Vec<Option<i64>> = got.iter().map(|&i| self.lines[i].msg_id).collect();
             let want_ids: Vec<i64> = want.iter().map(|i| i.msg_id).collect();
             assert_eq!(got.len(), want.len(), "{dir}: reported {ids:?}, sent {want_ids:?}\n{}", self.dump());
         }
@@ -893,7 +943,7 @@ impl Check<'_> {
             if kind_of(line).is_none() {
                 continue;
             }
-            let side = usize::from(line["direction"] == "s2c");
+            let side = usize::from(line.is_s2c());
             let item = items[side][next[side]];
             next[side] += 1;
             if let Some(m) = self.mismatch(line, item, &mut seen, true) {
@@ -946,14 +996,14 @@ impl Check<'_> {
             if kind_of(line).is_none() {
                 continue;
             }
-            let side = usize::from(line["direction"] == "s2c");
+            let side = usize::from(line.is_s2c());
             let list = &items[side];
             let Some(item) = list.get(next[side]) else {
-                if plain_after && line["encrypted"] == false {
+                if plain_after && line.encrypted == Some(false) {
                     seen.note(line);
                     continue;
                 }
-                panic!("an item reported beyond what was sent: {line}\n{}", self.dump());
+                panic!("an item reported beyond what was sent: {}\n{}", line.text, self.dump());
             };
             if certain(item) {
                 next[side] += 1;
@@ -962,13 +1012,13 @@ impl Check<'_> {
                 }
                 continue;
             }
-            if plain_after && line["encrypted"] == false {
+            if plain_after && line.encrypted == Some(false) {
                 seen.note(line);
                 continue;
             }
             // A subsequence: skip the planned items lost, up to this one.
-            let Some(k) = (next[side]..list.len()).find(|&k| list[k].msg_id == line["msg_id"]) else {
-                panic!("after the loss, a line not sent (or out of order): {line}\n{}", self.dump());
+            let Some(k) = (next[side]..list.len()).find(|&k| Some(list[k].msg_id) == line.msg_id) else {
+                panic!("after the loss, a line not sent (or out of order): {}\n{}", line.text, self.dump());
             };
             if let Some(first) = (next[side]..k).find(|&k| certain(list[k])) {
                 panic!("item {} before the loss is missing\n{}", list[first].msg_id, self.dump());
