@@ -169,9 +169,10 @@ say "toolchain: $mode"
 
 # AddressSanitizer's options while fuzzing (not for tmin, cmin or the
 # reproducing command, which keep the defaults and whatever ASAN_OPTIONS
-# says). Two defaults cost a quarter to a third of most targets' time
-# (1.3-1.7 times as many inputs a CPU second without them; FUZZING.md,
-# "Eighth round"), and neither changes what our code can get wrong:
+# says). Three defaults cost a quarter to a third of most targets' time
+# (1.3-1.7 times as many inputs a CPU second without the first two;
+# FUZZING.md, "Eighth round"; the third: "Tenth round"), and none changes
+# what our code can get wrong:
 # - detect_stack_use_after_return=0, the larger part: with it on (the
 #   default since LLVM 15) every call of a function with a stack buffer
 #   takes its frame from ASan's fake stack. A pointer to a returned frame
@@ -182,9 +183,15 @@ say "toolchain: $mode"
 #   decode_bytes). A heap error is still caught and reported with the
 #   stack of the bad access; only "allocated by"/"freed by" are missing
 #   from that first report, and the reproducing command prints them.
+# - replace_intrin=0: memcpy, memmove and memset (every move of a large
+#   value, every slice copy) go straight to libc instead of through ASan's
+#   wrappers, which first check that both whole ranges are addressable.
+#   Our crates forbid unsafe code, so every such range in them was bounds
+#   checked by Rust before the copy; only a dependency's unsafe code could
+#   pass a bad one (its ordinary loads and stores are still checked).
 fuzz_asan_options="${ASAN_OPTIONS:-}"
 if [ "$sanitizer" = address ] && [ "${FUZZ_ASAN_FULL:-0}" != 1 ]; then
-    fuzz_asan_options="detect_stack_use_after_return=0:malloc_context_size=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+    fuzz_asan_options="detect_stack_use_after_return=0:malloc_context_size=0:replace_intrin=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 fi
 say "running ${#targets[@]} targets for ${seconds}s each; scratch directory: $work"
 
