@@ -25,6 +25,19 @@
 # The marker --cfg=inspector_fuzz_sancov_ours in RUSTFLAGS is only there so
 # that cargo's fingerprints differ from a build without this wrapper (cargo
 # does not rebuild when only RUSTC_WRAPPER changes); it is removed here.
+#
+# INSPECTOR_FUZZ_SANCOV=library narrows the instrumentation to the library
+# under test, the `inspector` crate (CARGO_CRATE_NAME): the test-support
+# crate (the fixture writer, the properties) and the fuzz targets' own files
+# are left out too. fuzz/run.sh builds the targets whose harness is a
+# fixture writer and a checker this way (conversation, pcap_pipeline), in a
+# target directory of their own and with the marker
+# --cfg=inspector_fuzz_sancov_library, also removed here: their harness's
+# edges were half of those they covered, each costing libFuzzer's
+# per-feature bookkeeping on every execution (FUZZING.md, "Tenth round").
+# The other targets keep their harness instrumented: the reference models
+# of tcp_reassembly or differential tell inputs apart where the library's
+# edges do not.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -41,12 +54,16 @@ if [ -n "${CARGO_MANIFEST_DIR:-}" ]; then
     esac
 fi
 
+if [ "$ours" = 1 ] && [ "${INSPECTOR_FUZZ_SANCOV:-repository}" = library ] && [ "${CARGO_CRATE_NAME:-}" != inspector ]; then
+    ours=0
+fi
+
 args=()
 while [ $# -gt 0 ]; do
     a="$1"
     shift
     case "$a" in
-    --cfg=inspector_fuzz_sancov_ours) continue ;;
+    --cfg=inspector_fuzz_sancov_ours | --cfg=inspector_fuzz_sancov_library) continue ;;
     esac
     if [ "$ours" = 0 ]; then
         case "$a" in
