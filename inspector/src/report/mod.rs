@@ -190,13 +190,13 @@ pub fn run_report<I: Read + Send, R: Report>(
 }
 
 /// A write that remembers its first error and writes nothing after it.
-pub(crate) struct Output<'a, W: Write + ?Sized> {
-    pub(crate) out: &'a mut W,
+pub(crate) struct Output<W: Write> {
+    pub(crate) out: W,
     pub(crate) error: Option<io::Error>,
 }
 
-impl<'a, W: Write + ?Sized> Output<'a, W> {
-    pub(crate) fn new(out: &'a mut W) -> Self {
+impl<W: Write> Output<W> {
+    pub(crate) fn new(out: W) -> Self {
         Output { out, error: None }
     }
 
@@ -333,26 +333,26 @@ pub(crate) fn push_connection(text: &mut String, origin: &Origin) {
     }
 }
 
-/// The transport's name, `?` until it is recognised.
-pub(crate) fn transport_text(origin: &Origin) -> String {
-    origin.transport.as_ref().map_or_else(|| String::from("?"), |t| t.to_string())
+/// The transport's name, `?` until it is recognised, appended to `text`.
+pub(crate) fn push_transport(text: &mut String, origin: &Origin) {
+    use std::fmt::Write as _;
+    match &origin.transport {
+        Some(t) => {
+            let _ = write!(text, "{t}");
+        }
+        None => text.push('?'),
+    }
 }
 
 /// `time · sender → receiver · direction · transport`, appended to `s`.
 pub(crate) fn push_line_header(s: &mut String, origin: &Origin) {
-    use std::fmt::Write as _;
     push_time(s, origin.time_ns);
     s.push_str(" · ");
     push_connection(s, origin);
     s.push_str(" · ");
     s.push_str(origin.direction.label());
     s.push_str(" · ");
-    match &origin.transport {
-        Some(t) => {
-            let _ = write!(s, "{t}");
-        }
-        None => s.push('?'),
-    }
+    push_transport(s, origin);
 }
 
 /// The line header and the message's envelope (key, msg_id, seq_no,

@@ -23,7 +23,7 @@ pub struct TextOptions {
 /// The text report, written to `out` as records arrive; warnings go to `err`.
 /// Its trees need the pipeline to record traces ([`PipelineOptions::trace`](crate::pipeline::PipelineOptions::trace)).
 pub struct TextReport<'a, W: Write + ?Sized, E: Write + ?Sized> {
-    out: Output<'a, W>,
+    out: Output<&'a mut W>,
     err: &'a mut E,
     options: TextOptions,
 }
