@@ -32,7 +32,7 @@ use inspector::envelope::KeyStore;
 use inspector::pipeline::Summary;
 use inspector::report::{run_capture, ReportFormat, ReportOptions};
 use inspector::tcp::Direction;
-use inspector::tl::json::TlJson;
+use inspector::tl::json::TlJsonWrite;
 use inspector::tl::{ExportChatInvite, ExportedChatInvite, Frame, RpcError, TlObject};
 use inspector::transport::Framing;
 
@@ -197,11 +197,12 @@ pub struct Item {
     pub req_msg_id: Option<i64>,
     /// As in the JSON report: outermost first, rpc_result left out.
     pub wrapping: Vec<&'static str>,
-    /// The canonical JSON text (serde_json's of [`TlJson::to_json`]; for
-    /// another method's request, the `{"_": id, "length": n}` the report
-    /// gives). The report writes its bodies another way (`write_json`,
-    /// straight from the decoded value), so comparing the texts also
-    /// holds the two writers to the same bytes.
+    /// The canonical JSON text of what was put in, as
+    /// [`TlJsonWrite::write_json`] writes it (the `json` target holds that
+    /// to serde_json's text of [`to_json`](inspector::tl::json::TlJson::to_json)); for another method's
+    /// request, the `{"_": id, "length": n}` the report gives. The report
+    /// writes the body of what it decoded, so equal texts mean an equal
+    /// value came out.
     pub body: String,
     pub encrypted: bool,
 }
@@ -238,6 +239,15 @@ pub struct SegmentingSpecPlan {
     pub reorder: Vec<u8>,
     pub retransmit: Vec<u8>,
     pub drop: Option<u8>,
+}
+
+/// A value's canonical JSON text, written straight from the value as the
+/// report writes bodies: building serde_json's `Value` first made a tenth
+/// of an execution's allocations.
+fn canonical_json<T: TlJsonWrite>(value: &T) -> String {
+    let mut text = Vec::new();
+    value.write_json(&mut text).expect("a Vec takes every write");
+    String::from_utf8(text).expect("canonical JSON is UTF-8")
 }
 
 /// Append a message; content-related ones get odd seq_nos (what makes a
@@ -344,10 +354,13 @@ impl ConversationSpec {
                 }
             }
             let (kind, json) = match ours {
-                Some(r) => (ItemKind::Request, Frame::Request(r.clone()).to_json()),
+                Some(r) => (ItemKind::Request, canonical_json(r)),
                 None => {
                     let RequestBody::Other(m) = &ex.request else { unreachable!("ours is None only for Other") };
-                    (ItemKind::OtherRequest, serde_json::json!({"_": format!("0x{:08x}", m.id()), "length": 4}))
+                    (
+                        ItemKind::OtherRequest,
+                        serde_json::json!({"_": format!("0x{:08x}", m.id()), "length": 4}).to_string(),
+                    )
                 }
             };
             let request_id;
@@ -369,7 +382,7 @@ impl ConversationSpec {
                         msg_id: request_id,
                         req_msg_id: None,
                         wrapping,
-                        body: json.to_string(),
+                        body: json,
                         encrypted,
                     });
                 }
@@ -383,7 +396,7 @@ impl ConversationSpec {
                         msg_id: request_id,
                         req_msg_id: None,
                         wrapping,
-                        body: json.to_string(),
+                        body: json,
                         encrypted,
                     });
                 }
@@ -407,7 +420,7 @@ impl ConversationSpec {
                         msg_id: aid,
                         req_msg_id: Some(request_id),
                         wrapping: vec!["unencrypted"],
-                        body: value.to_json().to_string(),
+                        body: canonical_json(&value),
                         encrypted: false,
                     });
                     None
@@ -434,7 +447,7 @@ impl ConversationSpec {
                         msg_id: aid,
                         req_msg_id: Some(request_id),
                         wrapping: vec!["unencrypted"],
-                        body: value.to_json().to_string(),
+                        body: canonical_json(&value),
                         encrypted: false,
                     });
                 } else {
@@ -474,7 +487,7 @@ impl ConversationSpec {
                         msg_id: aid,
                         req_msg_id: Some(request_id),
                         wrapping,
-                        body: value.to_json().to_string(),
+                        body: canonical_json(&value),
                         encrypted: true,
                     });
                 }

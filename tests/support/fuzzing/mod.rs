@@ -33,7 +33,7 @@ use inspector::input::{decode_input, InputEncoding};
 use inspector::render::explain;
 use inspector::render::hexdump::render_hexdump;
 use inspector::render::tree::render_tree;
-use inspector::tl::json::TlJson;
+use inspector::tl::json::{TlJson, TlJsonWrite};
 use inspector::tl::writer::MAX_STRING_LEN;
 use inspector::tl::{
     decode_top, decode_traced, decode_traced_into, decode_with_sink, with_flag_fields_into, DecodeError, DecodeOptions,
@@ -116,7 +116,9 @@ where
 
 /// The fuzz target `json`: the canonical JSON form, as text (the way
 /// `decode --format json` and `encode` meet it), reads back as the same
-/// value and encodes to the same bytes, for
+/// value and encodes to the same bytes, and the JSON report's writer
+/// (`write_json`, straight from the value) writes that text byte for
+/// byte, for
 ///
 /// - an arbitrary frame drawn from the bytes (every shape of value), and
 /// - the bytes themselves where strict or lenient decoding accepts them (a
@@ -145,13 +147,21 @@ pub fn json(data: &[u8]) {
     json_text::json_text(data);
 }
 
-/// The JSON form, as text, reads back as `value` and encodes to `bytes`.
+/// The JSON form, as text, reads back as `value` and encodes to `bytes`;
+/// `write_json` writes the same text.
 fn check_json<T>(value: &T, bytes: &[u8])
 where
-    T: TlObject + TlJson + PartialEq + Debug + Clone,
+    T: TlObject + TlJson + TlJsonWrite + PartialEq + Debug + Clone,
 {
     let json = value.to_json();
     let text = serde_json::to_string(&json).expect("serializing a JSON value");
+    let mut written = Vec::new();
+    value.write_json(&mut written).expect("a Vec takes every write");
+    assert!(
+        written == text.as_bytes(),
+        "write_json and to_json differ for {value:?}:\n write_json {}\n to_json    {text}",
+        String::from_utf8_lossy(&written)
+    );
     let parsed: serde_json::Value = match serde_json::from_str(&text) {
         Ok(parsed) => parsed,
         Err(e) => panic!("our own JSON text does not parse: {e}\n  json: {text}"),
