@@ -34,8 +34,9 @@
 #   FUZZ_ASAN_LIBFUZZER  1: libFuzzer's own C++ built with AddressSanitizer,
 #                 as libfuzzer-sys builds it by default (default: without)
 #   FUZZ_ASAN_FULL  1: AddressSanitizer's default options while fuzzing
-#                 (default: no stack-use-after-return check and no
-#                 allocation stacks while fuzzing; tmin and the printed
+#                 (default: no stack-use-after-return check, no
+#                 allocation stacks, no checks in memcpy and a 10 MiB
+#                 quarantine while fuzzing; tmin and the printed
 #                 reproducing command always use the defaults)
 #
 # The committed seeds (corpus/<target>/) are copied into the scratch
@@ -191,9 +192,17 @@ say "toolchain: $mode"
 #   Our crates forbid unsafe code, so every such range in them was bounds
 #   checked by Rust before the copy; only a dependency's unsafe code could
 #   pass a bad one (its ordinary loads and stores are still checked).
+# And one that is OSS-Fuzz's and ClusterFuzz's own (their runners'
+# ASAN_OPTIONS, which ClusterFuzzLite uses too):
+# - quarantine_size_mb=10, not 256: freed memory waits in the quarantine
+#   (poisoned, so a use after free is caught) until 10 MiB more has been
+#   freed, some twenty executions of conversation, the target that frees
+#   most. With 256 MiB
+#   every allocation reused memory that had long left the caches
+#   (FUZZING.md, "Eleventh round").
 fuzz_asan_options="${ASAN_OPTIONS:-}"
 if [ "$sanitizer" = address ] && [ "${FUZZ_ASAN_FULL:-0}" != 1 ]; then
-    fuzz_asan_options="detect_stack_use_after_return=0:malloc_context_size=0:replace_intrin=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+    fuzz_asan_options="detect_stack_use_after_return=0:malloc_context_size=0:replace_intrin=0:quarantine_size_mb=10${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 fi
 say "running ${#targets[@]} targets for ${seconds}s each; scratch directory: $work"
 
