@@ -646,3 +646,25 @@ fn pcap_pipeline_reads_report_lines_back() {
         assert!(warns(bad).is_err(), "{bad} was read as a report line");
     }
 }
+
+/// The conversation target reads every report line; its string members
+/// are read without a copy where they have no escapes (serde copies a
+/// `Cow` inside an `Option` or a `Vec` unless told otherwise), and one
+/// with escapes still reads right.
+#[test]
+fn conversation_reads_report_members_without_copies() {
+    use inspector_tests::fuzzing::conversation::Line;
+    use std::borrow::Cow;
+    let text = r#"{"kind":"request","direction":"client → server","wrapping":["msg_container","gzip_packed"],"warning":"a \"quoted\" word","msg_id":7}"#;
+    let line = Line::read(text);
+    assert!(matches!(line.kind, Some(Cow::Borrowed("request"))), "{:?}", line.kind);
+    assert!(matches!(line.direction, Some(Cow::Borrowed("client → server"))), "{:?}", line.direction);
+    assert!(
+        matches!(line.wrapping.as_deref(), Some([Cow::Borrowed("msg_container"), Cow::Borrowed("gzip_packed")])),
+        "{:?}",
+        line.wrapping
+    );
+    assert!(matches!(&line.warning, Some(Cow::Owned(w)) if w == "a \"quoted\" word"), "{:?}", line.warning);
+    assert_eq!(line.msg_id, Some(7));
+    assert_eq!(line.transport, None);
+}

@@ -1021,9 +1021,17 @@ impl Link {
 
     /// `ip` behind this link's header.
     pub fn wrap(self, ip: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(ip.len() + 20);
+        self.wrap_into(&mut out, ip);
+        out
+    }
+
+    /// [`Link::wrap`] into `out`, replacing what it held (one buffer for
+    /// every packet of a capture).
+    pub fn wrap_into(self, out: &mut Vec<u8>, ip: &[u8]) {
+        out.clear();
         let v6 = ip.first().is_some_and(|b| b >> 4 == 6);
         let ethertype: u16 = if v6 { 0x86dd } else { 0x0800 };
-        let mut out = Vec::with_capacity(ip.len() + 20);
         match self {
             Link::Ethernet | Link::EthernetVlan => {
                 out.extend_from_slice(&[0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2]);
@@ -1048,7 +1056,6 @@ impl Link {
             Link::Loop => out.extend_from_slice(&(if v6 { 24u32 } else { 2 }).to_be_bytes()),
         }
         out.extend_from_slice(ip);
-        out
     }
 }
 
@@ -1150,6 +1157,17 @@ pub fn build(spec: &CaptureSpec) -> Fixture {
     build_with_streams(spec, Vec::new())
 }
 
+/// A packet in capture order: its time, its place among packets of the
+/// same time, its interface and link, and which packet of which
+/// connection it is.
+struct Queued {
+    time: u64,
+    order: usize,
+    interface: usize,
+    link: Link,
+    packet: (usize, usize),
+}
+
 /// [`build`], given the streams of the first connections already built:
 /// `streams[n]` must be what [`build_streams`] gives connection `n` under
 /// [`fixture_key`] (connections without one are built here). The
@@ -1159,7 +1177,9 @@ pub fn build(spec: &CaptureSpec) -> Fixture {
 pub fn build_with_streams(spec: &CaptureSpec, streams: Vec<Streams>) -> Fixture {
     let key = fixture_key();
     let base: u64 = 1_760_000_000_000_000_000;
-    let mut all: Vec<(u64, usize, usize, Vec<u8>)> = Vec::new(); // time, order, interface, link bytes
+    // Each packet is framed for its link as it is written, into one buffer.
+    let mut all: Vec<Queued> = Vec::new();
+    let mut packets_of: Vec<Vec<IpPacket>> = Vec::new();
     let mut built = Vec::new();
     let mut prebuilt = streams.into_iter();
     for (n, c) in spec.connections.iter().enumerate() {
@@ -1167,8 +1187,8 @@ pub fn build_with_streams(spec: &CaptureSpec, streams: Vec<Streams>) -> Fixture 
         let streams = prebuilt.next().unwrap_or_else(|| build_streams(&c.conversation, &c.transport, &key, &c.tamper));
         let packets = tcp_packets(&streams, client, server, &c.segmenting, base + n as u64 * 333_000);
         let link = spec.links[c.interface.min(spec.links.len() - 1)];
-        for p in &packets {
-            all.push((p.time_ns, all.len(), c.interface, link.wrap(&p.bytes)));
+        for (i, p) in packets.iter().enumerate() {
+            all.push(Queued { time: p.time_ns, order: all.len(), interface: c.interface, link, packet: (n, i) });
         }
         built.push(BuiltConnection {
             client,
@@ -1177,8 +1197,13 @@ pub fn build_with_streams(spec: &CaptureSpec, streams: Vec<Streams>) -> Fixture 
             packets: packets.len(),
             expected: c.conversation.expected.clone(),
         });
+        packets_of.push(packets);
     }
-    all.sort_by_key(|p| (p.0, p.1));
+    all.sort_by_key(|p| (p.time, p.order));
+    let mut data = Vec::new();
+    let framed = |data: &mut Vec<u8>, link: Link, (n, i): (usize, usize)| {
+        link.wrap_into(data, &packets_of[n][i].bytes);
+    };
     let v6 = spec.connections.first().is_some_and(|c| c.v6);
     let mut bytes = match spec.format {
         Format::Pcap { big_endian, nanos } => {
@@ -1190,9 +1215,10 @@ pub fn build_with_streams(spec: &CaptureSpec, streams: Vec<Streams>) -> Fixture 
                 ..Default::default()
             };
             let mut w = PcapWriter::with_header(Vec::new(), header).expect("writing to memory");
-            for (time, _, _, data) in &all {
-                let ts = Duration::from_nanos(*time);
-                w.write_packet(&PcapPacket::new(ts, data.len() as u32, data)).expect("writing to memory");
+            for &Queued { time, link, packet, .. } in &all {
+                framed(&mut data, link, packet);
+                let ts = Duration::from_nanos(time);
+                w.write_packet(&PcapPacket::new(ts, data.len() as u32, &data)).expect("writing to memory");
             }
             w.into_writer()
         }
@@ -1214,16 +1240,17 @@ pub fn build_with_streams(spec: &CaptureSpec, streams: Vec<Streams>) -> Fixture 
             };
             interfaces(&mut w);
             let half = all.len() / 2;
-            for (k, (time, _, iface, data)) in all.iter().enumerate() {
+            for (k, &Queued { time, interface: iface, link, packet, .. }) in all.iter().enumerate() {
                 if sections > 1 && k == half {
                     w.write_pcapng_block(section.clone()).expect("writing to memory");
                     interfaces(&mut w);
                 }
+                framed(&mut data, link, packet);
                 let epb = EnhancedPacketBlock {
-                    interface_id: *iface as u32,
-                    timestamp: Duration::from_nanos(*time),
+                    interface_id: iface as u32,
+                    timestamp: Duration::from_nanos(time),
                     original_len: data.len() as u32,
-                    data: Cow::Borrowed(data),
+                    data: Cow::Borrowed(&data),
                     options: vec![],
                 };
                 w.write_pcapng_block(epb).expect("writing to memory");

@@ -755,42 +755,62 @@ pub fn conversation(data: &[u8]) {
     }
 }
 
+/// A string borrowed from the line where it has no escapes (serde's own
+/// `Cow` field rule), for use inside an `Option` or a `Vec`.
+#[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// An optional string member, borrowed where it can be.
+fn borrowed_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    Option::<Text<'de>>::deserialize(d).map(|t| t.map(|Text(text)| text))
+}
+
+/// An optional array of strings, each borrowed where it can be.
+fn borrowed_texts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<Cow<'de, str>>>, D::Error> {
+    Option::<Vec<Text<'de>>>::deserialize(d).map(|t| t.map(|texts| texts.into_iter().map(|Text(text)| text).collect()))
+}
+
 /// A line of the JSON report, read back with the members the property
 /// checks, borrowed from the text where it can be (the body as its text,
 /// compared with [`Item::body`]). Reading the lines into
 /// `serde_json::Value` built every map and string of the report again,
 /// about a tenth of an execution (FUZZING.md, "Tenth round"). A member of
 /// the wrong type is an error, as a line that is not JSON is; members the
-/// property does not check are skipped, still parsed.
+/// property does not check are skipped, still parsed. serde borrows a
+/// `Cow` field's text, but not one inside an `Option` or a `Vec` (those
+/// were copied, half of the allocations left in reading a line): hence
+/// `borrowed_text` and `borrowed_texts`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct Line<'a> {
+pub struct Line<'a> {
+    #[serde(borrow, deserialize_with = "borrowed_text")]
+    pub kind: Option<Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "borrowed_text")]
+    pub direction: Option<Cow<'a, str>>,
+    pub msg_id: Option<i64>,
+    #[serde(borrow, deserialize_with = "borrowed_texts")]
+    pub wrapping: Option<Vec<Cow<'a, str>>>,
     #[serde(borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    direction: Option<Cow<'a, str>>,
-    msg_id: Option<i64>,
-    #[serde(borrow)]
-    wrapping: Option<Vec<Cow<'a, str>>>,
-    #[serde(borrow)]
-    body: Option<&'a RawValue>,
-    encrypted: Option<bool>,
-    #[serde(borrow)]
-    transport: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    connection: Option<Cow<'a, str>>,
-    req_msg_id: Option<i64>,
-    #[serde(borrow)]
-    request: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    warning: Option<Cow<'a, str>>,
+    pub body: Option<&'a RawValue>,
+    pub encrypted: Option<bool>,
+    #[serde(borrow, deserialize_with = "borrowed_text")]
+    pub transport: Option<Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "borrowed_text")]
+    pub connection: Option<Cow<'a, str>>,
+    pub req_msg_id: Option<i64>,
+    #[serde(borrow, deserialize_with = "borrowed_text")]
+    pub request: Option<Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "borrowed_text")]
+    pub warning: Option<Cow<'a, str>>,
     /// The whole line, for messages.
     #[serde(skip)]
-    text: &'a str,
+    pub text: &'a str,
 }
 
 impl<'a> Line<'a> {
-    fn read(text: &'a str) -> Line<'a> {
+    /// One line of the report; panics on one that is not JSON or has a
+    /// member of the wrong type.
+    pub fn read(text: &'a str) -> Line<'a> {
         let mut line: Line<'a> = serde_json::from_str(text)
             .unwrap_or_else(|e| panic!("a report line is not JSON, or a member not of its type ({e}): {text}"));
         line.text = text;
