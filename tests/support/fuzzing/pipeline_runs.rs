@@ -12,7 +12,7 @@
 
 use std::net::SocketAddr;
 
-use inspector::capture::{decode_packet, read_capture};
+use inspector::capture::{decode_packet, read_capture_into, CaptureSink, CaptureWarning, Packet};
 use inspector::pipeline::{PipelineOptions, Summary};
 use inspector::report::{run_report, JsonReport, RunError};
 use inspector::tcp::{ConnId, TcpEvent, TcpReassembler, TcpSink, CLOSED_KEPT, MAX_CONNECTIONS};
@@ -45,13 +45,23 @@ pub fn reader_goes_away_chosen(data: &[u8]) -> bool {
 }
 
 /// What the reassembler hands the pipeline for a capture: every event
-/// (owned), each connection's endpoints in order of appearance, and the
-/// connections forgotten while open, in order.
+/// (owned), where among them the capture reader's own warnings came (the
+/// number of events before each), each connection's endpoints in order of
+/// appearance, and the connections forgotten while open, in order.
 #[derive(Default)]
 struct TcpView {
     events: Vec<TcpEvent<'static>>,
+    capture_warnings_at: Vec<usize>,
     opened: Vec<(SocketAddr, SocketAddr)>,
     forgotten: Vec<ConnId>,
+}
+
+impl TcpView {
+    /// What the pipeline is handed, in order: the same with two sets of
+    /// limits means the same report.
+    fn handed(&self) -> (&[TcpEvent<'static>], &[usize]) {
+        (&self.events, &self.capture_warnings_at)
+    }
 }
 
 impl TcpSink for TcpView {
@@ -69,20 +79,26 @@ impl TcpSink for TcpView {
 /// each) and through a reassembler with `limits` (the defaults when
 /// `None`).
 fn tcp_view(data: &[u8], limits: Option<(usize, usize)>) -> TcpView {
-    let (max, closed) = limits.unwrap_or((MAX_CONNECTIONS, CLOSED_KEPT));
-    let mut tcp = TcpReassembler::new().with_connection_limits(max, closed);
-    let mut view = TcpView::default();
-    let _ = read_capture(
-        data,
-        |p| {
+    struct Reading {
+        tcp: TcpReassembler,
+        view: TcpView,
+    }
+    impl CaptureSink for Reading {
+        fn packet(&mut self, p: &Packet<'_>) {
             if let Ok(segment) = decode_packet(p.linktype, p.data) {
-                tcp.segment(&segment, &mut view);
+                self.tcp.segment(&segment, &mut self.view);
             }
-        },
-        |_| {},
-    );
-    tcp.finish(&mut view);
-    view
+        }
+        fn warning(&mut self, _: CaptureWarning) {
+            self.view.capture_warnings_at.push(self.view.events.len());
+        }
+    }
+    let (max, closed) = limits.unwrap_or((MAX_CONNECTIONS, CLOSED_KEPT));
+    let mut reading =
+        Reading { tcp: TcpReassembler::new().with_connection_limits(max, closed), view: TcpView::default() };
+    let _ = read_capture_into(data, &mut reading);
+    reading.tcp.finish(&mut reading.view);
+    reading.view
 }
 
 /// One JSON report of `data`: the result, the report, the warnings.
@@ -106,8 +122,11 @@ fn json_run(data: &[u8], options: &PipelineOptions, threads: usize) -> (Result<S
 ///   forgotten, neither warning; the summary counts every connection seen;
 /// - is the default run's, byte for byte, whenever the reassembler hands
 ///   the pipeline the same events with the small limits as with the
-///   default ones (nothing forgotten, no closed connection dropped early):
-///   nothing else in the pipeline depends on the limits.
+///   default ones (nothing forgotten, no closed connection dropped early),
+///   with the capture reader's own warnings in the same places among them
+///   (a closed connection dropped early hands over what it still held
+///   before a truncated file's warning, not after it): nothing else in
+///   the pipeline depends on the limits.
 ///
 /// A file that is not a capture is refused the same way whatever the limits.
 pub(super) fn small_connection_limits(
@@ -168,7 +187,7 @@ pub(super) fn small_connection_limits(
             }
         }
     }
-    if view.events == tcp_view(data, None).events {
+    if view.handed() == tcp_view(data, None).handed() {
         let (_, default_out, default_err) = default;
         if out != default_out || err.as_bytes() != default_err {
             panic!(
