@@ -197,9 +197,8 @@ say "toolchain: $mode"
 # - quarantine_size_mb=10, not 256: freed memory waits in the quarantine
 #   (poisoned, so a use after free is caught) until 10 MiB more has been
 #   freed, some twenty executions of conversation, the target that frees
-#   most. With 256 MiB
-#   every allocation reused memory that had long left the caches
-#   (FUZZING.md, "Eleventh round").
+#   most. With 256 MiB every allocation reused memory that had long left
+#   the caches (FUZZING.md, "Eleventh round").
 fuzz_asan_options="${ASAN_OPTIONS:-}"
 if [ "$sanitizer" = address ] && [ "${FUZZ_ASAN_FULL:-0}" != 1 ]; then
     fuzz_asan_options="detect_stack_use_after_return=0:malloc_context_size=0:replace_intrin=0:quarantine_size_mb=10${ASAN_OPTIONS:+:$ASAN_OPTIONS}"

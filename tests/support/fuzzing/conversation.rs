@@ -199,10 +199,11 @@ pub struct Item {
     pub wrapping: Vec<&'static str>,
     /// The canonical JSON text of what was put in, as
     /// [`TlJsonWrite::write_json`] writes it (the `json` target holds that
-    /// to serde_json's text of [`to_json`](inspector::tl::json::TlJson::to_json)); for another method's
-    /// request, the `{"_": id, "length": n}` the report gives. The report
-    /// writes the body of what it decoded, so equal texts mean an equal
-    /// value came out.
+    /// to serde_json's text of
+    /// [`to_json`](inspector::tl::json::TlJson::to_json)); for another
+    /// method's request, the `{"_": id, "length": n}` the report gives.
+    /// The report writes the body of what it decoded, so equal texts mean
+    /// an equal value came out.
     pub body: String,
     pub encrypted: bool,
 }
