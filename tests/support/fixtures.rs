@@ -1157,12 +1157,10 @@ pub fn build(spec: &CaptureSpec) -> Fixture {
     build_with_streams(spec, Vec::new())
 }
 
-/// A packet in capture order: its time, its place among packets of the
-/// same time, its interface and link, and which packet of which
-/// connection it is.
+/// A packet to write: its time, its interface and link, and which packet
+/// of which connection it is.
 struct Queued {
     time: u64,
-    order: usize,
     interface: usize,
     link: Link,
     packet: (usize, usize),
@@ -1188,7 +1186,7 @@ pub fn build_with_streams(spec: &CaptureSpec, streams: Vec<Streams>) -> Fixture 
         let packets = tcp_packets(&streams, client, server, &c.segmenting, base + n as u64 * 333_000);
         let link = spec.links[c.interface.min(spec.links.len() - 1)];
         for (i, p) in packets.iter().enumerate() {
-            all.push(Queued { time: p.time_ns, order: all.len(), interface: c.interface, link, packet: (n, i) });
+            all.push(Queued { time: p.time_ns, interface: c.interface, link, packet: (n, i) });
         }
         built.push(BuiltConnection {
             client,
@@ -1199,11 +1197,9 @@ pub fn build_with_streams(spec: &CaptureSpec, streams: Vec<Streams>) -> Fixture 
         });
         packets_of.push(packets);
     }
-    all.sort_by_key(|p| (p.time, p.order));
+    // Stable: packets of the same time keep the order they were made in.
+    all.sort_by_key(|p| p.time);
     let mut data = Vec::new();
-    let framed = |data: &mut Vec<u8>, link: Link, (n, i): (usize, usize)| {
-        link.wrap_into(data, &packets_of[n][i].bytes);
-    };
     let v6 = spec.connections.first().is_some_and(|c| c.v6);
     let mut bytes = match spec.format {
         Format::Pcap { big_endian, nanos } => {
@@ -1215,8 +1211,8 @@ pub fn build_with_streams(spec: &CaptureSpec, streams: Vec<Streams>) -> Fixture 
                 ..Default::default()
             };
             let mut w = PcapWriter::with_header(Vec::new(), header).expect("writing to memory");
-            for &Queued { time, link, packet, .. } in &all {
-                framed(&mut data, link, packet);
+            for &Queued { time, link, packet: (n, i), .. } in &all {
+                link.wrap_into(&mut data, &packets_of[n][i].bytes);
                 let ts = Duration::from_nanos(time);
                 w.write_packet(&PcapPacket::new(ts, data.len() as u32, &data)).expect("writing to memory");
             }
@@ -1240,12 +1236,12 @@ pub fn build_with_streams(spec: &CaptureSpec, streams: Vec<Streams>) -> Fixture 
             };
             interfaces(&mut w);
             let half = all.len() / 2;
-            for (k, &Queued { time, interface: iface, link, packet, .. }) in all.iter().enumerate() {
+            for (k, &Queued { time, interface: iface, link, packet: (n, i) }) in all.iter().enumerate() {
                 if sections > 1 && k == half {
                     w.write_pcapng_block(section.clone()).expect("writing to memory");
                     interfaces(&mut w);
                 }
-                framed(&mut data, link, packet);
+                link.wrap_into(&mut data, &packets_of[n][i].bytes);
                 let epb = EnhancedPacketBlock {
                     interface_id: iface as u32,
                     timestamp: Duration::from_nanos(time),
