@@ -257,6 +257,21 @@ impl ServiceMessage {
         Value::Object(o)
     }
 
+    /// [`to_json`](Self::to_json)'s text, written straight to `w`: the
+    /// JSON report writes a line for every service message with `--all`,
+    /// and building the object first copied every field.
+    pub fn write_json<W: std::io::Write + ?Sized>(&self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b"{\"_\":")?;
+        serde_json::to_writer(&mut *w, self.name)?;
+        for (name, value) in &self.fields {
+            w.write_all(b",")?;
+            serde_json::to_writer(&mut *w, name)?;
+            w.write_all(b":")?;
+            serde_json::to_writer(&mut *w, value)?;
+        }
+        w.write_all(b"}")
+    }
+
     /// One line: `msgs_ack msg_ids=[...]`.
     pub fn summary(&self) -> String {
         let mut s = self.name.to_string();
@@ -926,6 +941,9 @@ mod tests {
         assert_eq!(got[1].wrapping[0], Wrapper::MsgContainer { container_msg_id: 100 });
         let Content::Service(m) = &got[2].content else { panic!() };
         assert_eq!(m.to_json(), json!({"_": "ping", "ping_id": 77}));
+        let mut text = Vec::new();
+        m.write_json(&mut text).unwrap();
+        assert_eq!(String::from_utf8(text).unwrap(), r#"{"_":"ping","ping_id":77}"#);
         assert_eq!((got[3].msg_id, got[3].seq_no, names(&got[3])), (12, 3, vec!["msg_container", "msg_container"]));
         assert_eq!(got[4].content, Content::Other { id: 0x0403_0201, len: 8, bytes: vec![1, 2, 3, 4, 0, 0, 0, 0] });
     }

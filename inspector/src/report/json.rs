@@ -3,12 +3,7 @@
 
 use std::io::{self, Write};
 
-use serde_json::{json, Map, Value};
-
-use super::{
-    connection_text, format_time, push_connection, push_time, push_transport, write_warning, Output, Report,
-    PRERENDER_MAX_BYTES,
-};
+use super::{push_connection, push_time, push_transport, write_warning, Output, Report, PRERENDER_MAX_BYTES};
 use crate::envelope::{format_key_id, push_key_id};
 use crate::pipeline::{AnswerTo, Decoded, Message, Origin, Prerender, Record, RecordSink, Rendered, Summary};
 use crate::service::Wrapper;
@@ -31,20 +26,15 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> JsonReport<'a, W, E> {
         JsonReport { out: Output::new(io::BufWriter::new(out)), err, all }
     }
 
-    /// Serialise straight into the output, not into a string first: an
-    /// answer near the gzip cap (16 MiB of title) would otherwise be held
-    /// once more, which showed in the benchmark's peak RSS. A small buffer
-    /// gathers serde's many small writes, which a line-buffered stdout
-    /// would each scan for a newline. The buffer is the report's, made
-    /// once: one per line was 8 KiB allocated for every line.
-    fn write_line(&mut self, value: &Value) {
-        self.write_with(|w| {
-            serde_json::to_writer(&mut *w, value)?;
-            w.write_all(b"\n")
-        });
-    }
-
     /// Write one line with `write`, through the buffer, and flush it.
+    /// Every line is written straight into the output as it is made, not
+    /// built as a `Value` or a string first: an answer near the gzip cap
+    /// (16 MiB of title) would otherwise be held once more, which showed in
+    /// the benchmark's peak RSS, and the maps and keys of a `json!` object
+    /// were most of the allocations of a summary or service line. The small
+    /// buffer gathers serde's many small writes, which a line-buffered
+    /// stdout would each scan for a newline; it is the report's, made once
+    /// (one per line was 8 KiB allocated for every line).
     fn write_with(&mut self, write: impl FnOnce(&mut io::BufWriter<&'a mut W>) -> io::Result<()>) {
         if self.out.error.is_some() {
             return;
@@ -78,7 +68,7 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> JsonReport<'a, W, E> {
                 None => {
                     write_head(w, message)?;
                     write_str(w, kind)?;
-                    write_tail_with(w, message, wrapping(message, answer), |w| {
+                    write_tail(w, message, wrapping(message, answer), |w| {
                         write_body(w, &decoded.value, what(answer), msg_id)
                     })?;
                 }
@@ -88,27 +78,42 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> JsonReport<'a, W, E> {
         });
     }
 
-    /// A one-line entry of `--all` that is not a message.
-    fn list_line(&mut self, origin: &Origin, extra: Value) {
-        let mut o = Map::new();
-        o.insert("time".into(), format_time(origin.time_ns).into());
-        o.insert("connection".into(), connection_text(origin).into());
-        o.insert("direction".into(), origin.direction.label().into());
-        if let Value::Object(m) = extra {
-            o.extend(m);
-        }
-        self.write_line(&Value::Object(o));
+    /// A one-line entry of `--all` that is not a message: its time,
+    /// connection and direction, then what `extra` writes (members, each
+    /// after a comma).
+    fn list_line(&mut self, origin: &Origin, extra: impl FnOnce(&mut io::BufWriter<&'a mut W>) -> io::Result<()>) {
+        self.write_with(|w| {
+            write_place(w, origin, &mut String::with_capacity(64))?;
+            extra(w)?;
+            w.write_all(b"}\n")
+        });
     }
 
+    /// The summary line, its counts in this order. Written as it goes, as
+    /// every line is: a `json!` object cost a map and a key for each count.
     fn summary(&mut self, s: &Summary) {
-        let line = json!({"summary": {
-            "packets": s.packets, "connections": s.connections, "frames": s.frames,
-            "messages": s.messages, "requests": s.requests, "answers": s.answers,
-            "matched": s.matched, "unanswered_requests": s.unanswered(),
-            "unmatched_answers": s.unmatched_answers, "other_answers": s.other_answers,
-            "unknown_key_messages": s.unknown_key_messages, "warnings": s.warnings,
-        }});
-        self.write_line(&line);
+        let counts = [
+            ("packets", s.packets),
+            ("connections", s.connections as u64),
+            ("frames", s.frames),
+            ("messages", s.messages),
+            ("requests", s.requests),
+            ("answers", s.answers),
+            ("matched", s.matched),
+            ("unanswered_requests", s.unanswered()),
+            ("unmatched_answers", s.unmatched_answers),
+            ("other_answers", s.other_answers),
+            ("unknown_key_messages", s.unknown_key_messages),
+            ("warnings", s.warnings),
+        ];
+        self.write_with(|w| {
+            w.write_all(b"{\"summary\":{")?;
+            for (i, (name, count)) in counts.into_iter().enumerate() {
+                let comma = if i == 0 { "" } else { "," };
+                write!(w, "{comma}\"{name}\":{count}")?;
+            }
+            w.write_all(b"}}\n")
+        });
     }
 }
 
@@ -117,21 +122,28 @@ fn write_str<W: Write + ?Sized>(w: &mut W, text: &str) -> io::Result<()> {
     serde_json::to_writer(w, text).map_err(io::Error::from)
 }
 
+/// The start of every object of a place in the capture: its time,
+/// connection and direction, made in `text` in turn.
+fn write_place<W: Write + ?Sized>(w: &mut W, origin: &Origin, text: &mut String) -> io::Result<()> {
+    w.write_all(b"{\"time\":")?;
+    text.clear();
+    push_time(text, origin.time_ns);
+    write_str(w, text)?;
+    w.write_all(b",\"connection\":")?;
+    text.clear();
+    push_connection(text, origin);
+    write_str(w, text)?;
+    w.write_all(b",\"direction\":")?;
+    write_str(w, origin.direction.label())
+}
+
 /// The start of a message's object (time, connection, direction,
 /// transport, encryption, msg_id, seq_no), up to `"kind":`.
 fn write_head<W: Write + ?Sized>(w: &mut W, message: &Message<'_>) -> io::Result<()> {
     let origin = &message.origin;
     // One string for the texts in turn, not one allocated for each.
     let mut text = String::with_capacity(64);
-    w.write_all(b"{\"time\":")?;
-    push_time(&mut text, origin.time_ns);
-    write_str(w, &text)?;
-    w.write_all(b",\"connection\":")?;
-    text.clear();
-    push_connection(&mut text, origin);
-    write_str(w, &text)?;
-    w.write_all(b",\"direction\":")?;
-    write_str(w, origin.direction.label())?;
+    write_place(w, origin, &mut text)?;
     w.write_all(b",\"transport\":")?;
     text.clear();
     push_transport(&mut text, origin);
@@ -149,18 +161,8 @@ fn write_head<W: Write + ?Sized>(w: &mut W, message: &Message<'_>) -> io::Result
 }
 
 /// The rest of a message's object after its kind (wrapping, req_msg_id,
-/// body), without the closing brace.
+/// body), without the closing brace; the body written by `body`.
 fn write_tail<'w, W: Write + ?Sized>(
-    w: &mut W,
-    message: &Message<'_>,
-    wrapping: impl Iterator<Item = &'w str>,
-    body: &Value,
-) -> io::Result<()> {
-    write_tail_with(w, message, wrapping, |w| serde_json::to_writer(w, body).map_err(io::Error::from))
-}
-
-/// [`write_tail`], the body written by `body`.
-fn write_tail_with<'w, W: Write + ?Sized>(
     w: &mut W,
     message: &Message<'_>,
     wrapping: impl Iterator<Item = &'w str>,
@@ -214,7 +216,7 @@ impl Prerender for JsonPrerender {
         let mut text = Vec::with_capacity(1024);
         write_head(&mut text, message).ok()?;
         let split = text.len();
-        write_tail_with(&mut text, message, wrapping(message, answer), |w| {
+        write_tail(&mut text, message, wrapping(message, answer), |w| {
             write_body(w, &decoded.value, what(answer), message.msg_id)
         })
         .ok()?;
@@ -270,11 +272,10 @@ impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for JsonReport<'_, W, E> {
             }
             Record::Service { message, service } if all => {
                 let names = message.wrapping.iter().map(Wrapper::name);
-                let body = service.to_json();
                 self.write_with(|w| {
                     write_head(w, &message)?;
                     write_str(w, "service")?;
-                    write_tail(w, &message, names, &body)?;
+                    write_tail(w, &message, names, |w| service.write_json(w))?;
                     w.write_all(b"}\n")
                 });
             }
@@ -285,7 +286,7 @@ impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for JsonReport<'_, W, E> {
                 self.write_with(|w| {
                     write_head(w, &message)?;
                     write_str(w, "other")?;
-                    write_tail_with(w, &message, names, |w| match &body {
+                    write_tail(w, &message, names, |w| match &body {
                         Some(Ok(value)) => value.write_json(w),
                         Some(Err(e)) => write!(w, "{{\"_\":\"0x{id:08x}\",\"length\":{len},\"error\":")
                             .and_then(|()| write_str(w, &e.to_string()))
@@ -295,16 +296,21 @@ impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for JsonReport<'_, W, E> {
                     w.write_all(b"}\n")
                 });
             }
-            Record::UnknownKey { origin, auth_key_id, .. } if all => {
-                self.list_line(
-                    &origin,
-                    json!({"skipped": "unknown auth key", "auth_key_id": format_key_id(auth_key_id)}),
-                );
+            Record::UnknownKey { origin, auth_key_id, .. } if all => self.list_line(&origin, |w| {
+                w.write_all(b",\"skipped\":\"unknown auth key\",\"auth_key_id\":")?;
+                write_str(w, &format_key_id(auth_key_id))
+            }),
+            Record::QuickAck { origin, token } if all => {
+                self.list_line(&origin, |w| write!(w, ",\"quick_ack\":{token}"));
             }
-            Record::QuickAck { origin, token } if all => self.list_line(&origin, json!({"quick_ack": token})),
-            Record::Warning(w) => {
-                write_warning(self.err, &w);
-                self.write_line(&json!({"warning": w.to_string()}));
+            Record::Warning(warning) => {
+                write_warning(self.err, &warning);
+                let text = warning.to_string();
+                self.write_with(|w| {
+                    w.write_all(b"{\"warning\":")?;
+                    write_str(w, &text)?;
+                    w.write_all(b"}\n")
+                });
             }
             Record::Summary(s) => self.summary(&s),
             Record::Service { .. } | Record::Other { .. } | Record::UnknownKey { .. } | Record::QuickAck { .. } => {}

@@ -230,14 +230,7 @@ pub(crate) fn write_warning<E: Write + ?Sized>(err: &mut E, warning: &Warning) {
     let _ = writeln!(err, "warning: {warning}");
 }
 
-/// Capture time as RFC 3339 in UTC, to the microsecond.
-pub(crate) fn format_time(ns: i128) -> String {
-    let mut text = String::with_capacity(27);
-    push_time(&mut text, ns);
-    text
-}
-
-/// [`format_time`], appended to `text`.
+/// Capture time as RFC 3339 in UTC, to the microsecond, appended to `text`.
 pub(crate) fn push_time(text: &mut String, ns: i128) {
     use crate::render::push_digits;
     use chrono::{Datelike, Timelike};

@@ -1273,7 +1273,16 @@ fn check_unwrap(body: &[u8], options: ServiceOptions) -> bool {
             }
             Content::Service(m) => {
                 let _ = m.summary();
-                let _ = m.to_json();
+                // The JSON report writes the fields straight out; the text
+                // must be serde_json's of the object, byte for byte.
+                let mut written = Vec::new();
+                m.write_json(&mut written).expect("writing to a Vec");
+                let built = serde_json::to_vec(&m.to_json()).expect("a JSON value serialises");
+                assert_eq!(
+                    String::from_utf8_lossy(&written),
+                    String::from_utf8_lossy(&built),
+                    "a service message's written JSON differs from its object's"
+                );
             }
             Content::Other { len, .. } => assert!(*len <= holder, "an object larger than the bytes that held it"),
             Content::Malformed(e) => {
