@@ -322,27 +322,20 @@ impl std::error::Error for ServiceError {}
 /// Everything a message body carries.
 pub fn unwrap_message(body: &[u8], msg_id: i64, seq_no: i32, options: ServiceOptions) -> Vec<Unwrapped> {
     let mut out = Vec::new();
-    let mut u = Unwrapper { options, out: &mut out, gzip_left: options.gzip_cap };
-    let ctx = Ctx { msg_id, seq_no, wrapping: Vec::new(), req_msg_id: None, in_gzip: false };
+    let mut u = Unwrapper { options, out: &mut out, gzip_left: options.gzip_cap, wrapping: Vec::new() };
+    let ctx = Ctx { msg_id, seq_no, req_msg_id: None, in_gzip: false };
     u.object(body, 0, body.len(), &ctx, 0);
     out
 }
 
-#[derive(Clone)]
+/// What an object inherits from the wrappers around it (besides the
+/// wrappers themselves, which are [`Unwrapper::wrapping`]).
+#[derive(Clone, Copy)]
 struct Ctx {
     msg_id: i64,
     seq_no: i32,
-    wrapping: Vec<Wrapper>,
     req_msg_id: Option<i64>,
     in_gzip: bool,
-}
-
-impl Ctx {
-    fn with(&self, w: Wrapper) -> Ctx {
-        let mut c = self.clone();
-        c.wrapping.push(w);
-        c
-    }
 }
 
 struct Unwrapper<'o> {
@@ -350,6 +343,12 @@ struct Unwrapper<'o> {
     out: &'o mut Vec<Unwrapped>,
     /// What is left of the message's decompression budget.
     gzip_left: usize,
+    /// The wrappers around the object being read, outermost first: pushed
+    /// on the way in and popped on the way out, and copied only into what
+    /// is emitted. (A copy for every level made nesting quadratic: a chain
+    /// of initConnection wrappers as deep as the budget copied every
+    /// string of every outer one at each level.)
+    wrapping: Vec<Wrapper>,
 }
 
 /// A cursor over `buf[..end]` whose offsets are those of `buf`.
@@ -369,7 +368,7 @@ impl Unwrapper<'_> {
         self.out.push(Unwrapped {
             msg_id: ctx.msg_id,
             seq_no: ctx.seq_no,
-            wrapping: ctx.wrapping.clone(),
+            wrapping: self.wrapping.clone(),
             req_msg_id: ctx.req_msg_id,
             content,
         });
@@ -383,6 +382,14 @@ impl Unwrapper<'_> {
     fn tl_error(&mut self, ctx: &Ctx, e: crate::tl::DecodeError, what: &str) {
         let field = if e.path.is_empty() { what.to_string() } else { format!("{what}.{}", e.path) };
         self.error(ctx, e.offset, &field, e.problem.to_string());
+    }
+
+    /// The object in `buf[start..end]`, inside `wrapper` (one level
+    /// deeper than `depth`), with `ctx` for it.
+    fn inside(&mut self, wrapper: Wrapper, buf: &[u8], start: usize, end: usize, ctx: &Ctx, depth: usize) {
+        self.wrapping.push(wrapper);
+        self.object(buf, start, end, ctx, depth + 1);
+        self.wrapping.pop();
     }
 
     /// The object in `buf[start..end]`.
@@ -415,10 +422,9 @@ impl Unwrapper<'_> {
                 match gunzip_limited(packed, left) {
                     Ok((plain, format)) => {
                         self.gzip_left -= plain.len();
-                        let mut inner =
-                            ctx.with(Wrapper::GzipPacked { packed: packed.len(), unpacked: plain.len(), format });
-                        inner.in_gzip = true;
-                        self.object(&plain, 0, plain.len(), &inner, depth + 1);
+                        let wrapper = Wrapper::GzipPacked { packed: packed.len(), unpacked: plain.len(), format };
+                        let inner = Ctx { in_gzip: true, ..*ctx };
+                        self.inside(wrapper, &plain, 0, plain.len(), &inner, depth);
                     }
                     Err(Gunzip::Invalid(message)) => self.error(ctx, packed_at, "gzip_packed.packed_data", message),
                     Err(Gunzip::OverCap) => {
@@ -436,40 +442,38 @@ impl Unwrapper<'_> {
                 Ok(())
             }
             RPC_RESULT => r.i64_raw("req_msg_id").map(|req_msg_id| {
-                let mut inner = ctx.with(Wrapper::RpcResult { req_msg_id });
-                inner.req_msg_id = Some(req_msg_id);
-                self.object(buf, r.pos(), end, &inner, depth + 1);
+                let inner = Ctx { req_msg_id: Some(req_msg_id), ..*ctx };
+                self.inside(Wrapper::RpcResult { req_msg_id }, buf, r.pos(), end, &inner, depth);
             }),
             INVOKE_WITH_LAYER => r
                 .int_raw("layer")
-                .map(|layer| self.object(buf, r.pos(), end, &ctx.with(Wrapper::InvokeWithLayer { layer }), depth + 1)),
+                .map(|layer| self.inside(Wrapper::InvokeWithLayer { layer }, buf, r.pos(), end, ctx, depth)),
             INIT_CONNECTION => match init_connection(&mut r, depth, self.options.max_depth) {
                 Ok(init) => {
-                    self.object(buf, r.pos(), end, &ctx.with(Wrapper::InitConnection(Box::new(init))), depth + 1);
+                    self.inside(Wrapper::InitConnection(Box::new(init)), buf, r.pos(), end, ctx, depth);
                     Ok(())
                 }
                 Err(e) => Err(e),
             },
             INVOKE_AFTER_MSG => r
                 .i64_raw("msg_id")
-                .map(|msg_id| self.object(buf, r.pos(), end, &ctx.with(Wrapper::InvokeAfterMsg { msg_id }), depth + 1)),
-            INVOKE_AFTER_MSGS => long_vector(&mut r, "msg_ids").map(|msg_ids| {
-                self.object(buf, r.pos(), end, &ctx.with(Wrapper::InvokeAfterMsgs { msg_ids }), depth + 1)
-            }),
+                .map(|msg_id| self.inside(Wrapper::InvokeAfterMsg { msg_id }, buf, r.pos(), end, ctx, depth)),
+            INVOKE_AFTER_MSGS => long_vector(&mut r, "msg_ids")
+                .map(|msg_ids| self.inside(Wrapper::InvokeAfterMsgs { msg_ids }, buf, r.pos(), end, ctx, depth)),
             INVOKE_WITHOUT_UPDATES => {
-                self.object(buf, start + 4, end, &ctx.with(Wrapper::InvokeWithoutUpdates), depth + 1);
+                self.inside(Wrapper::InvokeWithoutUpdates, buf, start + 4, end, ctx, depth);
                 Ok(())
             }
             INVOKE_WITH_TAKEOUT => r.i64_raw("takeout_id").map(|takeout_id| {
-                self.object(buf, r.pos(), end, &ctx.with(Wrapper::InvokeWithTakeout { takeout_id }), depth + 1)
+                self.inside(Wrapper::InvokeWithTakeout { takeout_id }, buf, r.pos(), end, ctx, depth)
             }),
             INVOKE_WITH_BUSINESS_CONNECTION => text(&mut r, "connection_id").map(|connection_id| {
                 let w = Wrapper::InvokeWithBusinessConnection { connection_id };
-                self.object(buf, r.pos(), end, &ctx.with(w), depth + 1)
+                self.inside(w, buf, r.pos(), end, ctx, depth)
             }),
             INVOKE_WITH_MESSAGES_RANGE => message_range(&mut r).map(|(min_id, max_id)| {
                 let w = Wrapper::InvokeWithMessagesRange { min_id, max_id };
-                self.object(buf, r.pos(), end, &ctx.with(w), depth + 1)
+                self.inside(w, buf, r.pos(), end, ctx, depth)
             }),
             EXPORT_CHAT_INVITE if self.options.closure => {
                 self.emit(ctx, Content::Request(buf[start..end].to_vec()));
@@ -537,10 +541,8 @@ impl Unwrapper<'_> {
             }
             let body_start = r.pos();
             r.take(len, "messages.body", "message body")?;
-            let mut inner = ctx.with(Wrapper::MsgContainer { container_msg_id });
-            inner.msg_id = msg_id;
-            inner.seq_no = seqno;
-            self.object(buf, body_start, body_start + len, &inner, depth + 1);
+            let inner = Ctx { msg_id, seq_no: seqno, ..*ctx };
+            self.inside(Wrapper::MsgContainer { container_msg_id }, buf, body_start, body_start + len, &inner, depth);
         }
         if r.pos() != end {
             let extra = end - r.pos();
