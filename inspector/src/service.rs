@@ -22,6 +22,7 @@
 
 use std::fmt;
 use std::io::Read;
+use std::sync::Arc;
 
 use flate2::bufread::{GzDecoder, ZlibDecoder};
 use serde_json::{json, Map, Value};
@@ -289,8 +290,12 @@ pub struct Unwrapped {
     /// container).
     pub msg_id: i64,
     pub seq_no: i32,
-    /// Outermost first.
-    pub wrapping: Vec<Wrapper>,
+    /// Outermost first. Shared by the objects found inside the same
+    /// wrappers (the messages of one container): a copy for each would
+    /// let a hostile message of many empty messages in a container nested
+    /// as deep as the budget hold the whole chain once per 16 bytes, some
+    /// 80 times its size in memory at the default budget.
+    pub wrapping: Arc<[Wrapper]>,
     /// From the innermost `rpc_result`, for answers.
     pub req_msg_id: Option<i64>,
     pub content: Content,
@@ -322,7 +327,7 @@ impl std::error::Error for ServiceError {}
 /// Everything a message body carries.
 pub fn unwrap_message(body: &[u8], msg_id: i64, seq_no: i32, options: ServiceOptions) -> Vec<Unwrapped> {
     let mut out = Vec::new();
-    let mut u = Unwrapper { options, out: &mut out, gzip_left: options.gzip_cap, wrapping: Vec::new() };
+    let mut u = Unwrapper { options, out: &mut out, gzip_left: options.gzip_cap, wrapping: Vec::new(), emitted: None };
     let ctx = Ctx { msg_id, seq_no, req_msg_id: None, in_gzip: false };
     u.object(body, 0, body.len(), &ctx, 0);
     out
@@ -349,6 +354,10 @@ struct Unwrapper<'o> {
     /// of initConnection wrappers as deep as the budget copied every
     /// string of every outer one at each level.)
     wrapping: Vec<Wrapper>,
+    /// The wrappers of the object emitted last, shared with the next one
+    /// if its wrappers are the same (the messages of one container, each
+    /// inside an equal `msg_container` wrapper).
+    emitted: Option<Arc<[Wrapper]>>,
 }
 
 /// A cursor over `buf[..end]` whose offsets are those of `buf`.
@@ -365,10 +374,14 @@ fn le32(b: &[u8]) -> u32 {
 
 impl Unwrapper<'_> {
     fn emit(&mut self, ctx: &Ctx, content: Content) {
+        let wrapping = match &self.emitted {
+            Some(last) if **last == *self.wrapping => Arc::clone(last),
+            _ => Arc::clone(self.emitted.insert(Arc::from(self.wrapping.as_slice()))),
+        };
         self.out.push(Unwrapped {
             msg_id: ctx.msg_id,
             seq_no: ctx.seq_no,
-            wrapping: self.wrapping.clone(),
+            wrapping,
             req_msg_id: ctx.req_msg_id,
             content,
         });
@@ -913,6 +926,28 @@ mod tests {
         let got = unwrap_message(&body, 1, 1, ServiceOptions::default());
         assert_eq!(got[0].req_msg_id, Some(7712402021151850092));
         assert!(matches!(&got[0].content, Content::Answer(_)));
+    }
+
+    #[test]
+    fn objects_inside_the_same_wrappers_share_them() {
+        // Empty messages (each one malformed) in a container nested as
+        // deep as the budget allows: one chain of wrappers for all of
+        // them, not a copy per 16 bytes of input.
+        let options = ServiceOptions::default();
+        let mut body = container(&vec![(1, 1, Vec::new()); 100]);
+        for _ in 0..options.max_depth - 2 {
+            body = container(&[(1, 1, body)]);
+        }
+        let got = unwrap_message(&body, 1, 1, options);
+        assert_eq!(got.len(), 100);
+        assert_eq!(got[0].wrapping.len(), options.max_depth - 1);
+        assert!(matches!(&got[0].content, Content::Malformed(e) if e.message.starts_with("truncated")));
+        assert!(got.iter().all(|item| Arc::ptr_eq(&item.wrapping, &got[0].wrapping)));
+        // Different wrappers are not shared: the request and the ack of a
+        // container, one of them gzip_packed.
+        let body = container(&[(4, 1, gzip_packed(&request())), (8, 2, request())]);
+        let got = unwrap_message(&body, 100, 1, options);
+        assert_eq!((names(&got[0]), names(&got[1])), (vec!["msg_container", "gzip_packed"], vec!["msg_container"]));
     }
 
     #[test]

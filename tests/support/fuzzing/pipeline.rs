@@ -1250,7 +1250,7 @@ fn check_unwrap(body: &[u8], options: ServiceOptions) -> bool {
         });
         assert_eq!(item.req_msg_id, innermost_rpc, "req_msg_id is not the innermost rpc_result's");
         let _ = chain_text(&item.wrapping);
-        for w in &item.wrapping {
+        for w in item.wrapping.iter() {
             let _ = w.to_json();
         }
         match &item.content {
