@@ -33,6 +33,13 @@ use crate::tl::{DecodeOptions, Reader};
 pub const DEFAULT_MAX_DEPTH: usize = 32;
 /// The most bytes one `gzip_packed` may decompress to.
 pub const DEFAULT_GZIP_CAP: usize = 16 << 20;
+/// The most objects one message yields; past it, one error and the rest
+/// is skipped. Clients put at most about a thousand messages in a
+/// container. Each object costs a few hundred bytes while its message is
+/// decoded, and an empty message in a container is 16 bytes: a gzip_packed
+/// of a few hundred kilobytes unpacks to a million of them (300 MB) under
+/// [`DEFAULT_GZIP_CAP`]. At this bound, about 20 MB.
+pub const MAX_OBJECTS: usize = 1 << 16;
 
 // The ids come from tl/service.tl and tl/closure.tl, through build.rs.
 use crate::tl::ids::{
@@ -407,6 +414,18 @@ impl Unwrapper<'_> {
 
     /// The object in `buf[start..end]`.
     fn object(&mut self, buf: &[u8], start: usize, end: usize, ctx: &Ctx, depth: usize) {
+        if self.out.len() >= MAX_OBJECTS {
+            // Said once, by the first object over the bound.
+            if self.out.len() == MAX_OBJECTS {
+                self.error(
+                    ctx,
+                    start,
+                    "object",
+                    format!("more than {MAX_OBJECTS} objects in one message; the rest is skipped"),
+                );
+            }
+            return;
+        }
         if depth >= self.options.max_depth {
             let budget = self.options.max_depth;
             self.error(ctx, start, "object", format!("wrappers nest deeper than the budget of {budget}"));
@@ -926,6 +945,23 @@ mod tests {
         let got = unwrap_message(&body, 1, 1, ServiceOptions::default());
         assert_eq!(got[0].req_msg_id, Some(7712402021151850092));
         assert!(matches!(&got[0].content, Content::Answer(_)));
+    }
+
+    #[test]
+    fn a_message_yields_at_most_max_objects() {
+        // Empty messages in a container, each one malformed: MAX_OBJECTS of
+        // them, then one error for the rest.
+        let body = container(&vec![(1, 1, Vec::new()); MAX_OBJECTS + 10]);
+        let got = unwrap_message(&body, 1, 1, ServiceOptions::default());
+        assert_eq!(got.len(), MAX_OBJECTS + 1);
+        let Content::Malformed(e) = &got[MAX_OBJECTS].content else { panic!("{:?}", got[MAX_OBJECTS]) };
+        assert_eq!(e.field, "object");
+        assert_eq!(e.message, format!("more than {MAX_OBJECTS} objects in one message; the rest is skipped"));
+        assert_eq!(e.offset, 8 + MAX_OBJECTS * 16 + 16, "the first message over the bound starts after its header");
+        assert_eq!(MAX_OBJECTS, 65536, "`inspector pcap --help` names the bound (--gzip-cap)");
+        // At the bound exactly, no error.
+        let body = container(&vec![(1, 1, Vec::new()); MAX_OBJECTS]);
+        assert_eq!(unwrap_message(&body, 1, 1, ServiceOptions::default()).len(), MAX_OBJECTS);
     }
 
     #[test]

@@ -127,7 +127,8 @@ pub(crate) struct PcapArgs {
     pub(crate) hexdump: bool,
 
     /// The most bytes the gzip_packed objects of one message may
-    /// decompress to, together.
+    /// decompress to, together. (Whatever the cap, one message yields at
+    /// most 65536 objects; past that a warning says the rest is skipped.)
     #[arg(long, default_value_t = crate::service::DEFAULT_GZIP_CAP, value_name = "BYTES")]
     pub(crate) gzip_cap: usize,
 
