@@ -381,6 +381,11 @@ fn le32(b: &[u8]) -> u32 {
 
 impl Unwrapper<'_> {
     fn emit(&mut self, ctx: &Ctx, content: Content) {
+        // Past the bound and its error, nothing more (not even the errors
+        // of the containers around, said after their messages).
+        if self.out.len() > MAX_OBJECTS {
+            return;
+        }
         let wrapping = match &self.emitted {
             Some(last) if **last == *self.wrapping => Arc::clone(last),
             _ => Arc::clone(self.emitted.insert(Arc::from(self.wrapping.as_slice()))),
@@ -951,7 +956,10 @@ mod tests {
     fn a_message_yields_at_most_max_objects() {
         // Empty messages in a container, each one malformed: MAX_OBJECTS of
         // them, then one error for the rest.
-        let body = container(&vec![(1, 1, Vec::new()); MAX_OBJECTS + 10]);
+        let mut body = container(&vec![(1, 1, Vec::new()); MAX_OBJECTS + 10]);
+        // Bytes left over after the last message, which the container
+        // would report after them: past the bound, not.
+        body.extend_from_slice(&[0; 4]);
         let got = unwrap_message(&body, 1, 1, ServiceOptions::default());
         assert_eq!(got.len(), MAX_OBJECTS + 1);
         let Content::Malformed(e) = &got[MAX_OBJECTS].content else { panic!("{:?}", got[MAX_OBJECTS]) };
