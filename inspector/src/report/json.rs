@@ -14,7 +14,7 @@ use crate::tl::{DecodeError, Frame};
 /// to `err` too.
 pub struct JsonReport<'a, W: Write + ?Sized, E: Write + ?Sized> {
     /// Through one small buffer for the whole report, flushed at the end
-    /// of every line: see [`JsonReport::write_line`].
+    /// of every line: see [`JsonReport::write_with`].
     out: Output<io::BufWriter<&'a mut W>>,
     err: &'a mut E,
     all: bool,
