@@ -70,8 +70,11 @@ for t in "${targets[@]}"; do
     # cargo-fuzz replays the corpus into raw profiles, then merges them with
     # the toolchain's llvm-profdata (rustup's llvm-tools component, which
     # this machine may lack); when that last step fails, merge with ours.
+    # The committed corpus is what fuzzing kept: replayed, as fuzz/run.sh
+    # replays what a run kept, with every costly check of conversation and
+    # pcap_pipeline on every input (`Checks`, tests/support/fuzzing/mod.rs).
     # shellcheck disable=SC2086
-    cargo $toolchain fuzz coverage --fuzz-dir fuzz "$t" "$corpus" >"$out/$t.log" 2>&1 || true
+    INSPECTOR_FUZZ_ALL_CHECKS=1 cargo $toolchain fuzz coverage --fuzz-dir fuzz "$t" "$corpus" >"$out/$t.log" 2>&1 || true
     rm -rf "$corpus"
     profile="fuzz/coverage/$t/coverage.profdata"
     if [ ! -f "$profile" ]; then

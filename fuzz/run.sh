@@ -216,6 +216,16 @@ say "running ${#targets[@]} targets for ${seconds}s each; scratch directory: $wo
 # coverage instrumentation.
 library_only=" conversation pcap_pipeline "
 
+# Targets whose costly checks (the text report, the run on two threads, and
+# pcap_pipeline's reader that goes away and small connection limits) run on
+# a sample of the inputs while fuzzing, chosen by the inputs' bytes. After a
+# run, every input it kept (its corpus, with the seeds and regressions) is
+# replayed with all of them (INSPECTOR_FUZZ_ALL_CHECKS=1; `Checks` in
+# tests/support/fuzzing/mod.rs), so every input that added coverage is
+# checked in full; a failure there is a finding like any other. tmin and
+# the printed reproducing command get the same variable.
+all_checks_after=" conversation pcap_pipeline "
+
 fuzz_one() { # target; writes $work/rows/$t and returns non-zero on a finding
     local t="$1" seeds regressions live artifacts log rc execs speed last cov corp result found small kept
     seeds="corpus/$t"
@@ -260,6 +270,22 @@ fuzz_one() { # target; writes $work/rows/$t and returns non-zero on a finding
     last="$(grep -E '^#[0-9]+' "$log" | grep 'cov:' | tail -n 1)"
     cov="$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")"
     corp="$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$last")"
+    local all_env=()
+    if [[ "$all_checks_after" == *" $t "* ]]; then
+        all_env=(INSPECTOR_FUZZ_ALL_CHECKS=1)
+        if [ "$rc" -eq 0 ]; then
+            say "replaying the $(find "$live" "$regressions" -type f ! -name .gitkeep | wc -l) inputs $t kept with all its checks"
+            log="$work/$t.all-checks.log"
+            # -runs=0: every input once, nothing mutated and nothing written
+            # to the corpus.
+            # shellcheck disable=SC2086
+            env "${all_env[@]}" ASAN_OPTIONS="$fuzz_asan_options" INSPECTOR_FUZZ_SANCOV="$sancov" RUSTFLAGS="$rustflags" \
+                cargo $toolchain fuzz run $run_flags -s "$sanitizer" "$t" "$live" "$regressions" -- \
+                -runs=0 -rss_limit_mb="$rss_mb" -timeout="$timeout_s" -max_len="$(max_len_for "$t")" \
+                -artifact_prefix="$artifacts/" >"$log" 2>&1
+            rc=$?
+        fi
+    fi
     if [ "$rc" -eq 0 ]; then
         result="ok"
     else
@@ -272,7 +298,7 @@ fuzz_one() { # target; writes $work/rows/$t and returns non-zero on a finding
             # tmin keeps the failure while shrinking the input; it writes
             # minimized-from-<hash> beside the input.
             # shellcheck disable=SC2086
-            cargo $toolchain fuzz tmin $fuzz_flags -s "$sanitizer" "$t" "$found" -- \
+            env "${all_env[@]}" cargo $toolchain fuzz tmin $fuzz_flags -s "$sanitizer" "$t" "$found" -- \
                 -rss_limit_mb="$rss_mb" -timeout="$timeout_s" >"$work/$t.tmin.log" 2>&1
             # cargo-fuzz writes the minimized inputs under fuzz/artifacts/
             # and names the smallest one last, in its "Reproduce with" line.
@@ -283,9 +309,9 @@ fuzz_one() { # target; writes $work/rows/$t and returns non-zero on a finding
             result="FAILED: $kept"
             say "kept the minimized input as $kept; reproduce with:"
             if [ -n "$toolchain" ]; then
-                say "  cargo $toolchain fuzz run $fuzz_flags -s $sanitizer $t $kept"
+                say "  ${all_env[*]}${all_env[*]:+ }cargo $toolchain fuzz run $fuzz_flags -s $sanitizer $t $kept"
             else
-                say "  RUSTC_BOOTSTRAP=1 cargo fuzz run $fuzz_flags -s $sanitizer $t $kept"
+                say "  ${all_env[*]}${all_env[*]:+ }RUSTC_BOOTSTRAP=1 cargo fuzz run $fuzz_flags -s $sanitizer $t $kept"
             fi
             say "  cargo test --test corpus_replay   (stable, replays every corpus file)"
         done

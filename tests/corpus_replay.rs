@@ -62,8 +62,10 @@ replayed_targets! {
     transport => inspector_tests::fuzzing::transport,
     envelope => inspector_tests::fuzzing::envelope,
     service => inspector_tests::fuzzing::service,
-    pcap_pipeline => inspector_tests::fuzzing::pcap_pipeline,
-    conversation => inspector_tests::fuzzing::conversation,
+    // The corpus is what fuzzing kept: every costly check on every input
+    // (`Checks`), not the fuzzing loop's sample.
+    pcap_pipeline => |data| inspector_tests::fuzzing::pcap_pipeline_with(data, inspector_tests::fuzzing::Checks::All),
+    conversation => |data| inspector_tests::fuzzing::conversation_with(data, inspector_tests::fuzzing::Checks::All),
     schema_differential => inspector_tests::schema_differential::schema_differential,
     faketls => inspector_tests::faketls_props::faketls,
 }
@@ -449,12 +451,12 @@ fn capture_seeds() -> Vec<(String, Vec<u8>)> {
 /// message under another key, ...) then reach the threaded driver from the
 /// first run of the corpus. Other files come back unchanged.
 fn threads_picked(name: &str, bytes: &[u8]) -> Vec<u8> {
-    use inspector_tests::fuzzing::{limits_choice, reader_goes_away_chosen};
+    use inspector_tests::fuzzing::{limits_choice, reader_goes_away_chosen, Checks};
     if !name.starts_with("fixture-") || !fixtures::is_legacy_pcap(bytes) {
         return bytes.to_vec();
     }
     let schema_bits = bytes.iter().fold(0u8, |s, b| s.wrapping_add(*b)) & 0xe0;
-    let hashed = |b: &[u8]| (limits_choice(b), reader_goes_away_chosen(b));
+    let hashed = |b: &[u8]| (limits_choice(b, Checks::Sampled), reader_goes_away_chosen(b));
     fixtures::with_sigfigs(bytes.to_vec(), |sum| schema_bits.wrapping_sub(sum), |b| hashed(b) == hashed(bytes))
         .unwrap_or_else(|| panic!("no sigfigs value keeps {name}'s choices"))
 }
@@ -573,6 +575,41 @@ fn conversation_required() -> Vec<String> {
         want.push(f.into());
     }
     want
+}
+
+/// The costly checks of the whole-pipeline targets: while fuzzing, each on
+/// its share of the inputs (chosen by the byte sum, so one input of each
+/// sum here); replaying a corpus (`Checks::All`), every one on every input.
+#[test]
+fn costly_checks_are_sampled_while_fuzzing_and_all_run_on_a_corpus() {
+    use inspector_tests::fuzzing::conversation::sampled_checks;
+    use inspector_tests::fuzzing::{pcap_pipeline_checks, Checks, PipelineChecks};
+    // An input of each byte sum: one byte.
+    let inputs: Vec<[u8; 1]> = (0..=255u8).map(|b| [b]).collect();
+    let count = |f: &dyn Fn(&[u8]) -> bool| inputs.iter().filter(|d| f(&d[..])).count();
+
+    assert_eq!(count(&|d| sampled_checks(d, Checks::Sampled).1), 16, "conversation: text report on a sixteenth");
+    assert_eq!(count(&|d| sampled_checks(d, Checks::Sampled).0), 4, "conversation: two threads on a sixty-fourth");
+    assert_eq!(
+        count(&|d| { sampled_checks(d, Checks::Sampled) == (true, false) }),
+        0,
+        "conversation: an input on two threads gets the text report too"
+    );
+    assert_eq!(count(&|d| sampled_checks(d, Checks::All) == (true, true)), 256, "conversation: all checks");
+
+    let sampled = |d: &[u8]| pcap_pipeline_checks(d, Checks::Sampled);
+    assert_eq!(count(&|d| sampled(d).text), 64, "pcap_pipeline: text report on a quarter");
+    assert_eq!(count(&|d| sampled(d).threads), 8, "pcap_pipeline: two threads on a thirty-second");
+    assert!(inputs.iter().all(|d| !sampled(d).goes_away || sampled(d).threads), "a reader goes away only on threads");
+    let all = |d: &[u8]| pcap_pipeline_checks(d, Checks::All);
+    for d in &inputs {
+        let PipelineChecks { threads, text, goes_away, limits } = all(d);
+        assert!(threads && text && goes_away && limits.is_some(), "pcap_pipeline: not every check on {d:?}");
+        // The same limits as the sample would choose, when it chooses any.
+        if let Some(l) = sampled(d).limits {
+            assert_eq!(limits, Some(l), "pcap_pipeline: other limits for {d:?}");
+        }
+    }
 }
 
 /// The "its corpus reaches every transport and wrapper": the

@@ -24,7 +24,7 @@ use inspector::report::{run_capture, run_report, JsonReport, ReportFormat, Repor
 use inspector::tcp::Direction;
 use inspector::transport::{Framing, TransportConnection, TransportOptions};
 use inspector_tests::fixtures::{self, CaptureSpec, ConnectionSpec, Conversation, Format, Link, Transport};
-use inspector_tests::fuzzing::limits_choice;
+use inspector_tests::fuzzing::{limits_choice, Checks};
 
 type Seeds = Vec<(String, Vec<u8>)>;
 
@@ -70,7 +70,7 @@ fn capture(transports: &[Transport], no_close: bool) -> Vec<u8> {
 /// (which makes the target also compare one thread with two and run the
 /// text report: see `coverage_seeds.rs`'s `sampled_everything`).
 fn picked_with(bytes: Vec<u8>, want: (usize, usize)) -> Vec<u8> {
-    fixtures::with_sigfigs(bytes, fixtures::sum_to_multiple_of_32, |b| limits_choice(b) == Some(want))
+    fixtures::with_sigfigs(bytes, fixtures::sum_to_multiple_of_32, |b| limits_choice(b, Checks::Sampled) == Some(want))
         .unwrap_or_else(|| panic!("no sigfigs value picks the limits {want:?}"))
 }
 
@@ -191,7 +191,8 @@ fn forgotten_open(data: &[u8], limits: (usize, usize)) -> usize {
 #[test]
 fn pipeline_coverage_seeds_are_committed() {
     for (name, data) in pipeline_limit_seeds() {
-        let limits = limits_choice(&data).unwrap_or_else(|| panic!("{name}: not run with small limits"));
+        let limits =
+            limits_choice(&data, Checks::Sampled).unwrap_or_else(|| panic!("{name}: not run with small limits"));
         // What the limits do to it: the "held" seeds of more connections
         // than held forget open ones again and again, the others none.
         let n = forgotten_open(&data, limits);

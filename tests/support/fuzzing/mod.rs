@@ -22,9 +22,47 @@ mod json_text;
 mod pipeline;
 mod pipeline_runs;
 
-pub use conversation::conversation;
-pub use pipeline::{capture_file, envelope, pcap_pipeline, report_line_warns, service, tcp_reassembly, transport};
+pub use conversation::{conversation, conversation_with};
+pub use pipeline::{
+    capture_file, envelope, pcap_pipeline, pcap_pipeline_checks, pcap_pipeline_with, report_line_warns, service,
+    tcp_reassembly, transport, PipelineChecks,
+};
 pub use pipeline_runs::{limits_choice, reader_goes_away_chosen};
+
+/// Which of the whole-pipeline targets' costly checks (`conversation`,
+/// `pcap_pipeline`: the text report, the run on two threads, and
+/// pcap_pipeline's runs with a reader that goes away and with small
+/// connection limits) an input gets.
+///
+/// While fuzzing, each runs on a sample of the inputs chosen by their
+/// bytes ([`Checks::Sampled`]): every execution pays for what it runs, and
+/// these cost more than the rest of the property. The inputs a run keeps
+/// (its corpus) then get all of them ([`Checks::All`]): `fuzz/run.sh`
+/// replays the corpus with `INSPECTOR_FUZZ_ALL_CHECKS=1` after each run of
+/// these two targets, and `tests/corpus_replay.rs` replays the committed
+/// corpus that way, so no input that added coverage goes unchecked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checks {
+    /// Each costly check on its sample of the inputs.
+    Sampled,
+    /// Every costly check on every input.
+    All,
+}
+
+impl Checks {
+    /// What a fuzz target runs: [`Checks::All`] when the environment has
+    /// `INSPECTOR_FUZZ_ALL_CHECKS=1`, otherwise [`Checks::Sampled`]. Read
+    /// once per process.
+    pub fn from_env() -> Checks {
+        static ALL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        let all = *ALL.get_or_init(|| std::env::var_os("INSPECTOR_FUZZ_ALL_CHECKS").is_some_and(|v| v == "1"));
+        if all {
+            Checks::All
+        } else {
+            Checks::Sampled
+        }
+    }
+}
 
 use arbitrary::{Arbitrary, Unstructured};
 

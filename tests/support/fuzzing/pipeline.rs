@@ -16,6 +16,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use arbitrary::{Arbitrary, Unstructured};
 
+use super::Checks;
 use crate::fixtures;
 use inspector::capture::{decode_packet, read_capture, CaptureError, CaptureStats, Linktype};
 use inspector::envelope::{
@@ -1324,29 +1325,19 @@ pub(super) fn same_on_two_threads(
     }
 }
 
-/// The sampled checks of a whole-pipeline input, chosen by the sum of its
-/// bytes so that a replay makes the same choice and mutations move an input
-/// in and out: whether to compare one thread with two (a thirty-second of
-/// the inputs, [`threads_compared`]), and whether to run the text report
-/// too (a quarter: bits 3-4 zero). The conversation property's choice;
-/// `pcap_pipeline` makes the same two from the sum it has already taken.
-pub(super) fn sampled(data: &[u8]) -> (bool, bool) {
-    let sum = byte_sum(data);
-    (threads_compared(sum), text_report_chosen(sum))
-}
-
-/// Whether an input whose bytes sum to `sum` also runs the text report
-/// (see [`sampled`]).
+/// Whether `pcap_pipeline` also runs the text report on an input whose
+/// bytes sum to `sum`: a quarter of the inputs (bits 3-4 zero).
 fn text_report_chosen(sum: u8) -> bool {
     (sum >> 3) % 4 == 0
 }
 
-/// The sum of an input's bytes, which chooses its sampled checks.
-fn byte_sum(data: &[u8]) -> u8 {
+/// The sum of an input's bytes, which chooses its sampled checks: a replay
+/// makes the same choice, and mutations move an input in and out.
+pub(super) fn byte_sum(data: &[u8]) -> u8 {
     data.iter().fold(0u8, |sum, b| sum.wrapping_add(*b))
 }
 
-/// Whether a whole-pipeline input (`pcap_pipeline`, `conversation`) is
+/// Whether a `pcap_pipeline` input is
 /// also run on two threads and compared with one: a thirty-second of the
 /// inputs, those whose byte sum is a multiple of 32 (bits 0-4 zero, so
 /// they also run the text report, which is compared too). An eighth until
@@ -1354,12 +1345,11 @@ fn byte_sum(data: &[u8]) -> u8 {
 /// started for each, and the hand-offs between them) were about a quarter
 /// of either target's time, and with them on a thirty-second pcap_pipeline
 /// runs about 1.4 times as many inputs a second (FUZZING.md, "Ninth
-/// round"; conversation: "Tenth round"). pcap_pipeline's committed seeds
+/// round"). pcap_pipeline's committed seeds
 /// that reach the threaded driver's handling of a gap, an unknown key or a
 /// reader that goes away are made to be picked (`sigfigs` in their pcap
 /// header: `tests/corpus_replay.rs`, `threads_picked`), as the `cov-*`
-/// seeds are; conversation's seeds include some that are picked
-/// (`tests/corpus_replay.rs`, `conversation_required`).
+/// seeds are. With [`Checks::All`] every input is.
 fn threads_compared(sum: u8) -> bool {
     sum % 32 == 0
 }
@@ -1476,14 +1466,51 @@ impl serde::de::Visitor<'_> for MemberName {
 /// comparison and the reader that goes away as well lost lines of the
 /// threaded driver that only some `fixture-*` seeds reach on two threads
 /// (FUZZING.md, "Seventh round"), so they stay as they were.
+///
+/// With [`Checks::All`] (the corpus a run kept, and the committed one: see
+/// [`Checks`]) every input gets the thread comparison, the text report,
+/// the reader that goes away, and small limits.
 pub fn pcap_pipeline(data: &[u8]) {
+    pcap_pipeline_with(data, Checks::from_env());
+}
+
+/// The costly checks a `pcap_pipeline` input gets (see [`pcap_pipeline`]).
+#[derive(Debug, PartialEq, Eq)]
+pub struct PipelineChecks {
+    /// Two threads compared with one.
+    pub threads: bool,
+    /// The text report.
+    pub text: bool,
+    /// The JSON report written to a reader that goes away.
+    pub goes_away: bool,
+    /// A JSON run with the reassembler holding few connections: how many,
+    /// and how many of them closed.
+    pub limits: Option<(usize, usize)>,
+}
+
+/// Which costly checks `pcap_pipeline` runs on `data`: a sample chosen by
+/// its bytes ([`Checks::Sampled`]), or all of them.
+pub fn pcap_pipeline_checks(data: &[u8], checks: Checks) -> PipelineChecks {
+    let sum = byte_sum(data);
+    let every = checks == Checks::All;
+    let threads = every || threads_compared(sum);
+    PipelineChecks {
+        threads,
+        text: every || text_report_chosen(sum),
+        goes_away: every || (threads && super::pipeline_runs::reader_goes_away_chosen(data)),
+        limits: super::pipeline_runs::limits_choice(data, checks),
+    }
+}
+
+/// [`pcap_pipeline`] with its costly checks sampled or all run.
+pub fn pcap_pipeline_with(data: &[u8], checks: Checks) {
     // Threads cost most of a run: the comparison is made on the inputs whose
     // byte sum is a multiple of 32 (a thirty-second; mutations move an input
     // in and out of it), so that a replay repeats the same choice.
     let sum = byte_sum(data);
-    let (compare_threads, text_report) = (threads_compared(sum), text_report_chosen(sum));
+    let PipelineChecks { threads: compare_threads, text: text_report, goes_away, limits } =
+        pcap_pipeline_checks(data, checks);
     let (schema, tree_methods) = schema_choice(sum);
-    let limits = super::pipeline_runs::limits_choice(data);
     let mut keys = KeyStore::new();
     keys.insert(envelope_key());
     keys.insert(fixtures::fixture_key());
@@ -1509,7 +1536,6 @@ pub fn pcap_pipeline(data: &[u8]) {
         if compare_threads {
             same_on_two_threads(data, &options, &result, &out, &err);
         }
-        let goes_away = compare_threads && super::pipeline_runs::reader_goes_away_chosen(data);
         if format == ReportFormat::Json && (goes_away || limits.is_some()) {
             // What run_capture gives the pipeline for this JSON run.
             let pipeline = PipelineOptions {

@@ -12,6 +12,7 @@
 
 use std::net::SocketAddr;
 
+use super::Checks;
 use inspector::capture::{decode_packet, read_capture_into, CaptureSink, CaptureWarning, Packet};
 use inspector::pipeline::{PipelineOptions, Summary};
 use inspector::report::{run_report, JsonReport, RunError};
@@ -31,10 +32,11 @@ fn hash(data: &[u8]) -> u32 {
 /// pipeline, one on two threads, and two reassemblers): what they reach is
 /// reached by the committed `cov-limits-*` seeds, which are made to be
 /// picked (`tests/coverage_seeds_pipeline.rs`); FUZZING.md, "Seventh
-/// round", says what was measured.
-pub fn limits_choice(data: &[u8]) -> Option<(usize, usize)> {
+/// round", says what was measured. With [`Checks::All`] every input runs
+/// with small limits, the same bits choosing which.
+pub fn limits_choice(data: &[u8], checks: Checks) -> Option<(usize, usize)> {
     let h = hash(data);
-    (h >> 26 == 0).then(|| (1 + (h >> 8) as usize % 3, (h >> 16) as usize % 3))
+    (checks == Checks::All || h >> 26 == 0).then(|| (1 + (h >> 8) as usize % 3, (h >> 16) as usize % 3))
 }
 
 /// Whether an input whose threads the target compares is also written to
