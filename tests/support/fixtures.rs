@@ -76,12 +76,6 @@ pub fn msg_id(n: u32, from_server: bool) -> i64 {
 // ---------------------------------------------------------------------------
 // TL bodies
 
-fn tl_string(out: &mut Vec<u8>, data: &[u8]) {
-    let mut w = Writer::new();
-    w.bytes(data);
-    out.extend(w.finish().expect("fixture strings are short"));
-}
-
 fn encode<T: TlObject>(value: &T) -> Vec<u8> {
     value.to_bytes().expect("fixture values encode")
 }
@@ -160,67 +154,102 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A TL body written with the library's writer into a buffer of its final
+/// size. The conversation fuzz target builds every message with these; a
+/// vector grown from a constructor id made a reallocation for each
+/// doubling, and allocating is most of what AddressSanitizer costs there
+/// (FUZZING.md, "Thirteenth round").
+fn tl_body(capacity: usize, write: impl FnOnce(&mut Writer)) -> Vec<u8> {
+    let mut w = Writer::with_capacity(capacity);
+    write(&mut w);
+    let body = w.finish().expect("fixture strings are short");
+    debug_assert_eq!(body.len(), capacity, "a TL body's size foreseen wrong");
+    body
+}
+
+/// The length of a TL string of `len` bytes on the wire.
+fn tl_string_len(len: usize) -> usize {
+    let header = if len < 254 { 1 } else { 4 };
+    (header + len).div_ceil(4) * 4
+}
+
 /// `gzip_packed` around a whole object.
 pub fn gzip_packed(object: &[u8]) -> Vec<u8> {
-    let mut out = GZIP_PACKED.to_le_bytes().to_vec();
-    tl_string(&mut out, &gzip(object));
-    out
+    let packed = gzip(object);
+    tl_body(4 + tl_string_len(packed.len()), |w| {
+        w.u32(GZIP_PACKED);
+        w.bytes(&packed);
+    })
 }
 
 /// `msg_container` of `(msg_id, seqno, body)`.
 pub fn container(items: &[(i64, i32, Vec<u8>)]) -> Vec<u8> {
-    let mut out = MSG_CONTAINER.to_le_bytes().to_vec();
-    out.extend_from_slice(&(items.len() as u32).to_le_bytes());
-    for (id, seq, body) in items {
-        out.extend_from_slice(&id.to_le_bytes());
-        out.extend_from_slice(&seq.to_le_bytes());
-        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        out.extend_from_slice(body);
-    }
-    out
+    tl_body(8 + items.iter().map(|(_, _, body)| 16 + body.len()).sum::<usize>(), |w| {
+        w.u32(MSG_CONTAINER);
+        w.u32(items.len() as u32);
+        for (id, seq, body) in items {
+            w.long(*id);
+            w.int(*seq);
+            w.u32(body.len() as u32);
+            w.raw(body);
+        }
+    })
 }
+
+/// The strings of the initConnection that [`layer_init`] writes.
+const INIT_STRINGS: [&str; 6] = ["fixture-writer", "Linux", "inspector-tests 0.1", "en", "", "en"];
 
 /// `invokeWithLayer(223, initConnection(...))` around a query, as Telethon
 /// sends its first request.
 pub fn layer_init(query: &[u8]) -> Vec<u8> {
-    let mut out = INVOKE_WITH_LAYER.to_le_bytes().to_vec();
-    out.extend_from_slice(&LAYER.to_le_bytes());
-    out.extend_from_slice(&INIT_CONNECTION.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes()); // flags: no proxy, no params
-    out.extend_from_slice(&611_335i32.to_le_bytes()); // api_id
-    for s in ["fixture-writer", "Linux", "inspector-tests 0.1", "en", "", "en"] {
-        tl_string(&mut out, s.as_bytes());
-    }
-    out.extend_from_slice(query);
-    out
+    let strings: usize = INIT_STRINGS.iter().map(|s| tl_string_len(s.len())).sum();
+    tl_body(20 + strings + query.len(), |w| {
+        w.u32(INVOKE_WITH_LAYER);
+        w.int(LAYER);
+        w.u32(INIT_CONNECTION);
+        w.u32(0); // flags: no proxy, no params
+        w.int(611_335); // api_id
+        for s in INIT_STRINGS {
+            w.bytes(s.as_bytes());
+        }
+        w.raw(query);
+    })
 }
 
 pub fn invoke_after_msg(after: i64, query: &[u8]) -> Vec<u8> {
-    [INVOKE_AFTER_MSG.to_le_bytes().to_vec(), after.to_le_bytes().to_vec(), query.to_vec()].concat()
+    tl_body(12 + query.len(), |w| {
+        w.u32(INVOKE_AFTER_MSG);
+        w.long(after);
+        w.raw(query);
+    })
 }
 
 pub fn rpc_result(req_msg_id: i64, result: &[u8]) -> Vec<u8> {
-    [RPC_RESULT.to_le_bytes().to_vec(), req_msg_id.to_le_bytes().to_vec(), result.to_vec()].concat()
+    tl_body(12 + result.len(), |w| {
+        w.u32(RPC_RESULT);
+        w.long(req_msg_id);
+        w.raw(result);
+    })
 }
 
 pub fn msgs_ack(ids: &[i64]) -> Vec<u8> {
-    let mut out = MSGS_ACK.to_le_bytes().to_vec();
-    out.extend_from_slice(&VECTOR.to_le_bytes());
-    out.extend_from_slice(&(ids.len() as u32).to_le_bytes());
-    for id in ids {
-        out.extend_from_slice(&id.to_le_bytes());
-    }
-    out
+    tl_body(12 + 8 * ids.len(), |w| {
+        w.u32(MSGS_ACK);
+        w.u32(VECTOR);
+        w.u32(ids.len() as u32);
+        for id in ids {
+            w.long(*id);
+        }
+    })
 }
 
 pub fn new_session_created(first_msg_id: i64) -> Vec<u8> {
-    [
-        NEW_SESSION_CREATED.to_le_bytes().to_vec(),
-        first_msg_id.to_le_bytes().to_vec(),
-        0x1234_5678_9abc_def0i64.to_le_bytes().to_vec(),
-        SALT.to_le_bytes().to_vec(),
-    ]
-    .concat()
+    tl_body(28, |w| {
+        w.u32(NEW_SESSION_CREATED);
+        w.long(first_msg_id);
+        w.long(0x1234_5678_9abc_def0);
+        w.long(SALT);
+    })
 }
 
 /// A gzip_packed object that inflates to `size` bytes (an unknown
@@ -582,11 +611,16 @@ fn obfuscation_random(seed: u8) -> [u8; 64] {
     r
 }
 
-/// Padding: 12..1024 bytes bringing the plaintext to a multiple of 16,
-/// `extra` more blocks, bytes from `seed`.
-fn mtproto_padding(body_len: usize, extra: usize, seed: u8) -> Vec<u8> {
+/// Padding: 12 to 27 bytes bringing the plaintext to a multiple of 16,
+/// `extra` more blocks (at most 2), bytes from `seed`; in `buf`, whose
+/// first bytes it returns (no allocation for each message).
+fn mtproto_padding(buf: &mut [u8; 60], body_len: usize, extra: usize, seed: u8) -> &[u8] {
     let base = 12 + (16 - (32 + body_len + 12) % 16) % 16;
-    (0..base + 16 * extra).map(|i| (i as u8).wrapping_mul(29).wrapping_add(seed)).collect()
+    let padding = &mut buf[..base + 16 * extra];
+    for (i, b) in padding.iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(29).wrapping_add(seed);
+    }
+    padding
 }
 
 /// The MTProto payload of a message: unencrypted, or encrypted with `key`
@@ -602,13 +636,18 @@ pub fn message_payload(message: &Message, key: &AuthKey, tamper: Option<Tamper>,
         seq_no: message.seq_no,
         data: &message.body,
     };
-    let padding = mtproto_padding(message.body.len(), index % 3, index as u8);
+    let mut buf = [0u8; 60];
+    let padding = mtproto_padding(&mut buf, message.body.len(), index % 3, index as u8);
+    let other_key;
     let (key_used, direction) = match tamper {
-        Some(Tamper::ForgedKeyId | Tamper::OtherKey) => (auth_key(0xee), message.direction),
-        Some(Tamper::WrongDirection) => (key.clone(), message.direction.reverse()),
-        _ => (key.clone(), message.direction),
+        Some(Tamper::ForgedKeyId | Tamper::OtherKey) => {
+            other_key = auth_key(0xee);
+            (&other_key, message.direction)
+        }
+        Some(Tamper::WrongDirection) => (key, message.direction.reverse()),
+        _ => (key, message.direction),
     };
-    let mut payload = encrypt_message(&key_used, direction, &out, &padding).expect("valid padding");
+    let mut payload = encrypt_message(key_used, direction, &out, padding).expect("valid padding");
     if tamper == Some(Tamper::ForgedKeyId) {
         payload[..8].copy_from_slice(&key.id().to_le_bytes());
     }
@@ -623,6 +662,16 @@ pub fn build_streams(
     tamper: &[(usize, Tamper)],
 ) -> Streams {
     let mut s = Streams::default();
+    // Room for every frame, so the streams are not grown message by
+    // message: a message's encryption, padding and framing add at most 128
+    // bytes to its body, the obfuscation header 64.
+    let room = |dir: Direction| -> usize {
+        conversation.messages.iter().filter(|m| m.direction == dir).map(|m| m.body.len() + 128).sum()
+    };
+    s.c2s.reserve(64 + room(Direction::ClientToServer));
+    s.s2c.reserve(16 + room(Direction::ServerToClient));
+    s.placed.reserve(conversation.messages.len());
+    s.payloads.reserve(conversation.messages.len());
     let mut obfuscator = None;
     let framing = transport.framing;
     if transport.obfuscated || transport.mtproxy_secret.is_some() {
@@ -642,8 +691,11 @@ pub fn build_streams(
         let t = tamper.iter().find(|(n, _)| *n == i).map(|(_, t)| *t);
         let payload = message_payload(m, key, t, i);
         let side = usize::from(m.direction == Direction::ServerToClient);
-        let padding: Vec<u8> = (0..(i * 5) % 16).map(|j| (j as u8) ^ 0x5a).collect();
-        let mut frame = encode_frame(framing, &payload, full_seq[side], &padding);
+        let mut padding = [0u8; 15];
+        for (j, b) in padding.iter_mut().enumerate() {
+            *b = (j as u8) ^ 0x5a;
+        }
+        let mut frame = encode_frame(framing, &payload, full_seq[side], &padding[..(i * 5) % 16]);
         full_seq[side] += 1;
         if t == Some(Tamper::BadCrc) {
             let last = frame.len() - 1;
@@ -664,7 +716,7 @@ pub fn build_streams(
                 Framing::Abridged => token.to_be_bytes(),
                 _ => token.to_le_bytes(),
             };
-            let mut bytes = bytes.to_vec();
+            let mut bytes = bytes;
             if let Some(o) = &mut obfuscator {
                 o.apply(Direction::ServerToClient, &mut bytes);
             }
@@ -826,9 +878,10 @@ pub fn data_segments(streams: &Streams, seg: &Segmenting) -> Vec<(Direction, u64
             flights.push((dir, covered[side], len));
         }
     }
+    let mut cuts: Vec<u64> = Vec::new();
     for (dir, start, end) in flights {
-        let mut cuts: Vec<u64> =
-            seg.splits.iter().filter(|(d, o)| *d == dir && *o > start && *o < end).map(|s| s.1).collect();
+        cuts.clear();
+        cuts.extend(seg.splits.iter().filter(|(d, o)| *d == dir && *o > start && *o < end).map(|s| s.1));
         let mut at = start;
         while at + (mss as u64) < end {
             at += mss as u64;
@@ -837,7 +890,7 @@ pub fn data_segments(streams: &Streams, seg: &Segmenting) -> Vec<(Direction, u64
         cuts.sort_unstable();
         cuts.dedup();
         let mut from = start;
-        for c in cuts.into_iter().chain(std::iter::once(end)) {
+        for &c in cuts.iter().chain(std::iter::once(&end)) {
             if c > from {
                 segments.push((dir, from, c));
                 from = c;
@@ -867,7 +920,9 @@ pub fn tcp_packets(
             order.swap(a, b);
         }
     }
-    let mut out = Vec::new();
+    // Three handshake packets, each segment with a retransmission and an
+    // acknowledgement at most, two FINs.
+    let mut out = Vec::with_capacity(5 + 3 * segments.len());
     let mut time = t0;
     let mut tick = |out: &mut Vec<IpPacket>, bytes: Vec<u8>, data: Option<(Direction, u64, u64)>| {
         out.push(IpPacket { time_ns: time, bytes, data });
@@ -1199,6 +1254,11 @@ pub fn build_with_streams(spec: &CaptureSpec, streams: Vec<Streams>) -> Fixture 
     }
     // Stable: packets of the same time keep the order they were made in.
     all.sort_by_key(|p| p.time);
+    // The file in one allocation: each packet with its link header (at
+    // most 24 bytes) and its record (pcap 16 bytes, pcapng 32 and padding),
+    // and the headers of up to two sections.
+    let packet_bytes: usize = packets_of.iter().flatten().map(|p| p.bytes.len() + 64).sum();
+    let file = Vec::with_capacity(packet_bytes + 256 * (1 + spec.links.len()));
     let mut data = Vec::new();
     let v6 = spec.connections.first().is_some_and(|c| c.v6);
     let mut bytes = match spec.format {
@@ -1210,7 +1270,7 @@ pub fn build_with_streams(spec: &CaptureSpec, streams: Vec<Streams>) -> Fixture 
                 snaplen: 262_144,
                 ..Default::default()
             };
-            let mut w = PcapWriter::with_header(Vec::new(), header).expect("writing to memory");
+            let mut w = PcapWriter::with_header(file, header).expect("writing to memory");
             for &Queued { time, link, packet: (n, i), .. } in &all {
                 link.wrap_into(&mut data, &packets_of[n][i].bytes);
                 let ts = Duration::from_nanos(time);
@@ -1221,7 +1281,7 @@ pub fn build_with_streams(spec: &CaptureSpec, streams: Vec<Streams>) -> Fixture 
         Format::PcapNg { big_endian, sections } => {
             let endianness = if big_endian { Endianness::Big } else { Endianness::Little };
             let section = SectionHeaderBlock { endianness, ..Default::default() };
-            let mut w = PcapNgWriter::with_section_header(Vec::new(), section.clone()).expect("writing to memory");
+            let mut w = PcapNgWriter::with_section_header(file, section.clone()).expect("writing to memory");
             let interfaces = |w: &mut PcapNgWriter<Vec<u8>>| {
                 for (i, link) in spec.links.iter().enumerate() {
                     let v6 = spec.connections.iter().any(|c| c.interface == i && c.v6);
