@@ -463,28 +463,40 @@ pub fn encrypt_message(
         return Err(format!("padding of {} bytes does not make a valid plaintext of {} bytes", padding.len(), total));
     }
     let length = u32::try_from(message.data.len()).map_err(|_| "message too long".to_string())?;
-    let mut plaintext = Vec::with_capacity(total);
-    plaintext.extend_from_slice(&message.salt.to_le_bytes());
-    plaintext.extend_from_slice(&message.session_id.to_le_bytes());
-    plaintext.extend_from_slice(&message.msg_id.to_le_bytes());
-    plaintext.extend_from_slice(&message.seq_no.to_le_bytes());
-    plaintext.extend_from_slice(&length.to_le_bytes());
-    plaintext.extend_from_slice(message.data);
-    plaintext.extend_from_slice(padding);
-    Ok(encrypt_plaintext(key, direction, plaintext))
+    // The plaintext is written after room for the header (key id and
+    // msg_key) and encrypted where it lies: one buffer for the message.
+    let mut out = Vec::with_capacity(ENCRYPTED_HEADER_LEN + total);
+    out.extend_from_slice(&[0; ENCRYPTED_HEADER_LEN]);
+    out.extend_from_slice(&message.salt.to_le_bytes());
+    out.extend_from_slice(&message.session_id.to_le_bytes());
+    out.extend_from_slice(&message.msg_id.to_le_bytes());
+    out.extend_from_slice(&message.seq_no.to_le_bytes());
+    out.extend_from_slice(&length.to_le_bytes());
+    out.extend_from_slice(message.data);
+    out.extend_from_slice(padding);
+    encrypt_behind_header(key, direction, &mut out);
+    Ok(out)
 }
 
 /// Encrypt a whole plaintext (header, body and padding, a multiple of 16).
-pub fn encrypt_plaintext(key: &AuthKey, direction: Direction, mut plaintext: Vec<u8>) -> Vec<u8> {
-    let msg_key = compute_msg_key(key, direction, &plaintext);
+pub fn encrypt_plaintext(key: &AuthKey, direction: Direction, plaintext: Vec<u8>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ENCRYPTED_HEADER_LEN + plaintext.len());
+    out.extend_from_slice(&[0; ENCRYPTED_HEADER_LEN]);
+    out.extend_from_slice(&plaintext);
+    encrypt_behind_header(key, direction, &mut out);
+    out
+}
+
+/// Encrypt the plaintext that follows `ENCRYPTED_HEADER_LEN` bytes of room
+/// in `message`, in place, and write the header (key id and msg_key) there.
+fn encrypt_behind_header(key: &AuthKey, direction: Direction, message: &mut [u8]) {
+    let (header, plaintext) = message.split_at_mut(ENCRYPTED_HEADER_LEN);
+    let msg_key = compute_msg_key(key, direction, plaintext);
     let (aes_key, aes_iv) = derive_aes(key, direction, &msg_key);
     let whole = plaintext.len() - plaintext.len() % 16;
     ige_encrypt(&aes_key, &aes_iv, &mut plaintext[..whole]);
-    let mut out = Vec::with_capacity(ENCRYPTED_HEADER_LEN + plaintext.len());
-    out.extend_from_slice(&key.id.to_le_bytes());
-    out.extend_from_slice(&msg_key);
-    out.extend_from_slice(&plaintext);
-    out
+    header[..8].copy_from_slice(&key.id.to_le_bytes());
+    header[8..].copy_from_slice(&msg_key);
 }
 
 /// An unencrypted message around `data`.

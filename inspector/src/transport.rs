@@ -1239,7 +1239,14 @@ fn frame_or_error(
 /// Frame `payload` for the wire in `framing` (without the client's tag).
 /// Both directions frame alike. For fixtures and tests.
 pub fn encode_frame(framing: Framing, payload: &[u8], full_seq: u32, padding: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(payload.len() + 16);
+    let mut out = Vec::with_capacity(payload.len() + padding.len() + 16);
+    encode_frame_into(&mut out, framing, payload, full_seq, padding);
+    out
+}
+
+/// [`encode_frame`] appended to `out` (a stream being written), which the
+/// fixture writer uses so as not to allocate every frame on its own.
+pub fn encode_frame_into(out: &mut Vec<u8>, framing: Framing, payload: &[u8], full_seq: u32, padding: &[u8]) {
     match framing {
         Framing::Abridged => {
             let words = payload.len() / 4;
@@ -1261,14 +1268,14 @@ pub fn encode_frame(framing: Framing, payload: &[u8], full_seq: u32, padding: &[
             out.extend_from_slice(padding);
         }
         Framing::Full => {
+            let start = out.len();
             out.extend_from_slice(&((payload.len() + 12) as u32).to_le_bytes());
             out.extend_from_slice(&full_seq.to_le_bytes());
             out.extend_from_slice(payload);
-            let crc = crc32fast::hash(&out);
+            let crc = crc32fast::hash(&out[start..]);
             out.extend_from_slice(&crc.to_le_bytes());
         }
     }
-    out
 }
 
 /// The client side of obfuscation2, for fixtures and tests: encrypts what

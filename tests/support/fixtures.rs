@@ -29,7 +29,7 @@ use inspector::tl::{
     ChatInviteExported, ExportChatInvite, ExportedChatInvite, Frame, InputPeer, RpcError, StarsSubscriptionPricing,
     TlObject, Writer,
 };
-use inspector::transport::{encode_frame, Framing, Obfuscator};
+use inspector::transport::{encode_frame, encode_frame_into, Framing, Obfuscator};
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
 use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
@@ -695,8 +695,28 @@ pub fn build_streams(
         for (j, b) in padding.iter_mut().enumerate() {
             *b = (j as u8) ^ 0x5a;
         }
-        let mut frame = encode_frame(framing, &payload, full_seq[side], &padding[..(i * 5) % 16]);
+        let stream = if side == 0 { &mut s.c2s } else { &mut s.s2c };
+        if transport.quick_acks && side == 1 && framing != Framing::Full {
+            // A quick ack before each answer: 4 bytes, top bit set.
+            let token = 0x8000_0000u32 | ((i as u32 * 0x0101_0101) & 0x7fff_ffff);
+            let mut bytes = match framing {
+                Framing::Abridged => token.to_be_bytes(),
+                _ => token.to_le_bytes(),
+            };
+            if let Some(o) = &mut obfuscator {
+                o.apply(Direction::ServerToClient, &mut bytes);
+            }
+            stream.extend_from_slice(&bytes);
+        }
+        let start = if side == 0 && header_pending { 0 } else { stream.len() as u64 };
+        if side == 0 {
+            header_pending = false;
+        }
+        // The frame is written into the stream and changed there.
+        let at = stream.len();
+        encode_frame_into(stream, framing, &payload, full_seq[side], &padding[..(i * 5) % 16]);
         full_seq[side] += 1;
+        let frame = &mut stream[at..];
         if t == Some(Tamper::BadCrc) {
             let last = frame.len() - 1;
             frame[last] ^= 0xff;
@@ -708,28 +728,9 @@ pub fn build_streams(
                 Framing::Full => {}
             }
         }
-        let stream = if side == 0 { &mut s.c2s } else { &mut s.s2c };
-        if transport.quick_acks && side == 1 && framing != Framing::Full {
-            // A quick ack before each answer: 4 bytes, top bit set.
-            let token = 0x8000_0000u32 | ((i as u32 * 0x0101_0101) & 0x7fff_ffff);
-            let bytes = match framing {
-                Framing::Abridged => token.to_be_bytes(),
-                _ => token.to_le_bytes(),
-            };
-            let mut bytes = bytes;
-            if let Some(o) = &mut obfuscator {
-                o.apply(Direction::ServerToClient, &mut bytes);
-            }
-            stream.extend_from_slice(&bytes);
-        }
-        let start = if side == 0 && header_pending { 0 } else { stream.len() as u64 };
-        if side == 0 {
-            header_pending = false;
-        }
         if let Some(o) = &mut obfuscator {
-            o.apply(m.direction, &mut frame);
+            o.apply(m.direction, frame);
         }
-        stream.extend_from_slice(&frame);
         s.placed.push(Placed { direction: m.direction, start, end: stream.len() as u64 });
         s.payloads.push(payload);
     }

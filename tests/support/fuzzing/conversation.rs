@@ -247,7 +247,8 @@ pub struct SegmentingSpecPlan {
 /// report writes bodies: building serde_json's `Value` first made a tenth
 /// of an execution's allocations.
 fn canonical_json<T: TlJsonWrite>(value: &T) -> String {
-    let mut text = Vec::new();
+    // Most bodies fit: one allocation, not one for each doubling.
+    let mut text = Vec::with_capacity(256);
     value.write_json(&mut text).expect("a Vec takes every write");
     String::from_utf8(text).expect("canonical JSON is UTF-8")
 }
@@ -319,12 +320,15 @@ impl ConversationSpec {
     pub fn plan(&self) -> Plan {
         let c2s = Direction::ClientToServer;
         let s2c = Direction::ServerToClient;
-        let mut messages: Vec<Message> = Vec::new();
-        let mut items: Vec<Item> = Vec::new();
+        // At most three messages an exchange (request, answer, ack), two
+        // items and two server msg_ids.
+        let exchanges = self.exchanges.len().min(MAX_EXCHANGES);
+        let mut messages: Vec<Message> = Vec::with_capacity(3 * exchanges);
+        let mut items: Vec<Item> = Vec::with_capacity(2 * exchanges);
         let mut ids = Ids(0);
         let mut seq = [0i32; 2];
         // The server's msg_ids so far, which the client acknowledges.
-        let mut server_ids: Vec<i64> = Vec::new();
+        let mut server_ids: Vec<i64> = Vec::with_capacity(2 * exchanges);
         let mut last_client: Option<i64> = None;
         for ex in self.exchanges.iter().take(MAX_EXCHANGES) {
             let encrypted = ex.encrypted;
@@ -336,7 +340,8 @@ impl ConversationSpec {
             };
             // A string past 16 MiB cannot be encoded; arbitrary never draws one.
             let Some(mut body) = request_bytes else { continue };
-            let mut wrapping: Vec<&'static str> = Vec::new();
+            // Each wrapper names at most two, and a container one more.
+            let mut wrapping: Vec<&'static str> = Vec::with_capacity(2 * MAX_WRAPPERS + 1);
             if encrypted {
                 for w in ex.wrappers.iter().take(MAX_WRAPPERS) {
                     match w {
@@ -359,10 +364,8 @@ impl ConversationSpec {
                 Some(r) => (ItemKind::Request, canonical_json(r)),
                 None => {
                     let RequestBody::Other(m) = &ex.request else { unreachable!("ours is None only for Other") };
-                    (
-                        ItemKind::OtherRequest,
-                        serde_json::json!({"_": format!("0x{:08x}", m.id()), "length": 4}).to_string(),
-                    )
+                    // As serde_json writes {"_": "0x…", "length": 4}.
+                    (ItemKind::OtherRequest, format!(r#"{{"_":"0x{:08x}","length":4}}"#, m.id()))
                 }
             };
             let request_id;
