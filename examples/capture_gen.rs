@@ -401,10 +401,8 @@ fn generate(args: &GenerateArgs) -> std::io::Result<Counts> {
         let streams = build_streams(&c, &transport(index), &key, &[]);
         counts.add_streams(&c, &streams);
         counts.connections += 1;
-        tcp_packets(&streams, client, server, &segmenting(index, args.shape), 0)
-            .into_iter()
-            .map(|p| Link::Ethernet.wrap(&p.bytes))
-            .collect()
+        let packets = tcp_packets(&streams, client, server, &segmenting(index, args.shape), 0);
+        packets.packets.iter().map(|p| Link::Ethernet.wrap(packets.bytes_of(p))).collect()
     };
     let active = match args.shape {
         Shape::Bulk => ACTIVE,

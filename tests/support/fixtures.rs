@@ -747,13 +747,30 @@ pub fn build_streams(
 // ---------------------------------------------------------------------------
 // TCP
 
-/// A captured IP packet.
+/// A captured IP packet of [`TcpPackets`].
 #[derive(Debug, Clone)]
 pub struct IpPacket {
     pub time_ns: u64,
-    pub bytes: Vec<u8>,
+    /// Where its bytes are in [`TcpPackets::bytes`].
+    pub span: std::ops::Range<usize>,
     /// For data segments: direction and stream span, to aim faults.
     pub data: Option<(Direction, u64, u64)>,
+}
+
+/// The packets of one connection, their bytes one after another in one
+/// buffer (a vector for each packet was a twelfth of the allocations of
+/// the conversation fuzz target, FUZZING.md, "Thirteenth round").
+#[derive(Debug, Clone, Default)]
+pub struct TcpPackets {
+    pub packets: Vec<IpPacket>,
+    pub bytes: Vec<u8>,
+}
+
+impl TcpPackets {
+    /// The bytes of `packet`.
+    pub fn bytes_of(&self, packet: &IpPacket) -> &[u8] {
+        &self.bytes[packet.span.clone()]
+    }
 }
 
 /// How a connection's streams become segments, and what goes wrong.
@@ -812,6 +829,23 @@ pub fn ip_tcp(
     fin: bool,
     payload: &[u8],
 ) -> Vec<u8> {
+    let mut out = Vec::with_capacity(80 + payload.len());
+    ip_tcp_into(&mut out, src, dst, seq, ack, syn, fin, payload);
+    out
+}
+
+/// [`ip_tcp`] appended to `out`.
+#[allow(clippy::too_many_arguments)]
+pub fn ip_tcp_into(
+    out: &mut Vec<u8>,
+    src: SocketAddr,
+    dst: SocketAddr,
+    seq: u32,
+    ack: Option<u32>,
+    syn: bool,
+    fin: bool,
+    payload: &[u8],
+) {
     let mut tcp = etherparse::TcpHeader::new(src.port(), dst.port(), seq, 65535);
     tcp.syn = syn;
     tcp.fin = fin;
@@ -821,7 +855,6 @@ pub fn ip_tcp(
         tcp.acknowledgment_number = a;
     }
     let len = u16::try_from(tcp.header_len() + payload.len()).expect("a TCP segment that fits an IP packet");
-    let mut out = Vec::with_capacity(40 + usize::from(len));
     match (src, dst) {
         (SocketAddr::V4(s), SocketAddr::V4(d)) => {
             let mut ip =
@@ -848,7 +881,6 @@ pub fn ip_tcp(
     }
     out.extend_from_slice(&tcp.to_bytes());
     out.extend_from_slice(payload);
-    out
 }
 
 /// The data segments `tcp_packets` cuts `streams` into, in sending order
@@ -903,13 +935,7 @@ pub fn data_segments(streams: &Streams, seg: &Segmenting) -> Vec<(Direction, u64
 
 /// The TCP packets of one connection carrying `streams`, in the order the
 /// messages were sent, with `seg`'s faults applied.
-pub fn tcp_packets(
-    streams: &Streams,
-    client: SocketAddr,
-    server: SocketAddr,
-    seg: &Segmenting,
-    t0: u64,
-) -> Vec<IpPacket> {
+pub fn tcp_packets(streams: &Streams, client: SocketAddr, server: SocketAddr, seg: &Segmenting, t0: u64) -> TcpPackets {
     const ISN_C: u32 = 0xffff_f000; // both wrap inside the connection
     const ISN_S: u32 = 0x7fff_fff0;
     let segments = data_segments(streams, seg);
@@ -922,11 +948,26 @@ pub fn tcp_packets(
         }
     }
     // Three handshake packets, each segment with a retransmission and an
-    // acknowledgement at most, two FINs.
-    let mut out = Vec::with_capacity(5 + 3 * segments.len());
+    // acknowledgement at most, two FINs; 60 bytes of IP and TCP headers each.
+    let most = 5 + 3 * segments.len();
+    let mut out = TcpPackets {
+        packets: Vec::with_capacity(most),
+        bytes: Vec::with_capacity(60 * most + 2 * (streams.c2s.len() + streams.s2c.len())),
+    };
     let mut time = t0;
-    let mut tick = |out: &mut Vec<IpPacket>, bytes: Vec<u8>, data: Option<(Direction, u64, u64)>| {
-        out.push(IpPacket { time_ns: time, bytes, data });
+    // One packet, a millisecond after the one before.
+    #[allow(clippy::too_many_arguments)]
+    let mut tick = |out: &mut TcpPackets,
+                    (src, dst): (SocketAddr, SocketAddr),
+                    seq: u32,
+                    ack: Option<u32>,
+                    syn: bool,
+                    fin: bool,
+                    payload: &[u8],
+                    data: Option<(Direction, u64, u64)>| {
+        let at = out.bytes.len();
+        ip_tcp_into(&mut out.bytes, src, dst, seq, ack, syn, fin, payload);
+        out.packets.push(IpPacket { time_ns: time, span: at..out.bytes.len(), data });
         time += 1_000_000;
     };
     let seq_of = |dir: Direction, offset: u64| -> u32 {
@@ -935,13 +976,9 @@ pub fn tcp_packets(
     };
     let capturing = |i: usize| seg.start_at.is_none_or(|s| i >= s);
     if seg.start_at.is_none() {
-        tick(&mut out, ip_tcp(client, server, ISN_C, None, true, false, &[]), None);
-        tick(&mut out, ip_tcp(server, client, ISN_S, Some(ISN_C.wrapping_add(1)), true, false, &[]), None);
-        tick(
-            &mut out,
-            ip_tcp(client, server, ISN_C.wrapping_add(1), Some(ISN_S.wrapping_add(1)), false, false, &[]),
-            None,
-        );
+        tick(&mut out, (client, server), ISN_C, None, true, false, &[], None);
+        tick(&mut out, (server, client), ISN_S, Some(ISN_C.wrapping_add(1)), true, false, &[], None);
+        tick(&mut out, (client, server), ISN_C.wrapping_add(1), Some(ISN_S.wrapping_add(1)), false, false, &[], None);
     }
     // What each side has sent so far (its next sequence number), and how
     // much of it the peer has received in order: acknowledgements are
@@ -970,11 +1007,7 @@ pub fn tcp_packets(
         let ack = seq_of(dir.reverse(), got[1 - side]);
         let bytes = &stream[start as usize..end as usize];
         if capturing(k) && !seg.drop.contains(&i) {
-            tick(
-                &mut out,
-                ip_tcp(src, dst, seq_of(dir, start), Some(ack), false, false, bytes),
-                Some((dir, start, end)),
-            );
+            tick(&mut out, (src, dst), seq_of(dir, start), Some(ack), false, false, bytes, Some((dir, start, end)));
         }
         if let Some(r) = pending_retransmit.take() {
             let (d, s, e) = segments[r];
@@ -984,7 +1017,12 @@ pub fn tcp_packets(
             let ack = seq_of(d.reverse(), got[1 - sd]);
             tick(
                 &mut out,
-                ip_tcp(src, dst, seq_of(d, s), Some(ack), false, false, &st[s as usize..e as usize]),
+                (src, dst),
+                seq_of(d, s),
+                Some(ack),
+                false,
+                false,
+                &st[s as usize..e as usize],
                 Some((d, s, e)),
             );
         }
@@ -996,7 +1034,7 @@ pub fn tcp_packets(
         let next_dir = order.get(k + 1).map(|&j| segments[j].0);
         if next_dir != Some(dir) && capturing(k) {
             let ack = seq_of(dir, got[side]);
-            tick(&mut out, ip_tcp(dst, src, seq_of(dir.reverse(), sent[1 - side]), Some(ack), false, false, &[]), None);
+            tick(&mut out, (dst, src), seq_of(dir.reverse(), sent[1 - side]), Some(ack), false, false, &[], None);
         }
     }
     if let Some(r) = pending_retransmit {
@@ -1004,25 +1042,14 @@ pub fn tcp_packets(
         let sd = usize::from(d == Direction::ServerToClient);
         let (src, dst) = if sd == 0 { (client, server) } else { (server, client) };
         let st = if sd == 0 { &streams.c2s } else { &streams.s2c };
-        tick(
-            &mut out,
-            ip_tcp(
-                src,
-                dst,
-                seq_of(d, s),
-                Some(seq_of(d.reverse(), got[1 - sd])),
-                false,
-                false,
-                &st[s as usize..e as usize],
-            ),
-            Some((d, s, e)),
-        );
+        let ack = seq_of(d.reverse(), got[1 - sd]);
+        tick(&mut out, (src, dst), seq_of(d, s), Some(ack), false, false, &st[s as usize..e as usize], Some((d, s, e)));
     }
     if !seg.no_close {
         let fin_c = seq_of(Direction::ClientToServer, sent[0]);
         let fin_s = seq_of(Direction::ServerToClient, sent[1]);
-        tick(&mut out, ip_tcp(client, server, fin_c, Some(fin_s), false, true, &[]), None);
-        tick(&mut out, ip_tcp(server, client, fin_s, Some(fin_c.wrapping_add(1)), false, true, &[]), None);
+        tick(&mut out, (client, server), fin_c, Some(fin_s), false, true, &[], None);
+        tick(&mut out, (server, client), fin_s, Some(fin_c.wrapping_add(1)), false, true, &[], None);
     }
     out
 }
@@ -1233,7 +1260,7 @@ pub fn build_with_streams(spec: &CaptureSpec, streams: Vec<Streams>) -> Fixture 
     let base: u64 = 1_760_000_000_000_000_000;
     // Each packet is framed for its link as it is written, into one buffer.
     let mut all: Vec<Queued> = Vec::new();
-    let mut packets_of: Vec<Vec<IpPacket>> = Vec::new();
+    let mut packets_of: Vec<TcpPackets> = Vec::new();
     let mut built = Vec::new();
     let mut prebuilt = streams.into_iter();
     for (n, c) in spec.connections.iter().enumerate() {
@@ -1241,14 +1268,14 @@ pub fn build_with_streams(spec: &CaptureSpec, streams: Vec<Streams>) -> Fixture 
         let streams = prebuilt.next().unwrap_or_else(|| build_streams(&c.conversation, &c.transport, &key, &c.tamper));
         let packets = tcp_packets(&streams, client, server, &c.segmenting, base + n as u64 * 333_000);
         let link = spec.links[c.interface.min(spec.links.len() - 1)];
-        for (i, p) in packets.iter().enumerate() {
+        for (i, p) in packets.packets.iter().enumerate() {
             all.push(Queued { time: p.time_ns, interface: c.interface, link, packet: (n, i) });
         }
         built.push(BuiltConnection {
             client,
             server,
             streams,
-            packets: packets.len(),
+            packets: packets.packets.len(),
             expected: c.conversation.expected.clone(),
         });
         packets_of.push(packets);
@@ -1258,7 +1285,7 @@ pub fn build_with_streams(spec: &CaptureSpec, streams: Vec<Streams>) -> Fixture 
     // The file in one allocation: each packet with its link header (at
     // most 24 bytes) and its record (pcap 16 bytes, pcapng 32 and padding),
     // and the headers of up to two sections.
-    let packet_bytes: usize = packets_of.iter().flatten().map(|p| p.bytes.len() + 64).sum();
+    let packet_bytes: usize = packets_of.iter().map(|p| p.bytes.len() + 64 * p.packets.len()).sum();
     let file = Vec::with_capacity(packet_bytes + 256 * (1 + spec.links.len()));
     let mut data = Vec::new();
     let v6 = spec.connections.first().is_some_and(|c| c.v6);
@@ -1273,7 +1300,7 @@ pub fn build_with_streams(spec: &CaptureSpec, streams: Vec<Streams>) -> Fixture 
             };
             let mut w = PcapWriter::with_header(file, header).expect("writing to memory");
             for &Queued { time, link, packet: (n, i), .. } in &all {
-                link.wrap_into(&mut data, &packets_of[n][i].bytes);
+                link.wrap_into(&mut data, packets_of[n].bytes_of(&packets_of[n].packets[i]));
                 let ts = Duration::from_nanos(time);
                 w.write_packet(&PcapPacket::new(ts, data.len() as u32, &data)).expect("writing to memory");
             }
@@ -1302,7 +1329,7 @@ pub fn build_with_streams(spec: &CaptureSpec, streams: Vec<Streams>) -> Fixture 
                     w.write_pcapng_block(section.clone()).expect("writing to memory");
                     interfaces(&mut w);
                 }
-                link.wrap_into(&mut data, &packets_of[n][i].bytes);
+                link.wrap_into(&mut data, packets_of[n].bytes_of(&packets_of[n].packets[i]));
                 let epb = EnhancedPacketBlock {
                     interface_id: iface as u32,
                     timestamp: Duration::from_nanos(time),
@@ -1331,6 +1358,7 @@ pub fn segment_index(
 ) -> Option<usize> {
     let plain = Segmenting { reorder: vec![], retransmit: vec![], drop: vec![], start_at: None, ..seg.clone() };
     tcp_packets(streams, client, server, &plain, 0)
+        .packets
         .iter()
         .filter_map(|p| p.data)
         .position(|(d, s, e)| d == dir && s <= offset && offset < e)

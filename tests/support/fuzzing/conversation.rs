@@ -740,8 +740,8 @@ pub fn conversation_with(data: &[u8], checks: Checks) {
     let check = Check {
         plan: &plan,
         lines: &lines,
-        c2s_text: format!("{} → {}", conn.client, conn.server),
-        s2c_text: format!("{} → {}", conn.server, conn.client),
+        c2s_text: between(conn.client, conn.server),
+        s2c_text: between(conn.server, conn.client),
         label: plan.transport.label(),
         twin: None,
     };
@@ -783,6 +783,15 @@ pub fn conversation_with(data: &[u8], checks: Checks) {
             assert!(summary.matched <= summary.requests.min(summary.answers), "more matched than requests or answers");
         }
     }
+}
+
+/// `from → to`, as the report names a direction of a connection (one
+/// allocation: `format!` grew its string at each doubling).
+fn between(from: std::net::SocketAddr, to: std::net::SocketAddr) -> String {
+    use std::fmt::Write;
+    let mut text = String::with_capacity(112);
+    write!(text, "{from} → {to}").expect("a String takes every write");
+    text
 }
 
 /// A string borrowed from the line where it has no escapes (serde's own
