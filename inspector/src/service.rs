@@ -334,10 +334,17 @@ impl std::error::Error for ServiceError {}
 /// Everything a message body carries.
 pub fn unwrap_message(body: &[u8], msg_id: i64, seq_no: i32, options: ServiceOptions) -> Vec<Unwrapped> {
     let mut out = Vec::new();
-    let mut u = Unwrapper { options, out: &mut out, gzip_left: options.gzip_cap, wrapping: Vec::new(), emitted: None };
+    unwrap_message_into(body, msg_id, seq_no, options, &mut out);
+    out
+}
+
+/// [`unwrap_message`] into `out`, which must be empty: the pipeline keeps
+/// one vector for the objects of every message.
+pub fn unwrap_message_into(body: &[u8], msg_id: i64, seq_no: i32, options: ServiceOptions, out: &mut Vec<Unwrapped>) {
+    debug_assert!(out.is_empty(), "unwrap_message_into appends to an empty vector only");
+    let mut u = Unwrapper { options, out, gzip_left: options.gzip_cap, wrapping: Vec::new(), emitted: None };
     let ctx = Ctx { msg_id, seq_no, req_msg_id: None, in_gzip: false };
     u.object(body, 0, body.len(), &ctx, 0);
-    out
 }
 
 /// What an object inherits from the wrappers around it (besides the

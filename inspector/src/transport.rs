@@ -732,14 +732,14 @@ impl TransportConnection {
 
     fn deframe(&mut self, dir: Direction, out: &mut Vec<TransportEvent>) {
         let State::Ready(TransportInfo { framing, .. }) = self.state else { return };
-        let known = KnownIds { options: &self.options.known_key_ids, seen: &self.seen_key_ids };
         let half = match dir {
             Direction::ClientToServer => &mut self.c2s,
             Direction::ServerToClient => &mut self.s2c,
         };
-        let mut learned = Vec::new();
+        let seen = &mut self.seen_key_ids;
         while !half.dead {
             if half.resync {
+                let known = KnownIds { options: &self.options.known_key_ids, seen };
                 match find_frame(framing, dir, half.live(), &known) {
                     Search::Found { at, full_seq } => {
                         half.resync = false;
@@ -756,9 +756,14 @@ impl TransportConnection {
             }
             match next_frame(framing, dir, half) {
                 Ok(Some(event)) => {
+                    // Learned as it comes (resynchronisation, the only
+                    // reader, starts a call, before any frame of it).
                     if let TransportEvent::Frame(f) = &event {
                         if f.payload.len() >= 8 {
-                            learned.push(u64::from_le_bytes(f.payload[..8].try_into().unwrap_or([0; 8])));
+                            let id = u64::from_le_bytes(f.payload[..8].try_into().unwrap_or([0; 8]));
+                            if id != 0 && seen.len() < MAX_SEEN_KEY_IDS {
+                                seen.insert(id);
+                            }
                         }
                     }
                     out.push(event)
@@ -770,11 +775,6 @@ impl TransportConnection {
                     half.clear();
                     out.push(problem(dir, at, field, message, true));
                 }
-            }
-        }
-        for id in learned {
-            if id != 0 && self.seen_key_ids.len() < MAX_SEEN_KEY_IDS {
-                self.seen_key_ids.insert(id);
             }
         }
     }

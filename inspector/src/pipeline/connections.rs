@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 
 use super::{Message, Origin, PipelineOptions, Warning};
 use crate::envelope::{open_message, Envelope};
-use crate::service::{unwrap_message, Content, ServiceOptions, Unwrapped};
+use crate::service::{unwrap_message_into, Content, ServiceOptions, Unwrapped};
 use crate::tcp::{ConnId, Direction, TcpEvent};
 use crate::tl::dynamic::DynValue;
 use crate::tl::DecodeOptions;
@@ -107,6 +107,8 @@ pub(crate) struct Connections {
     transport_events: Vec<TransportEvent>,
     /// The TL core's trace, one allocation reused for every object.
     recorder: Recorder,
+    /// A message's objects, one allocation reused for every message.
+    unwrapped: Vec<Unwrapped>,
 }
 
 struct ConnState {
@@ -127,7 +129,13 @@ struct ConnState {
 
 impl Connections {
     pub(crate) fn new(options: PipelineOptions) -> Self {
-        Connections { options, conns: HashMap::new(), transport_events: Vec::new(), recorder: Recorder::default() }
+        Connections {
+            options,
+            conns: HashMap::new(),
+            transport_events: Vec::new(),
+            recorder: Recorder::default(),
+            unwrapped: Vec::new(),
+        }
     }
 
     fn origin(&self, conn: ConnId, direction: Direction, time_ns: i128) -> Origin {
@@ -245,15 +253,13 @@ impl Connections {
                             }));
                         }
                         out.item(Item::Message);
-                        let items = unwrap_message(data, msg_id, 0, self.service_options());
                         let at = At { origin, encrypted: false, auth_key_id: 0, stream_offset };
-                        self.objects(conn, &at, items, out);
+                        self.objects(conn, &at, (data, msg_id, 0), out);
                     }
                     Ok(Envelope::Encrypted(m)) => {
                         out.item(Item::Message);
-                        let items = unwrap_message(&m.data, m.msg_id, m.seq_no, self.service_options());
                         let at = At { origin, encrypted: true, auth_key_id: m.auth_key_id, stream_offset };
-                        self.objects(conn, &at, items, out);
+                        self.objects(conn, &at, (&m.data, m.msg_id, m.seq_no), out);
                     }
                 }
             }
@@ -278,9 +284,17 @@ impl Connections {
         ServiceOptions { keep_other: self.options.schema.is_some(), ..self.options.service }
     }
 
-    /// Decode the requests and answers among a message's objects, and hand
-    /// every object on.
-    fn objects<S: ItemSink + ?Sized>(&mut self, conn: ConnId, at: &At, mut items: Vec<Unwrapped>, out: &mut S) {
+    /// Unwrap a message (its body, msg_id and seq_no), decode the requests
+    /// and answers among its objects, and hand every object on.
+    fn objects<S: ItemSink + ?Sized>(
+        &mut self,
+        conn: ConnId,
+        at: &At,
+        (body, msg_id, seq_no): (&[u8], i64, i32),
+        out: &mut S,
+    ) {
+        let mut items = std::mem::take(&mut self.unwrapped);
+        unwrap_message_into(body, msg_id, seq_no, self.service_options(), &mut items);
         for object in &mut items {
             let decoded = match &object.content {
                 Content::Request(bytes) | Content::Answer(bytes) => Some(self.decode(bytes)),
@@ -296,6 +310,11 @@ impl Connections {
                 if decoded.is_some() && self.options.trace { &self.recorder.events } else { &[] };
             out.item(Item::Object { conn, at: at.clone(), object, decoded, trace, dynamic, rendered: None });
         }
+        items.clear();
+        // Not the room of a message of thousands of objects for the rest
+        // of the capture.
+        items.shrink_to(64);
+        self.unwrapped = items;
     }
 
     /// Decode request or answer bytes with the TL core, recording the trace
