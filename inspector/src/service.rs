@@ -78,14 +78,16 @@ impl Default for ServiceOptions {
     }
 }
 
-/// A wrapper that was removed, with what it said.
+/// A wrapper that was removed, with what it said. `InitConnection`'s
+/// strings are shared (an `Arc`): the wrappers of an object are copied
+/// into what is emitted (see [`Unwrapped::wrapping`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Wrapper {
     MsgContainer { container_msg_id: i64 },
     GzipPacked { packed: usize, unpacked: usize, format: PackedFormat },
     RpcResult { req_msg_id: i64 },
     InvokeWithLayer { layer: i32 },
-    InitConnection(Box<InitConnection>),
+    InitConnection(Arc<InitConnection>),
     InvokeAfterMsg { msg_id: i64 },
     InvokeAfterMsgs { msg_ids: Vec<i64> },
     InvokeWithoutUpdates,
@@ -494,7 +496,7 @@ impl Unwrapper<'_> {
                 .map(|layer| self.inside(Wrapper::InvokeWithLayer { layer }, buf, r.pos(), end, ctx, depth)),
             INIT_CONNECTION => match init_connection(&mut r, depth, self.options.max_depth) {
                 Ok(init) => {
-                    self.inside(Wrapper::InitConnection(Box::new(init)), buf, r.pos(), end, ctx, depth);
+                    self.inside(Wrapper::InitConnection(Arc::new(init)), buf, r.pos(), end, ctx, depth);
                     Ok(())
                 }
                 Err(e) => Err(e),

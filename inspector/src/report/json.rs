@@ -18,12 +18,16 @@ pub struct JsonReport<'a, W: Write + ?Sized, E: Write + ?Sized> {
     out: Output<io::BufWriter<&'a mut W>>,
     err: &'a mut E,
     all: bool,
+    /// Room for the texts of a line's opening (time, connection,
+    /// transport, key id), made once: one string for every line was a
+    /// tenth of a report run's allocations.
+    text: String,
 }
 
 impl<'a, W: Write + ?Sized, E: Write + ?Sized> JsonReport<'a, W, E> {
     /// `all`: list every message, not only requests and answers.
     pub fn new(out: &'a mut W, err: &'a mut E, all: bool) -> Self {
-        JsonReport { out: Output::new(io::BufWriter::new(out)), err, all }
+        JsonReport { out: Output::new(io::BufWriter::new(out)), err, all, text: String::with_capacity(128) }
     }
 
     /// Write one line with `write`, through the buffer, and flush it.
@@ -35,12 +39,12 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> JsonReport<'a, W, E> {
     /// buffer gathers serde's many small writes, which a line-buffered
     /// stdout would each scan for a newline; it is the report's, made once
     /// (one per line was 8 KiB allocated for every line).
-    fn write_with(&mut self, write: impl FnOnce(&mut io::BufWriter<&'a mut W>) -> io::Result<()>) {
+    fn write_with(&mut self, write: impl FnOnce(&mut io::BufWriter<&'a mut W>, &mut String) -> io::Result<()>) {
         if self.out.error.is_some() {
             return;
         }
         let w = &mut self.out.out;
-        if let Err(e) = write(w).and_then(|()| w.flush()) {
+        if let Err(e) = write(w, &mut self.text).and_then(|()| w.flush()) {
             self.out.error = Some(e);
         }
     }
@@ -57,7 +61,7 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> JsonReport<'a, W, E> {
         extra: impl FnOnce(&mut dyn Write) -> io::Result<()>,
     ) {
         let msg_id = message.msg_id;
-        self.write_with(|w| {
+        self.write_with(|w, text| {
             match &decoded.rendered {
                 Some(rendered) => {
                     let (head, rest) = rendered.pieces();
@@ -66,7 +70,7 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> JsonReport<'a, W, E> {
                     w.write_all(rest)?;
                 }
                 None => {
-                    write_head(w, message)?;
+                    write_head(w, message, text)?;
                     write_str(w, kind)?;
                     write_tail(w, message, wrapping(message, answer), |w| {
                         write_body(w, &decoded.value, what(answer), msg_id)
@@ -82,8 +86,8 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> JsonReport<'a, W, E> {
     /// connection and direction, then what `extra` writes (members, each
     /// after a comma).
     fn list_line(&mut self, origin: &Origin, extra: impl FnOnce(&mut io::BufWriter<&'a mut W>) -> io::Result<()>) {
-        self.write_with(|w| {
-            write_place(w, origin, &mut String::with_capacity(64))?;
+        self.write_with(|w, text| {
+            write_place(w, origin, text)?;
             extra(w)?;
             w.write_all(b"}\n")
         });
@@ -106,7 +110,7 @@ impl<'a, W: Write + ?Sized, E: Write + ?Sized> JsonReport<'a, W, E> {
             ("unknown_key_messages", s.unknown_key_messages),
             ("warnings", s.warnings),
         ];
-        self.write_with(|w| {
+        self.write_with(|w, _| {
             w.write_all(b"{\"summary\":{")?;
             for (i, (name, count)) in counts.into_iter().enumerate() {
                 let comma = if i == 0 { "" } else { "," };
@@ -139,19 +143,18 @@ fn write_place<W: Write + ?Sized>(w: &mut W, origin: &Origin, text: &mut String)
 
 /// The start of a message's object (time, connection, direction,
 /// transport, encryption, msg_id, seq_no), up to `"kind":`.
-fn write_head<W: Write + ?Sized>(w: &mut W, message: &Message<'_>) -> io::Result<()> {
+/// `text` is room for the texts in turn (its contents are replaced).
+fn write_head<W: Write + ?Sized>(w: &mut W, message: &Message<'_>, text: &mut String) -> io::Result<()> {
     let origin = &message.origin;
-    // One string for the texts in turn, not one allocated for each.
-    let mut text = String::with_capacity(64);
-    write_place(w, origin, &mut text)?;
+    write_place(w, origin, text)?;
     w.write_all(b",\"transport\":")?;
     text.clear();
-    push_transport(&mut text, origin);
-    write_str(w, &text)?;
+    push_transport(text, origin);
+    write_str(w, text)?;
     write!(w, ",\"encrypted\":{},\"auth_key_id\":", message.encrypted)?;
     text.clear();
-    push_key_id(&mut text, message.auth_key_id);
-    write_str(w, &text)?;
+    push_key_id(text, message.auth_key_id);
+    write_str(w, text)?;
     write!(w, ",\"msg_id\":{},\"seq_no\":", message.msg_id)?;
     match message.seq_no {
         Some(q) => write!(w, "{q}")?,
@@ -214,7 +217,7 @@ impl Prerender for JsonPrerender {
             return None;
         }
         let mut text = Vec::with_capacity(1024);
-        write_head(&mut text, message).ok()?;
+        write_head(&mut text, message, &mut String::with_capacity(64)).ok()?;
         let split = text.len();
         write_tail(&mut text, message, wrapping(message, answer), |w| {
             write_body(w, &decoded.value, what(answer), message.msg_id)
@@ -272,8 +275,8 @@ impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for JsonReport<'_, W, E> {
             }
             Record::Service { message, service } if all => {
                 let names = message.wrapping.iter().map(Wrapper::name);
-                self.write_with(|w| {
-                    write_head(w, &message)?;
+                self.write_with(|w, text| {
+                    write_head(w, &message, text)?;
                     write_str(w, "service")?;
                     write_tail(w, &message, names, |w| service.write_json(w))?;
                     w.write_all(b"}\n")
@@ -283,8 +286,8 @@ impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for JsonReport<'_, W, E> {
                 // Written as it is read, not built as a `Value` first: what
                 // the schema names is most of the JSON of mixed traffic.
                 let names = message.wrapping.iter().map(Wrapper::name);
-                self.write_with(|w| {
-                    write_head(w, &message)?;
+                self.write_with(|w, text| {
+                    write_head(w, &message, text)?;
                     write_str(w, "other")?;
                     write_tail(w, &message, names, |w| match &body {
                         Some(Ok(value)) => value.write_json(w),
@@ -306,7 +309,7 @@ impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for JsonReport<'_, W, E> {
             Record::Warning(warning) => {
                 write_warning(self.err, &warning);
                 let text = warning.to_string();
-                self.write_with(|w| {
+                self.write_with(|w, _| {
                     w.write_all(b"{\"warning\":")?;
                     write_str(w, &text)?;
                     w.write_all(b"}\n")
