@@ -573,7 +573,12 @@ fn concretise(plan: &Plan) -> Built {
     let lost = seg.drop.first().map(|&i| segments[i]);
     let connection = ConnectionSpec {
         transport: plan.transport.clone(),
-        conversation: plan.conversation.clone(),
+        // The streams are built above from the plan's conversation, and
+        // build_with_streams takes them as they are: of the conversation it
+        // reads only what is expected of messages made unreadable on
+        // purpose, which a plan has none of. (A copy of every message body
+        // was a twentieth of an execution's allocations.)
+        conversation: Conversation::default(),
         tamper: Vec::new(),
         segmenting: seg,
         v6: plan.v6,
@@ -1003,9 +1008,12 @@ impl Check<'_> {
         for dir in [Direction::ClientToServer, Direction::ServerToClient] {
             let got = self.direction_lines(dir);
             let want = self.items(dir);
-            let ids: Vec<Option<i64>> = got.iter().map(|&i| self.lines[i].msg_id).collect();
-            let want_ids: Vec<i64> = want.iter().map(|i| i.msg_id).collect();
-            assert_eq!(got.len(), want.len(), "{dir}: reported {ids:?}, sent {want_ids:?}\n{}", self.dump());
+            if got.len() != want.len() {
+                // The ids only for the message (they were two lists an execution).
+                let ids: Vec<Option<i64>> = got.iter().map(|&i| self.lines[i].msg_id).collect();
+                let want_ids: Vec<i64> = want.iter().map(|i| i.msg_id).collect();
+                panic!("{dir}: reported {ids:?}, sent {want_ids:?}\n{}", self.dump());
+            }
         }
         // In report order, so that the attribution model sees what the
         // matcher saw.
