@@ -376,6 +376,12 @@ struct Unwrapper<'o> {
     emitted: Option<Arc<[Wrapper]>>,
 }
 
+/// The chain of an object outside every wrapper, made once.
+fn no_wrappers() -> Arc<[Wrapper]> {
+    static EMPTY: std::sync::OnceLock<Arc<[Wrapper]>> = std::sync::OnceLock::new();
+    Arc::clone(EMPTY.get_or_init(|| Arc::from(Vec::new())))
+}
+
 /// A cursor over `buf[..end]` whose offsets are those of `buf`.
 fn cursor(buf: &[u8], start: usize, end: usize) -> Reader<'_> {
     let mut r = Reader::new(&buf[..end], DecodeOptions::strict());
@@ -397,6 +403,9 @@ impl Unwrapper<'_> {
         }
         let wrapping = match &self.emitted {
             Some(last) if **last == *self.wrapping => Arc::clone(last),
+            // Most objects are a message's own, outside any wrapper: they
+            // share one empty chain (an `Arc` of none still allocates).
+            _ if self.wrapping.is_empty() => no_wrappers(),
             _ => Arc::clone(self.emitted.insert(Arc::from(self.wrapping.as_slice()))),
         };
         self.out.push(Unwrapped {

@@ -335,18 +335,25 @@ impl Half {
     fn consume(&mut self, n: usize) {
         self.start += n;
         self.offset += n as u64;
-        // Compact once the dead prefix dominates, so the buffer stays
-        // proportional to the unconsumed bytes.
-        if self.start > 4096 && self.start * 2 > self.buf.len() {
+        if self.start == self.buf.len() {
+            // Everything read: start over at the front, so that frames
+            // that arrive whole reuse the same room instead of growing the
+            // buffer with the stream until the compaction below.
+            self.buf.clear();
+        } else if self.start > 4096 && self.start * 2 > self.buf.len() {
+            // Compact once the dead prefix dominates, so the buffer stays
+            // proportional to the unconsumed bytes.
             self.buf.drain(..self.start);
-            self.start = 0;
-            // Give back what one large frame grew the buffer to: kept, it
-            // stayed with the connection to its end (the capture
-            // benchmark's peak RSS showed 8 MiB left by a 4 MiB frame).
-            const KEEP: usize = 64 << 10;
-            if self.buf.capacity() > KEEP && self.buf.capacity() / 4 > self.buf.len() {
-                self.buf.shrink_to((self.buf.len() * 2).max(KEEP));
-            }
+        } else {
+            return;
+        }
+        self.start = 0;
+        // Give back what one large frame grew the buffer to: kept, it
+        // stayed with the connection to its end (the capture benchmark's
+        // peak RSS showed 8 MiB left by a 4 MiB frame).
+        const KEEP: usize = 64 << 10;
+        if self.buf.capacity() > KEEP && self.buf.capacity() / 4 > self.buf.len() {
+            self.buf.shrink_to((self.buf.len() * 2).max(KEEP));
         }
     }
 
@@ -572,7 +579,13 @@ impl TransportConnection {
     }
 
     fn detect(&mut self, out: &mut Vec<TransportEvent>) {
-        let first = self.c2s.live().to_vec();
+        // The verdict reads at most the 64-byte obfuscation header: copied
+        // to the stack, since the buffer is consumed below.
+        let mut head = [0u8; 64];
+        let live = self.c2s.live();
+        let n = live.len().min(head.len());
+        head[..n].copy_from_slice(&live[..n]);
+        let first = &head[..n];
         let secret = self.options.mtproxy_secret.clone();
         let fake_tls_secret = secret.as_deref().is_some_and(is_fake_tls_secret);
         let forced_plain = matches!(self.options.forced, Some((_, false))) && secret.is_none();
@@ -657,8 +670,8 @@ impl TransportConnection {
         if first.len() < 8 {
             return;
         }
-        if !obfuscated_allowed || !may_be_obfuscated(&first) {
-            self.fail(out, &first, "not a known MTProto transport");
+        if !obfuscated_allowed || !may_be_obfuscated(first) {
+            self.fail(out, first, "not a known MTProto transport");
             return;
         }
         if first.len() < 64 {
@@ -674,7 +687,7 @@ impl TransportConnection {
             } else {
                 "the obfuscation header does not decrypt to a transport tag (an MTProxy connection needs --mtproxy-secret)"
             };
-            self.fail(out, &first, why);
+            self.fail(out, first, why);
             return;
         };
         if let Some((forced, _)) = self.options.forced {
