@@ -25,8 +25,16 @@ use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
 /// so that callers can name it without depending on pcap-parser themselves.
 pub use pcap_parser::Linktype;
 
-/// The reader's starting buffer; it grows for larger records.
+/// How much the reader reads at once from a long capture: its buffer
+/// doubles from [`FIRST_BUFFER`] to this size while reads keep filling it,
+/// and grows past it only for larger records.
 pub const INITIAL_BUFFER: usize = 1 << 16;
+/// The reader's first buffer. A capture that fits in it (a test's, a
+/// fuzzer's, a short trace) never costs the full-size buffer, zeroed; a
+/// long one reaches [`INITIAL_BUFFER`] after four reads. (Allocating and
+/// zeroing 64 KiB for every capture was a fortieth of the conversation
+/// fuzz target's time under AddressSanitizer.)
+pub const FIRST_BUFFER: usize = 4 << 10;
 /// The largest record accepted (a jumbo snapshot length is 256 KiB; some
 /// tools write up to 16 MiB).
 pub const MAX_RECORD: usize = 32 << 20;
@@ -91,9 +99,10 @@ pub struct CaptureStats {
     /// The file ended inside a record.
     pub truncated: bool,
     pub bytes: u64,
-    /// The largest read buffer used. It only grows when a record does not
-    /// fit in what is buffered, so it stays within twice the bytes read: a
-    /// length field alone never makes the reader allocate.
+    /// The largest read buffer used. It grows only when a read filled it
+    /// (up to the read size) or when a record does not fit in what is
+    /// buffered, so it stays within twice the bytes read: a length field
+    /// alone never makes the reader allocate.
     pub buffer_peak: usize,
 }
 
@@ -144,18 +153,19 @@ pub fn read_capture_into<R: Read>(input: R, sink: &mut impl CaptureSink) -> Resu
     read_capture_buffered(input, INITIAL_BUFFER, sink)
 }
 
-/// [`read_capture_into`] with a buffer of at least `initial_buffer` bytes
-/// from the start (it still grows for larger records, up to
-/// [`MAX_RECORD`]): the reader reads from `input` at most that much at
-/// once, so a larger one means fewer, larger reads. The threaded pipeline
-/// reads this way, and hands its workers what it holds before each read.
+/// [`read_capture_into`] reading up to `initial_buffer` bytes at once
+/// (at least [`INITIAL_BUFFER`]): the buffer starts at [`FIRST_BUFFER`]
+/// and doubles while reads fill it, up to that size, so a larger one means
+/// fewer, larger reads of a long capture (it still grows for larger
+/// records, up to [`MAX_RECORD`]). The threaded pipeline reads this way,
+/// and hands its workers what it holds before each read.
 pub fn read_capture_buffered<R: Read>(
     input: R,
     initial_buffer: usize,
     sink: &mut impl CaptureSink,
 ) -> Result<CaptureStats, CaptureError> {
-    let initial_buffer = initial_buffer.clamp(INITIAL_BUFFER, MAX_RECORD);
-    let (mut reader, mut buffer_size, is_pcapng, last_error) = open_reader(input, initial_buffer)?;
+    let read_size = initial_buffer.clamp(INITIAL_BUFFER, MAX_RECORD);
+    let (mut reader, mut buffer_size, is_pcapng, last_error) = open_reader(input, FIRST_BUFFER)?;
     // A read error, in the words of the input that failed.
     let read_error = |e: &PcapError<&[u8]>| match (e, last_error.borrow_mut().take()) {
         (PcapError::ReadError, Some(message)) => CaptureError::Io(message),
@@ -286,6 +296,14 @@ pub fn read_capture_buffered<R: Read>(
                 }
                 if reader.reader_exhausted() && reader.data().is_empty() {
                     break;
+                }
+                // The read filled the buffer: the capture is longer than it,
+                // so read more at once next time (bytes that arrived, not a
+                // length field, make it grow).
+                if reader.data().len() >= buffer_size && buffer_size < read_size {
+                    buffer_size = (buffer_size * 2).min(read_size);
+                    reader.grow(buffer_size);
+                    stats.buffer_peak = stats.buffer_peak.max(buffer_size);
                 }
             }
             Err(PcapError::BufferTooSmall) => {
@@ -883,12 +901,56 @@ pub(crate) mod tests {
         let (r, p, warnings) = collect(&w.out);
         let stats = r.unwrap();
         assert!(stats.truncated && p.is_empty(), "{stats:?} {warnings:?}");
-        assert_eq!(stats.buffer_peak, INITIAL_BUFFER);
+        assert_eq!(stats.buffer_peak, FIRST_BUFFER);
         // A pcapng section header claiming 32 MiB, 12 bytes present.
         let mut ng = 0x0a0d_0d0au32.to_le_bytes().to_vec();
         ng.extend_from_slice(&((32u32 << 20) - 4).to_le_bytes());
         ng.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
         assert!(matches!(collect(&ng).0, Err(CaptureError::NotACapture(_))));
+    }
+
+    #[test]
+    fn reads_grow_from_the_first_buffer_only_while_they_fill_it() {
+        struct Count(u64);
+        impl CaptureSink for Count {
+            fn packet(&mut self, _: &Packet<'_>) {
+                self.0 += 1;
+            }
+            fn warning(&mut self, w: CaptureWarning) {
+                panic!("{w}");
+            }
+        }
+        let capture = |packets: usize| {
+            let mut w = PcapWriter::legacy(101, false, false);
+            for i in 0..packets {
+                w.packet(0, &[i as u8; 1000]);
+            }
+            w.out
+        };
+        // A short capture stays in the first buffer.
+        let short = capture(3);
+        let stats = read_capture_into(&short[..], &mut Count(0)).unwrap();
+        assert_eq!((stats.packets, stats.buffer_peak), (3, FIRST_BUFFER));
+        // A long one doubles it up to the read size, and no further.
+        let long = capture(400);
+        let mut count = Count(0);
+        let stats = read_capture_into(&long[..], &mut count).unwrap();
+        assert_eq!((stats.packets, count.0, stats.buffer_peak), (400, 400, INITIAL_BUFFER));
+        // A larger read size is reached the same way.
+        let longer = capture(1200);
+        let stats = read_capture_buffered(&longer[..], 4 * INITIAL_BUFFER, &mut Count(0)).unwrap();
+        assert_eq!((stats.packets, stats.buffer_peak), (1200, 4 * INITIAL_BUFFER));
+        // From a pipe that delivers 100 bytes at a time, a read never
+        // fills the buffer.
+        struct Trickle<'a>(&'a [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = buf.len().min(100);
+                self.0.read(&mut buf[..n])
+            }
+        }
+        let stats = read_capture_into(Trickle(&long), &mut Count(0)).unwrap();
+        assert_eq!((stats.packets, stats.buffer_peak), (400, FIRST_BUFFER));
     }
 
     #[test]
