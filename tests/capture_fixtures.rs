@@ -865,6 +865,30 @@ fn fixture_gzip_is_gzencoders_byte_for_byte() {
     }
 }
 
+/// `fixtures::gzip_stored` is written by hand (see there): flate2's
+/// decoder and the library's gunzip must read back every length, across
+/// the 65,535-byte block limit, and a damaged byte must be refused.
+#[test]
+fn fixture_stored_gzip_inflates_to_its_input() {
+    use std::io::Read as _;
+    for len in [0usize, 1, 3, 1000, 65_534, 65_535, 65_536, 140_000] {
+        let data: Vec<u8> = (0..len).map(|i| (i * 7 + i / 251) as u8).collect();
+        let packed = fixtures::gzip_stored(&data);
+        assert_eq!(packed.len(), 10 + 5 * len.div_ceil(65_535).max(1) + len + 8, "{len} bytes");
+        let mut inflated = Vec::new();
+        flate2::read::GzDecoder::new(&packed[..]).read_to_end(&mut inflated).expect("flate2 reads it");
+        assert!(inflated == data, "flate2 inflates {len} bytes to something else");
+        let (plain, format) = inspector::service::inflate_packed(&packed, 1 << 20).expect("the library reads it");
+        assert!(plain == data && format.name() == "gzip", "the library inflates {len} bytes to something else");
+        if len > 0 {
+            let mut damaged = packed.clone();
+            // A byte of the data: the CRC-32 in the trailer no longer holds.
+            damaged[15] ^= 1;
+            assert!(inspector::service::inflate_packed(&damaged, 1 << 20).is_err(), "damage in {len} bytes unseen");
+        }
+    }
+}
+
 /// The fixture writer's IP/TCP packets are written from etherparse's
 /// headers (`fixtures::ip_tcp`); they must be the bytes etherparse's own
 /// `PacketBuilder` writes, in both IP versions, for every flag the writer

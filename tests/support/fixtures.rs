@@ -173,12 +173,55 @@ fn tl_string_len(len: usize) -> usize {
     (header + len).div_ceil(4) * 4
 }
 
+/// A gzip member (RFC 1952) holding `data` uncompressed, in stored
+/// deflate blocks (RFC 1951, 3.2.4) of at most 65,535 bytes.
+///
+/// Written here, not by flate2: every stream zlib-rs starts clears its
+/// 128 KiB hash table first, even at level 0, and the conversation fuzz
+/// target starts one for every gzip_packed it writes (a fortieth of its
+/// time under AddressSanitizer, and nothing the library does depends on
+/// how the bytes were compressed). What reads it is third-party code all
+/// the same: the library inflates gzip_packed with flate2 and zlib-rs, so
+/// a malformed member fails the target. [`gzip`] writes compressed
+/// members for the other fixtures.
+pub fn gzip_stored(data: &[u8]) -> Vec<u8> {
+    const BLOCK: usize = 0xffff;
+    let blocks = data.len().div_ceil(BLOCK).max(1);
+    let mut out = Vec::with_capacity(10 + 5 * blocks + data.len() + 8);
+    // No flags, mtime 0, XFL 0, OS 255 (unknown).
+    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+    for i in 0..blocks {
+        let block = &data[(i * BLOCK).min(data.len())..((i + 1) * BLOCK).min(data.len())];
+        // BFINAL on the last block, BTYPE 00 (stored), then LEN and NLEN.
+        out.push(u8::from(i + 1 == blocks));
+        let len = block.len() as u16;
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(block);
+    }
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out
+}
+
 /// `gzip_packed` around a whole object.
 pub fn gzip_packed(object: &[u8]) -> Vec<u8> {
-    let packed = gzip(object);
+    gzip_packed_bytes(&gzip(object))
+}
+
+/// `gzip_packed` around a whole object, stored uncompressed
+/// ([`gzip_stored`]).
+pub fn gzip_packed_stored(object: &[u8]) -> Vec<u8> {
+    gzip_packed_bytes(&gzip_stored(object))
+}
+
+/// `gzip_packed` with `packed` as its bytes.
+fn gzip_packed_bytes(packed: &[u8]) -> Vec<u8> {
     tl_body(4 + tl_string_len(packed.len()), |w| {
         w.u32(GZIP_PACKED);
-        w.bytes(&packed);
+        w.bytes(packed);
     })
 }
 

@@ -9,7 +9,8 @@
 //! `exportChatInvite` values, `exportedChatInvite`s and `rpc_error`s, and
 //! other methods' requests answered by `rpc_error`), their wrappers
 //! (invokeWithLayer › initConnection, invokeAfterMsg, gzip_packed,
-//! msg_container, rpc_result), acks and quick acks, encrypted or not, and
+//! msg_container, rpc_result; gzip members are stored uncompressed, see
+//! `fixtures::gzip_stored`), acks and quick acks, encrypted or not, and
 //! how the TCP segments carry them (sizes, coalescing, reordering,
 //! retransmission, one lost segment), the link type and the file format.
 //! The fixture writer (`tests/support/fixtures.rs`) turns it into capture
@@ -25,9 +26,9 @@ use serde_json::value::RawValue;
 
 use super::Checks;
 use crate::fixtures::{
-    self, build_streams, container, data_segments, gzip_packed, invoke_after_msg, layer_init, msgs_ack, mtproxy_secret,
-    new_session_created, rpc_result, CaptureSpec, ConnectionSpec, Conversation, Format, Link, Message, Segmenting,
-    Transport,
+    self, build_streams, container, data_segments, gzip_packed_stored, invoke_after_msg, layer_init, msgs_ack,
+    mtproxy_secret, new_session_created, rpc_result, CaptureSpec, ConnectionSpec, Conversation, Format, Link, Message,
+    Segmenting, Transport,
 };
 use inspector::envelope::KeyStore;
 use inspector::pipeline::Summary;
@@ -354,7 +355,7 @@ impl ConversationSpec {
                             wrapping.insert(0, "invokeAfterMsg");
                         }
                         RequestWrapper::Gzip => {
-                            body = gzip_packed(&body);
+                            body = gzip_packed_stored(&body);
                             wrapping.insert(0, "gzip_packed");
                         }
                     }
@@ -459,7 +460,7 @@ impl ConversationSpec {
                     let mut wrapping = Vec::new();
                     let result = if a.gzip {
                         wrapping.push("gzip_packed");
-                        rpc_result(request_id, &gzip_packed(&bytes))
+                        rpc_result(request_id, &gzip_packed_stored(&bytes))
                     } else {
                         rpc_result(request_id, &bytes)
                     };
