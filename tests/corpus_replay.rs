@@ -705,3 +705,33 @@ fn conversation_reads_report_members_without_copies() {
     assert_eq!(line.msg_id, Some(7));
     assert_eq!(line.transport, None);
 }
+
+/// The conversation target reads a whole report with one deserializer:
+/// the same lines as reading each on its own, and a report whose objects
+/// are not one to a line is refused.
+#[test]
+fn conversation_reads_a_report_line_by_line() {
+    use inspector_tests::fuzzing::conversation::Line;
+    let report = concat!(
+        r#"{"kind":"request","msg_id":4,"body":{"_":"x","peer":{"_":"y"}},"wrapping":[]}"#,
+        "\n",
+        r#"{"warning":"a \"quoted\" word","deep":[[{"a":[1]}]]}"#,
+        "\n",
+        r#"{"summary":{"warnings":1}}"#,
+        "\n"
+    );
+    let all = Line::read_all(report);
+    let each: Vec<Line> = report.lines().map(Line::read).collect();
+    assert_eq!(format!("{all:?}"), format!("{each:?}"));
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[1].text, report.lines().nth(1).unwrap());
+    for bad in [
+        "{\"a\":1} {\"b\":2}\n",
+        "{\"a\":\n1}\n",
+        "{\"a\":1}\n\n{\"b\":2}\n",
+        "{\"a\":1}\n{\"b\":tru}\n",
+    ] {
+        let read = std::panic::catch_unwind(|| Line::read_all(bad).len());
+        assert!(read.is_err(), "{bad:?} was read as a report");
+    }
+}

@@ -741,7 +741,7 @@ pub fn conversation_with(data: &[u8], checks: Checks) {
     }
 
     let text = String::from_utf8(json.out).expect("the JSON report is UTF-8");
-    let lines: Vec<Line> = text.lines().map(Line::read).collect();
+    let lines = Line::read_all(&text);
     let conn = &fixture.connections[0];
     let check = Check {
         plan: &plan,
@@ -860,6 +860,27 @@ impl<'a> Line<'a> {
             .unwrap_or_else(|e| panic!("a report line is not JSON, or a member not of its type ({e}): {text}"));
         line.text = text;
         line
+    }
+
+    /// Every line of a report, read by one deserializer: skipping a nested
+    /// member or unescaping a string takes its scratch buffer, allocated
+    /// once for the report rather than once for each line. Panics as
+    /// [`Line::read`] does, and on an object that is not a line of its own.
+    pub fn read_all(text: &'a str) -> Vec<Line<'a>> {
+        let mut lines = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
+        let mut objects = serde_json::Deserializer::from_str(text).into_iter::<Line<'a>>();
+        for this in text.lines() {
+            let mut line = match objects.next() {
+                Some(Ok(line)) => line,
+                Some(Err(e)) => panic!("a report line is not JSON, or a member not of its type ({e}): {this}"),
+                None => panic!("a report line is not JSON: {this:?}"),
+            };
+            let end = this.as_ptr() as usize - text.as_ptr() as usize + this.len();
+            assert_eq!(objects.byte_offset(), end, "a report line is not one JSON object: {this}");
+            line.text = this;
+            lines.push(line);
+        }
+        lines
     }
 
     fn is_s2c(&self) -> bool {
