@@ -252,41 +252,84 @@ pub enum Content {
     Malformed(ServiceError),
 }
 
-/// A service message's name and fields.
+/// A service message's name and fields, in wire order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceMessage {
     pub name: &'static str,
-    pub fields: Map<String, Value>,
+    pub fields: Vec<(&'static str, ServiceValue)>,
+}
+
+/// The value of a service message's field: the few TL types they use.
+/// (A serde_json map of them, with a string for every name, was about five
+/// allocations for every service message the pipeline read.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceValue {
+    Int(i32),
+    Long(i64),
+    /// A `Vector<long>`.
+    Longs(Vec<i64>),
+}
+
+impl ServiceValue {
+    pub fn to_json(&self) -> Value {
+        match self {
+            ServiceValue::Int(n) => Value::from(*n),
+            ServiceValue::Long(n) => Value::from(*n),
+            ServiceValue::Longs(ns) => Value::from(ns.as_slice()),
+        }
+    }
+
+    /// The value as JSON text, as [`to_json`](Self::to_json) would print.
+    fn write_json(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+        match self {
+            ServiceValue::Int(n) => write!(out, "{n}"),
+            ServiceValue::Long(n) => write!(out, "{n}"),
+            ServiceValue::Longs(ns) => {
+                out.write_char('[')?;
+                for (i, n) in ns.iter().enumerate() {
+                    if i > 0 {
+                        out.write_char(',')?;
+                    }
+                    write!(out, "{n}")?;
+                }
+                out.write_char(']')
+            }
+        }
+    }
+}
+
+impl fmt::Display for ServiceValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_json(f)
+    }
 }
 
 impl ServiceMessage {
     pub fn to_json(&self) -> Value {
         let mut o = Map::new();
         o.insert("_".into(), self.name.into());
-        o.extend(self.fields.clone());
+        o.extend(self.fields.iter().map(|(name, value)| ((*name).to_owned(), value.to_json())));
         Value::Object(o)
     }
 
     /// [`to_json`](Self::to_json)'s text, written straight to `w`: the
     /// JSON report writes a line for every service message with `--all`,
-    /// and building the object first copied every field.
+    /// and building the object first copied every field. (Names and
+    /// values need no escaping: names are this module's, values numbers.)
     pub fn write_json<W: std::io::Write + ?Sized>(&self, w: &mut W) -> std::io::Result<()> {
-        w.write_all(b"{\"_\":")?;
-        serde_json::to_writer(&mut *w, self.name)?;
+        write!(w, "{{\"_\":\"{}\"", self.name)?;
         for (name, value) in &self.fields {
-            w.write_all(b",")?;
-            serde_json::to_writer(&mut *w, name)?;
-            w.write_all(b":")?;
-            serde_json::to_writer(&mut *w, value)?;
+            write!(w, ",\"{name}\":{value}")?;
         }
         w.write_all(b"}")
     }
 
     /// One line: `msgs_ack msg_ids=[...]`.
     pub fn summary(&self) -> String {
+        use std::fmt::Write as _;
         let mut s = self.name.to_string();
         for (k, v) in &self.fields {
-            s.push_str(&format!(" {k}={v}"));
+            let _ = write!(s, " {k}={v}");
         }
         s
     }
@@ -801,36 +844,36 @@ fn service_message(id: u32, r: &mut Reader<'_>) -> Option<Result<ServiceMessage,
     if name == "object" {
         return None;
     }
-    let mut fields = Map::new();
+    // At most four fields (bad_server_salt): the first push makes room for four.
+    let mut fields = Vec::new();
+    fn long(r: &mut Reader<'_>, name: &'static str) -> Result<(&'static str, ServiceValue), crate::tl::DecodeError> {
+        Ok((name, ServiceValue::Long(r.i64_raw(name)?)))
+    }
     let mut read = || -> Result<(), crate::tl::DecodeError> {
+        use ServiceValue::{Int, Longs};
         match id {
-            MSGS_ACK => {
-                let ids = long_vector(r, "msg_ids")?;
-                fields.insert("msg_ids".into(), ids.into());
-            }
+            MSGS_ACK => fields.push(("msg_ids", Longs(long_vector(r, "msg_ids")?))),
             BAD_MSG_NOTIFICATION | BAD_SERVER_SALT => {
-                fields.insert("bad_msg_id".into(), r.i64_raw("bad_msg_id")?.into());
-                fields.insert("bad_msg_seqno".into(), r.int_raw("bad_msg_seqno")?.into());
-                fields.insert("error_code".into(), r.int_raw("error_code")?.into());
+                fields.push(long(r, "bad_msg_id")?);
+                fields.push(("bad_msg_seqno", Int(r.int_raw("bad_msg_seqno")?)));
+                fields.push(("error_code", Int(r.int_raw("error_code")?)));
                 if id == BAD_SERVER_SALT {
-                    fields.insert("new_server_salt".into(), r.i64_raw("new_server_salt")?.into());
+                    fields.push(long(r, "new_server_salt")?);
                 }
             }
             NEW_SESSION_CREATED => {
-                fields.insert("first_msg_id".into(), r.i64_raw("first_msg_id")?.into());
-                fields.insert("unique_id".into(), r.i64_raw("unique_id")?.into());
-                fields.insert("server_salt".into(), r.i64_raw("server_salt")?.into());
+                fields.push(long(r, "first_msg_id")?);
+                fields.push(long(r, "unique_id")?);
+                fields.push(long(r, "server_salt")?);
             }
-            PING => {
-                fields.insert("ping_id".into(), r.i64_raw("ping_id")?.into());
-            }
+            PING => fields.push(long(r, "ping_id")?),
             PING_DELAY_DISCONNECT => {
-                fields.insert("ping_id".into(), r.i64_raw("ping_id")?.into());
-                fields.insert("disconnect_delay".into(), r.int_raw("disconnect_delay")?.into());
+                fields.push(long(r, "ping_id")?);
+                fields.push(("disconnect_delay", Int(r.int_raw("disconnect_delay")?)));
             }
             PONG => {
-                fields.insert("msg_id".into(), r.i64_raw("msg_id")?.into());
-                fields.insert("ping_id".into(), r.i64_raw("ping_id")?.into());
+                fields.push(long(r, "msg_id")?);
+                fields.push(long(r, "ping_id")?);
             }
             _ => {}
         }
