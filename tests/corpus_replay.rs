@@ -725,12 +725,7 @@ fn conversation_reads_a_report_line_by_line() {
     assert_eq!(format!("{all:?}"), format!("{each:?}"));
     assert_eq!(all.len(), 3);
     assert_eq!(all[1].text, report.lines().nth(1).unwrap());
-    for bad in [
-        "{\"a\":1} {\"b\":2}\n",
-        "{\"a\":\n1}\n",
-        "{\"a\":1}\n\n{\"b\":2}\n",
-        "{\"a\":1}\n{\"b\":tru}\n",
-    ] {
+    for bad in ["{\"a\":1} {\"b\":2}\n", "{\"a\":\n1}\n", "{\"a\":1}\n\n{\"b\":2}\n", "{\"a\":1}\n{\"b\":tru}\n"] {
         let read = std::panic::catch_unwind(|| Line::read_all(bad).len());
         assert!(read.is_err(), "{bad:?} was read as a report");
     }

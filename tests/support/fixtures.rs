@@ -595,7 +595,7 @@ impl Transport {
         } else {
             ""
         };
-        format!("{prefix}{}", self.framing.name())
+        [prefix, self.framing.name()].concat()
     }
 
     /// Every framing, plain and obfuscated (obfuscated2 carries only the

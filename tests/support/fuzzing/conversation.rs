@@ -898,7 +898,9 @@ struct Run {
 /// Run on one thread and, with `threads`, on two; they must agree byte
 /// for byte.
 fn run_both(bytes: &[u8], options: &ReportOptions, threads: bool) -> Run {
-    let mut out = Vec::new();
+    // Room for most reports at once: grown from nothing, the report's lines
+    // made four reallocations an execution.
+    let mut out = Vec::with_capacity(16 << 10);
     let mut err = Vec::new();
     let result = run_capture(bytes, options, &mut out, &mut err);
     if threads {
