@@ -314,17 +314,45 @@ pub fn open_message<'a>(
     direction: Direction,
     keys: &KeyStore,
 ) -> Result<Envelope<'a>, EnvelopeError> {
+    Ok(match sealed_with(payload, keys)? {
+        Sealed::Plain => open_plain(payload)?,
+        Sealed::Encrypted(key) => Envelope::Encrypted(decrypt_message(key, direction, payload)?),
+        Sealed::UnknownKey(auth_key_id) => Envelope::UnknownKey { auth_key_id },
+    })
+}
+
+/// [`open_message`] on a payload the caller owns: an encrypted one is
+/// decrypted where it is, and `payload` is left empty (its buffer becomes
+/// the message's body), so opening a message allocates nothing. The
+/// pipeline opens every frame this way.
+pub fn open_message_in<'a>(
+    payload: &'a mut Vec<u8>,
+    direction: Direction,
+    keys: &KeyStore,
+) -> Result<Envelope<'a>, EnvelopeError> {
+    Ok(match sealed_with(payload, keys)? {
+        Sealed::Plain => open_plain(payload)?,
+        Sealed::Encrypted(key) => Envelope::Encrypted(decrypt_message_in(key, direction, std::mem::take(payload))?),
+        Sealed::UnknownKey(auth_key_id) => Envelope::UnknownKey { auth_key_id },
+    })
+}
+
+/// How a payload is sealed, by its auth_key_id.
+enum Sealed<'k> {
+    Plain,
+    Encrypted(&'k AuthKey),
+    UnknownKey(u64),
+}
+
+fn sealed_with<'k>(payload: &[u8], keys: &'k KeyStore) -> Result<Sealed<'k>, EnvelopeError> {
     if payload.len() < 8 {
         return Err(EnvelopeError::TooShort { len: payload.len(), needed: 8, what: "an auth_key_id" });
     }
     let auth_key_id = u64_at(payload, 0);
     if auth_key_id == 0 {
-        return open_plain(payload);
+        return Ok(Sealed::Plain);
     }
-    match keys.get(auth_key_id) {
-        Some(key) => decrypt_message(key, direction, payload).map(Envelope::Encrypted),
-        None => Ok(Envelope::UnknownKey { auth_key_id }),
-    }
+    Ok(keys.get(auth_key_id).map_or(Sealed::UnknownKey(auth_key_id), Sealed::Encrypted))
 }
 
 fn open_plain(payload: &[u8]) -> Result<Envelope<'_>, EnvelopeError> {
@@ -388,38 +416,49 @@ fn ige_encrypt(aes_key: &[u8; 32], aes_iv: &[u8; 32], buf: &mut [u8]) {
 /// Decrypt an MTProto 2.0 message with `key`, checking `msg_key`, the inner
 /// length and the padding.
 pub fn decrypt_message(key: &AuthKey, direction: Direction, payload: &[u8]) -> Result<DecryptedMessage, EnvelopeError> {
+    decrypt_message_in(key, direction, payload.to_vec())
+}
+
+/// [`decrypt_message`], decrypting in `payload`'s own buffer, which becomes
+/// the body's.
+pub fn decrypt_message_in(
+    key: &AuthKey,
+    direction: Direction,
+    mut payload: Vec<u8>,
+) -> Result<DecryptedMessage, EnvelopeError> {
     // The smallest message: header and one 16-byte-aligned plaintext holding
     // the 32-byte inner header, no body and 16 bytes of padding.
     const MIN: usize = ENCRYPTED_HEADER_LEN + PLAINTEXT_HEADER_LEN + 16;
     if payload.len() < MIN {
         return Err(EnvelopeError::TooShort { len: payload.len(), needed: MIN, what: "an encrypted message" });
     }
-    let ciphertext = &payload[ENCRYPTED_HEADER_LEN..];
-    if ciphertext.len() % 16 != 0 {
-        return Err(EnvelopeError::NotBlockAligned { len: ciphertext.len() });
-    }
-    let auth_key_id = u64_at(payload, 0);
+    let auth_key_id = u64_at(&payload, 0);
     let mut msg_key = [0u8; 16];
     msg_key.copy_from_slice(&payload[8..24]);
+    let plaintext = &mut payload[ENCRYPTED_HEADER_LEN..];
+    if plaintext.len() % 16 != 0 {
+        return Err(EnvelopeError::NotBlockAligned { len: plaintext.len() });
+    }
 
-    let mut plaintext = ciphertext.to_vec();
     let (aes_key, aes_iv) = derive_aes(key, direction, &msg_key);
-    ige_decrypt(&aes_key, &aes_iv, &mut plaintext);
-    if compute_msg_key(key, direction, &plaintext) != msg_key {
+    ige_decrypt(&aes_key, &aes_iv, plaintext);
+    if compute_msg_key(key, direction, plaintext) != msg_key {
         // Tell a wrong direction from a wrong key: the derivation differs
-        // only in x, so try the other one.
+        // only in x, so try the other one, on the ciphertext again
+        // (encrypting with the same key and iv gives it back).
+        ige_encrypt(&aes_key, &aes_iv, plaintext);
         let other = direction.reverse();
-        let mut again = ciphertext.to_vec();
         let (k2, iv2) = derive_aes(key, other, &msg_key);
-        ige_decrypt(&k2, &iv2, &mut again);
+        ige_decrypt(&k2, &iv2, plaintext);
         return Err(EnvelopeError::MsgKeyMismatch {
             auth_key_id,
             direction,
-            other_direction: compute_msg_key(key, other, &again) == msg_key,
+            other_direction: compute_msg_key(key, other, plaintext) == msg_key,
         });
     }
 
-    let length = u32_at(&plaintext, 28);
+    let plaintext = &payload[ENCRYPTED_HEADER_LEN..];
+    let length = u32_at(plaintext, 28);
     let available = plaintext.len() - PLAINTEXT_HEADER_LEN;
     let len = usize::try_from(length).unwrap_or(usize::MAX);
     if len > available.saturating_sub(MIN_PADDING) || len % 4 != 0 {
@@ -429,14 +468,15 @@ pub fn decrypt_message(key: &AuthKey, direction: Direction, payload: &[u8]) -> R
     if padding_len > MAX_PADDING {
         return Err(EnvelopeError::Padding { offset: PLAINTEXT_HEADER_LEN + len, padding: padding_len });
     }
-    let (salt, session_id) = (u64_at(&plaintext, 0) as i64, u64_at(&plaintext, 8) as i64);
-    let (msg_id, seq_no) = (u64_at(&plaintext, 16) as i64, u32_at(&plaintext, 24) as i32);
-    // The body moves to the front of the buffer it was decrypted in: one
-    // allocation per message, not two (the capture benchmark decrypts
-    // hundreds of thousands).
-    plaintext.truncate(PLAINTEXT_HEADER_LEN + len);
-    plaintext.drain(..PLAINTEXT_HEADER_LEN);
-    Ok(DecryptedMessage { auth_key_id, msg_key, salt, session_id, msg_id, seq_no, data: plaintext, padding_len })
+    let (salt, session_id) = (u64_at(plaintext, 0) as i64, u64_at(plaintext, 8) as i64);
+    let (msg_id, seq_no) = (u64_at(plaintext, 16) as i64, u32_at(plaintext, 24) as i32);
+    // The body moves to the front of the buffer it was decrypted in: no
+    // allocation for a payload the caller gave up (the capture benchmark
+    // decrypts hundreds of thousands).
+    let body = ENCRYPTED_HEADER_LEN + PLAINTEXT_HEADER_LEN;
+    payload.truncate(body + len);
+    payload.drain(..body);
+    Ok(DecryptedMessage { auth_key_id, msg_key, salt, session_id, msg_id, seq_no, data: payload, padding_len })
 }
 
 /// The fields of a message to encrypt.

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use super::{Message, Origin, PipelineOptions, Warning};
-use crate::envelope::{open_message, Envelope};
+use crate::envelope::{open_message_in, Envelope};
 use crate::service::{unwrap_message_into, Content, ServiceOptions, Unwrapped};
 use crate::tcp::{ConnId, Direction, TcpEvent};
 use crate::tl::dynamic::DynValue;
@@ -235,14 +235,15 @@ impl Connections {
                     c.info = Some(info);
                 }
             }
-            TransportEvent::Frame(frame) => {
+            TransportEvent::Frame(mut frame) => {
                 out.item(Item::Frame);
                 let origin = self.origin(conn, frame.direction, time_ns);
                 let stream_offset = frame.stream_offset;
-                match open_message(&frame.payload, frame.direction, &self.options.keys) {
+                let len = frame.payload.len();
+                match open_message_in(&mut frame.payload, frame.direction, &self.options.keys) {
                     Err(error) => out.item(Item::Warning(Warning::Envelope { origin, stream_offset, error })),
                     Ok(Envelope::UnknownKey { auth_key_id }) => {
-                        out.item(Item::UnknownKey { origin, auth_key_id, len: frame.payload.len() });
+                        out.item(Item::UnknownKey { origin, auth_key_id, len });
                     }
                     Ok(Envelope::Plain { msg_id, data, trailing }) => {
                         if trailing > 0 {

@@ -20,8 +20,9 @@ use super::Checks;
 use crate::fixtures;
 use inspector::capture::{decode_packet, read_capture, CaptureError, CaptureStats, Linktype};
 use inspector::envelope::{
-    decrypt_message, encrypt_message, format_key_id, open_message, parse_auth_key, parse_keylog, plain_message,
-    AuthKey, Envelope, EnvelopeError, KeyParseError, KeyStore, OutgoingMessage, MAX_PADDING, MIN_PADDING,
+    decrypt_message, encrypt_message, format_key_id, open_message, open_message_in, parse_auth_key, parse_keylog,
+    plain_message, AuthKey, Envelope, EnvelopeError, KeyParseError, KeyStore, OutgoingMessage, MAX_PADDING,
+    MIN_PADDING,
 };
 use inspector::hex::encode as hex;
 use inspector::pipeline::PipelineOptions;
@@ -1106,9 +1107,12 @@ pub fn envelope(data: &[u8]) {
         Err(EnvelopeError::MsgKeyMismatch { other_direction: true, .. }) => {}
         other => panic!("decrypting as the other direction gave {other:?}, not a wrong-direction error"),
     }
+    same_in_place(&sealed, dir, &keys);
+    same_in_place(&sealed, dir.reverse(), &keys);
     let mut tampered = sealed.clone();
     let at = usize::from(rt.flip) % tampered.len();
     tampered[at] ^= 0x01 | rt.seed;
+    same_in_place(&tampered, dir, &keys);
     match open_message(&tampered, dir, &keys) {
         // The key id changed: another key, which the store does not hold.
         Ok(Envelope::UnknownKey { .. }) if at < 8 => {}
@@ -1136,7 +1140,17 @@ fn one_line(text: &str, what: &str) {
     assert!(!text.contains('\n'), "{what} is not one line: {text:?}");
 }
 
+/// Opening a payload in its own buffer (what the pipeline does) gives what
+/// opening a borrowed one gives, errors included: the wrong-direction
+/// check decrypts the buffer a second time, after encrypting it back.
+fn same_in_place(payload: &[u8], dir: Direction, keys: &KeyStore) {
+    let mut owned = payload.to_vec();
+    let in_place = open_message_in(&mut owned, dir, keys);
+    assert!(in_place == open_message(payload, dir, keys), "open_message_in and open_message disagree: {in_place:?}");
+}
+
 fn check_open(payload: &[u8], dir: Direction, keys: &KeyStore) {
+    same_in_place(payload, dir, keys);
     let opened = open_message(payload, dir, keys);
     if let Ok(envelope) = &opened {
         let id = u64::from_le_bytes(payload[..8].try_into().expect("an opened payload holds a key id"));
