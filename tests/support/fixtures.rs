@@ -1279,7 +1279,14 @@ impl BuiltConnection {
 
 /// The key every fixture encrypts with.
 pub fn fixture_key() -> AuthKey {
-    auth_key(1)
+    fixture_key_ref().clone()
+}
+
+/// [`fixture_key`], made once (its id is a SHA-1 of the key): the
+/// conversation fuzz target encrypts under it on every execution.
+pub fn fixture_key_ref() -> &'static AuthKey {
+    static KEY: std::sync::OnceLock<AuthKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| auth_key(1))
 }
 
 /// Build the capture `spec` describes.

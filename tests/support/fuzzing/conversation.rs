@@ -549,8 +549,7 @@ struct Built {
 }
 
 fn concretise(plan: &Plan) -> Built {
-    let key = fixtures::fixture_key();
-    let streams = build_streams(&plan.conversation, &plan.transport, &key, &[]);
+    let streams = build_streams(&plan.conversation, &plan.transport, fixtures::fixture_key_ref(), &[]);
     let sp = &plan.segmenting;
     let splits = sp
         .splits
@@ -723,7 +722,7 @@ pub fn conversation_with(data: &[u8], checks: Checks) {
     let built = concretise(&plan);
     let fixture = fixtures::build_with_streams(&built.spec, vec![built.streams]);
     let mut keys = KeyStore::new();
-    keys.insert(fixture.key.clone());
+    keys.insert(fixture.key);
     let mut options = ReportOptions { keys, format: ReportFormat::Json, all: true, ..ReportOptions::default() };
     options.transport.mtproxy_secret = plan.transport.mtproxy_secret.clone();
 
