@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{push_connection, push_time, push_transport, write_warning, Output, Report, PRERENDER_MAX_BYTES};
+use super::{push_connection, push_time, push_transport, Output, Report, PRERENDER_MAX_BYTES};
 use crate::envelope::{format_key_id, push_key_id};
 use crate::pipeline::{AnswerTo, Decoded, Message, Origin, Prerender, Record, RecordSink, Rendered, Summary};
 use crate::service::Wrapper;
@@ -307,11 +307,14 @@ impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for JsonReport<'_, W, E> {
                 self.list_line(&origin, |w| write!(w, ",\"quick_ack\":{token}"));
             }
             Record::Warning(warning) => {
-                write_warning(self.err, &warning);
-                let text = warning.to_string();
-                self.write_with(|w, _| {
+                // Said once, in the report's own room, for both outputs.
+                use std::fmt::Write as _;
+                self.text.clear();
+                let _ = write!(self.text, "{warning}");
+                let _ = writeln!(self.err, "warning: {}", self.text);
+                self.write_with(|w, text| {
                     w.write_all(b"{\"warning\":")?;
-                    write_str(w, &text)?;
+                    write_str(w, text)?;
                     w.write_all(b"}\n")
                 });
             }

@@ -307,14 +307,22 @@ fn push_addr(text: &mut String, addr: &std::net::SocketAddr) {
     }
 }
 
-/// `sender → receiver`, or `?` for a connection no longer held.
-pub(crate) fn connection_text(origin: &Origin) -> String {
-    let mut text = String::with_capacity(48);
-    push_connection(&mut text, origin);
-    text
+/// `sender → receiver`, or `?` for a connection no longer held, as a
+/// `Display` (a warning's message writes it in place, with no string of
+/// its own). The report's lines append the same text with
+/// [`push_connection`], without the formatting machinery.
+pub(crate) struct ConnectionText<'a>(pub(crate) &'a Origin);
+
+impl fmt::Display for ConnectionText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.from_to() {
+            Some((from, to)) => write!(f, "{from} → {to}"),
+            None => f.write_str("?"),
+        }
+    }
 }
 
-/// [`connection_text`], appended to `text`.
+/// [`ConnectionText`], appended to `text`.
 pub(crate) fn push_connection(text: &mut String, origin: &Origin) {
     match origin.from_to() {
         Some((from, to)) => {
@@ -415,7 +423,7 @@ impl fmt::Display for Warning {
             Warning::Gap { origin, offset, len } => write!(
                 f,
                 "{} {}: {len} bytes missing from the capture at stream offset {offset}",
-                connection_text(origin),
+                ConnectionText(origin),
                 origin.direction
             ),
             Warning::FirstConnectionForgotten { origin } => write!(
@@ -423,7 +431,7 @@ impl fmt::Display for Warning {
                 "connection {} forgotten: more than {MAX_CONNECTIONS} connections were held at once, \
                  so the least recently active are forgotten from now on (one that speaks again is then \
                  seen from the middle; a count follows at the end)",
-                connection_text(origin)
+                ConnectionText(origin)
             ),
             Warning::ConnectionsForgotten { count } => write!(
                 f,
@@ -432,20 +440,20 @@ impl fmt::Display for Warning {
             Warning::Envelope { origin, stream_offset, error } => write!(
                 f,
                 "{} {} frame at stream offset {stream_offset}: {error}",
-                connection_text(origin),
+                ConnectionText(origin),
                 origin.direction
             ),
             Warning::UnknownKey { origin, auth_key_id } => write!(
                 f,
                 "{} {}: messages encrypted with unknown auth key {} are skipped (give it with --auth-key)",
-                connection_text(origin),
+                ConnectionText(origin),
                 origin.direction,
                 format_key_id(*auth_key_id)
             ),
             Warning::TrailingBytes { origin, msg_id, trailing } => write!(
                 f,
                 "{} {} unencrypted message {msg_id}: {trailing} bytes after the length its header gives",
-                connection_text(origin),
+                ConnectionText(origin),
                 origin.direction
             ),
             Warning::TransportError { origin, code, stream_offset } => {
@@ -458,15 +466,15 @@ impl fmt::Display for Warning {
                 write!(
                     f,
                     "{} {}: transport error {code}{meaning} at stream offset {stream_offset}",
-                    connection_text(origin),
+                    ConnectionText(origin),
                     origin.direction
                 )
             }
-            Warning::Transport { origin, problem } => write!(f, "{} {problem}", connection_text(origin)),
+            Warning::Transport { origin, problem } => write!(f, "{} {problem}", ConnectionText(origin)),
             Warning::Malformed { origin, msg_id, stream_offset, error } => write!(
                 f,
                 "{} {} message {msg_id} (stream offset {stream_offset}): {error}",
-                connection_text(origin),
+                ConnectionText(origin),
                 origin.direction
             ),
             Warning::Undecodable { answer: false, msg_id, error } => write!(f, "request {msg_id}: {error}"),

@@ -191,3 +191,24 @@ fn capture_times_are_written_as_strftime_writes_them() {
         assert_eq!(text, strftime(ns), "{ns} ns");
     }
 }
+
+/// A warning names its connection with `ConnectionText`, a report line
+/// with `push_connection`: the same text, in both address families, in
+/// both directions, and for a connection no longer held.
+#[test]
+fn warnings_and_lines_name_a_connection_alike() {
+    use crate::pipeline::Origin;
+    use crate::tcp::Direction;
+    let v4 = ("10.1.0.2:51000".parse().unwrap(), "149.154.167.51:443".parse().unwrap());
+    let v6 = ("[2001:db8::7]:51000".parse().unwrap(), "[2001:67c:4e8:f004::a]:443".parse().unwrap());
+    for endpoints in [Some(v4), Some(v6), None] {
+        for direction in [Direction::ClientToServer, Direction::ServerToClient] {
+            let origin = Origin { time_ns: 0, endpoints, direction, transport: None };
+            let mut line = String::new();
+            push_connection(&mut line, &origin);
+            assert_eq!(ConnectionText(&origin).to_string(), line);
+        }
+    }
+    let origin = Origin { time_ns: 0, endpoints: Some(v4), direction: Direction::ServerToClient, transport: None };
+    assert_eq!(ConnectionText(&origin).to_string(), "149.154.167.51:443 → 10.1.0.2:51000");
+}
