@@ -248,8 +248,9 @@ pub struct SegmentingSpecPlan {
 /// report writes bodies: building serde_json's `Value` first made a tenth
 /// of an execution's allocations.
 fn canonical_json<T: TlJsonWrite>(value: &T) -> String {
-    // Most bodies fit: one allocation, not one for each doubling.
-    let mut text = Vec::with_capacity(256);
+    // Most bodies fit (a peer nested a few levels, a title of some
+    // length): one allocation, not one for each doubling.
+    let mut text = Vec::with_capacity(1024);
     value.write_json(&mut text).expect("a Vec takes every write");
     String::from_utf8(text).expect("canonical JSON is UTF-8")
 }
