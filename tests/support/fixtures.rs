@@ -1003,7 +1003,6 @@ pub fn tcp_packets(streams: &Streams, client: SocketAddr, server: SocketAddr, se
     };
     let mut time = t0;
     // One packet, a millisecond after the one before.
-    #[allow(clippy::too_many_arguments)]
     let mut tick = |out: &mut TcpPackets,
                     (src, dst): (SocketAddr, SocketAddr),
                     seq: u32,
