@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{push_connection, push_time, push_transport, Output, Report, PRERENDER_MAX_BYTES};
+use super::{push_connection, push_time, push_transport, write_warning, Output, Report, PRERENDER_MAX_BYTES};
 use crate::envelope::{format_key_id, push_key_id};
 use crate::pipeline::{AnswerTo, Decoded, Message, Origin, Prerender, Record, RecordSink, Rendered, Summary};
 use crate::service::Wrapper;
@@ -311,7 +311,7 @@ impl<W: Write + ?Sized, E: Write + ?Sized> RecordSink for JsonReport<'_, W, E> {
                 use std::fmt::Write as _;
                 self.text.clear();
                 let _ = write!(self.text, "{warning}");
-                let _ = writeln!(self.err, "warning: {}", self.text);
+                write_warning(self.err, &self.text);
                 self.write_with(|w, text| {
                     w.write_all(b"{\"warning\":")?;
                     write_str(w, text)?;

@@ -225,8 +225,8 @@ impl<W: Write> Output<W> {
     }
 }
 
-/// A warning on `err`, one line.
-pub(crate) fn write_warning<E: Write + ?Sized>(err: &mut E, warning: &Warning) {
+/// A warning on `err`, one line (the warning, or its text already made).
+pub(crate) fn write_warning<E: Write + ?Sized>(err: &mut E, warning: &impl fmt::Display) {
     let _ = writeln!(err, "warning: {warning}");
 }
 
