@@ -278,29 +278,25 @@ impl ServiceValue {
             ServiceValue::Longs(ns) => Value::from(ns.as_slice()),
         }
     }
-
-    /// The value as JSON text, as [`to_json`](Self::to_json) would print.
-    fn write_json(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
-        match self {
-            ServiceValue::Int(n) => write!(out, "{n}"),
-            ServiceValue::Long(n) => write!(out, "{n}"),
-            ServiceValue::Longs(ns) => {
-                out.write_char('[')?;
-                for (i, n) in ns.iter().enumerate() {
-                    if i > 0 {
-                        out.write_char(',')?;
-                    }
-                    write!(out, "{n}")?;
-                }
-                out.write_char(']')
-            }
-        }
-    }
 }
 
+/// The value as JSON text, as [`ServiceValue::to_json`] would print.
 impl fmt::Display for ServiceValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write_json(f)
+        match self {
+            ServiceValue::Int(n) => write!(f, "{n}"),
+            ServiceValue::Long(n) => write!(f, "{n}"),
+            ServiceValue::Longs(ns) => {
+                f.write_str("[")?;
+                for (i, n) in ns.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{n}")?;
+                }
+                f.write_str("]")
+            }
+        }
     }
 }
 
