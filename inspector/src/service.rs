@@ -383,7 +383,11 @@ pub fn unwrap_message(body: &[u8], msg_id: i64, seq_no: i32, options: ServiceOpt
 /// one vector for the objects of every message.
 pub fn unwrap_message_into(body: &[u8], msg_id: i64, seq_no: i32, options: ServiceOptions, out: &mut Vec<Unwrapped>) {
     debug_assert!(out.is_empty(), "unwrap_message_into appends to an empty vector only");
-    let mut u = Unwrapper { options, out, gzip_left: options.gzip_cap, wrapping: Vec::new(), emitted: None };
+    // Most objects are a message's own, outside any wrapper: the chain
+    // shared first is the empty one, made once (an `Arc` of none still
+    // allocates).
+    let emitted = Some(no_wrappers());
+    let mut u = Unwrapper { options, out, gzip_left: options.gzip_cap, wrapping: Vec::new(), emitted };
     let ctx = Ctx { msg_id, seq_no, req_msg_id: None, in_gzip: false };
     u.object(body, 0, body.len(), &ctx, 0);
 }
@@ -442,9 +446,6 @@ impl Unwrapper<'_> {
         }
         let wrapping = match &self.emitted {
             Some(last) if **last == *self.wrapping => Arc::clone(last),
-            // Most objects are a message's own, outside any wrapper: they
-            // share one empty chain (an `Arc` of none still allocates).
-            _ if self.wrapping.is_empty() => no_wrappers(),
             _ => Arc::clone(self.emitted.insert(Arc::from(self.wrapping.as_slice()))),
         };
         self.out.push(Unwrapped {
