@@ -173,7 +173,7 @@ pub fn read_capture_buffered<R: Read>(
     };
     // The byte order of the current pcapng section, once its header is seen.
     let mut ng_big_endian: Option<bool> = None;
-    let mut stats = CaptureStats { buffer_peak: buffer_size, ..CaptureStats::default() };
+    let mut stats = CaptureStats::default();
     let mut legacy_link = Linktype::ETHERNET;
     let mut legacy_nanos = false;
     let mut interfaces: Vec<Interface> = Vec::new();
@@ -303,7 +303,6 @@ pub fn read_capture_buffered<R: Read>(
                 if reader.data().len() >= buffer_size && buffer_size < read_size {
                     buffer_size = (buffer_size * 2).min(read_size);
                     reader.grow(buffer_size);
-                    stats.buffer_peak = stats.buffer_peak.max(buffer_size);
                 }
             }
             Err(PcapError::BufferTooSmall) => {
@@ -328,7 +327,6 @@ pub fn read_capture_buffered<R: Read>(
                 }
                 buffer_size = (buffer_size * 2).min(MAX_RECORD);
                 reader.grow(buffer_size);
-                stats.buffer_peak = stats.buffer_peak.max(buffer_size);
                 if let Err(e) = reader.refill() {
                     return Err(read_error(&e));
                 }
@@ -357,6 +355,8 @@ pub fn read_capture_buffered<R: Read>(
         // Stopped before the file header's record was taken.
         stats.format = if is_pcapng { "pcapng" } else { "pcap" };
     }
+    // The buffer only grows, so its last size is its peak.
+    stats.buffer_peak = buffer_size;
     Ok(stats)
 }
 
