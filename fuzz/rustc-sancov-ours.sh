@@ -9,9 +9,10 @@
 # every execution and guides nothing in our code. This wrapper drops those
 # flags when cargo compiles a crate whose manifest is outside this
 # repository (cargo sets CARGO_MANIFEST_DIR for every rustc it runs). Every
-# other flag stays: AddressSanitizer, --cfg fuzzing and debug assertions are
-# still on in every crate. Generic and #[inline] code of a dependency that is
-# compiled into our crates is instrumented there, as our code is.
+# other flag stays: AddressSanitizer (but see INSPECTOR_FUZZ_ASAN below),
+# --cfg fuzzing and debug assertions are still on in every crate. Generic
+# and #[inline] code of a dependency that is compiled into our crates is
+# instrumented there, as our code is.
 #
 # LLVM 22 (nightly rustc's) has no command-line option for a SanitizerCoverage
 # ignore list or allow list (clang's -fsanitize-coverage-ignorelist= sets the
@@ -38,24 +39,54 @@
 # The other targets keep their harness instrumented: the reference models
 # of tcp_reassembly or differential tell inputs apart where the library's
 # edges do not.
+#
+# INSPECTOR_FUZZ_ASAN=dependencies leaves AddressSanitizer's checks out of
+# the library and the test-support crate (crates `inspector` and
+# `inspector_tests`), and only them: the runtime (its allocator, redzones
+# and quarantine) and every dependency keep it. Both crates forbid unsafe
+# code, so a check in them can only fire in code of the standard library or
+# a dependency that is generic or inlined and was compiled into them; the
+# same code compiled in its own crate stays checked. fuzz/run.sh builds the
+# library-only targets this way, with the marker
+# --cfg=inspector_fuzz_asan_dependencies (removed here), and replays every
+# input a run kept in the common build, where every crate has the checks.
+# Two reasons: the checks were a third of those targets' time, and rustc
+# runs SanitizerCoverage after AddressSanitizer, so the branches of every
+# shadow-memory check became coverage counters (the library has 39,208
+# with the checks, 15,746 without): features that follow allocation sizes
+# and alignment, not the code's logic (FUZZING.md, "Fifteenth round").
+# -Cunsafe-allow-abi-mismatch=sanitizer tells rustc that linking these
+# crates with instrumented ones is meant (rustc 1.95 and this nightly do
+# not ask for it yet; one that treats the sanitizer as part of a crate's
+# ABI would).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 rustc="$1"
 shift
 
-ours=1
+in_repository=1
 if [ -n "${CARGO_MANIFEST_DIR:-}" ]; then
     manifest="$(cd "$CARGO_MANIFEST_DIR" 2>/dev/null && pwd -P || printf '%s' "$CARGO_MANIFEST_DIR")"
     case "$manifest/" in
-    */registry/src/* | */git/checkouts/* | */vendor/*) ours=0 ;;
-    "$root"/*) ours=1 ;;
-    *) ours=0 ;;
+    */registry/src/* | */git/checkouts/* | */vendor/*) in_repository=0 ;;
+    "$root"/*) in_repository=1 ;;
+    *) in_repository=0 ;;
     esac
 fi
 
+# ours: this crate gets coverage instrumentation.
+ours="$in_repository"
 if [ "$ours" = 1 ] && [ "${INSPECTOR_FUZZ_SANCOV:-repository}" = library ] && [ "${CARGO_CRATE_NAME:-}" != inspector ]; then
     ours=0
+fi
+
+# unchecked: this crate is built without AddressSanitizer's checks.
+unchecked=0
+if [ "$in_repository" = 1 ] && [ "${INSPECTOR_FUZZ_ASAN:-all}" = dependencies ]; then
+    case "${CARGO_CRATE_NAME:-}" in
+    inspector | inspector_tests) unchecked=1 ;;
+    esac
 fi
 
 args=()
@@ -63,8 +94,16 @@ while [ $# -gt 0 ]; do
     a="$1"
     shift
     case "$a" in
-    --cfg=inspector_fuzz_sancov_ours | --cfg=inspector_fuzz_sancov_library) continue ;;
+    --cfg=inspector_fuzz_sancov_ours | --cfg=inspector_fuzz_sancov_library | --cfg=inspector_fuzz_asan_dependencies) continue ;;
     esac
+    if [ "$unchecked" = 1 ]; then
+        case "$a" in
+        -Zsanitizer=address | -Csanitizer=address)
+            args+=(-Cunsafe-allow-abi-mismatch=sanitizer)
+            continue
+            ;;
+        esac
+    fi
     if [ "$ours" = 0 ]; then
         case "$a" in
         -Cpasses=sancov-module | -Cllvm-args=-sanitizer-coverage-*) continue ;;
