@@ -33,6 +33,11 @@
 #                 fuzz build` does (default: without, --no-trace-compares)
 #   FUZZ_ASAN_LIBFUZZER  1: libFuzzer's own C++ built with AddressSanitizer,
 #                 as libfuzzer-sys builds it by default (default: without)
+#   FUZZ_ASAN_OURS  1: conversation and pcap_pipeline fuzzed with
+#                 AddressSanitizer's checks in the library and the
+#                 test-support crate too (default: in the dependencies only
+#                 while fuzzing, in every crate when what the run kept is
+#                 replayed; see library_only below)
 #   FUZZ_ASAN_FULL  1: AddressSanitizer's default options while fuzzing
 #                 (default: no stack-use-after-return check, no
 #                 allocation stacks, no checks in memcpy and a 10 MiB
@@ -214,6 +219,18 @@ say "running ${#targets[@]} targets for ${seconds}s each; scratch directory: $wo
 # own, so that neither build undoes the other. tmin, cmin and the printed
 # reproducing command use the common build: a failure does not depend on
 # coverage instrumentation.
+#
+# With AddressSanitizer, that build also leaves the sanitizer's checks out
+# of the library and the test-support crate (FUZZ_ASAN_OURS=1 keeps them):
+# both forbid unsafe code, so a check there can only catch a fault in
+# standard-library or dependency code inlined into them. The runtime (its
+# allocator, redzones and quarantine) and every dependency's own code keep
+# the checks, and every input the run kept is replayed afterwards in the
+# common build, where every crate has them (all_checks_after below). The
+# checks were a third of these targets' time, and since rustc adds coverage
+# instrumentation after AddressSanitizer, their branches were three in five
+# of the library's coverage counters (fuzz/rustc-sancov-ours.sh; FUZZING.md,
+# "Fifteenth round").
 library_only=" conversation pcap_pipeline "
 
 # Targets whose costly checks (the text report, the run on two threads, and
@@ -221,9 +238,10 @@ library_only=" conversation pcap_pipeline "
 # a sample of the inputs while fuzzing, chosen by the inputs' bytes. After a
 # run, every input it kept (its corpus, with the seeds and regressions) is
 # replayed with all of them (INSPECTOR_FUZZ_ALL_CHECKS=1; `Checks` in
-# tests/support/fuzzing/mod.rs), so every input that added coverage is
-# checked in full; a failure there is a finding like any other. tmin and
-# the printed reproducing command get the same variable.
+# tests/support/fuzzing/mod.rs), in the common build, so every input that
+# added coverage is checked in full and with AddressSanitizer in every
+# crate; a failure there is a finding like any other. tmin and the printed
+# reproducing command get the same variable.
 all_checks_after=" conversation pcap_pipeline "
 
 fuzz_one() { # target; writes $work/rows/$t and returns non-zero on a finding
@@ -251,15 +269,20 @@ fuzz_one() { # target; writes $work/rows/$t and returns non-zero on a finding
         runs=("-runs=$FUZZ_RUNS")
     fi
     local run_flags="$fuzz_flags" sancov="${INSPECTOR_FUZZ_SANCOV:-repository}" rustflags="${RUSTFLAGS:-}"
+    local asan="${INSPECTOR_FUZZ_ASAN:-all}"
     if [ "${RUSTC_WRAPPER:-}" = "$root/fuzz/rustc-sancov-ours.sh" ] && [[ "$library_only" == *" $t "* ]]; then
         run_flags="$fuzz_flags --target-dir fuzz/target/library-only"
         sancov=library
         rustflags="${rustflags/--cfg=inspector_fuzz_sancov_ours/--cfg=inspector_fuzz_sancov_library}"
+        if [ "$sanitizer" = address ] && [ "${FUZZ_ASAN_OURS:-0}" != 1 ]; then
+            asan=dependencies
+            rustflags="$rustflags --cfg=inspector_fuzz_asan_dependencies"
+        fi
     fi
     # The first corpus directory is the one libFuzzer adds to; the others are
     # only read.
     # shellcheck disable=SC2086
-    ASAN_OPTIONS="$fuzz_asan_options" INSPECTOR_FUZZ_SANCOV="$sancov" RUSTFLAGS="$rustflags" \
+    ASAN_OPTIONS="$fuzz_asan_options" INSPECTOR_FUZZ_SANCOV="$sancov" INSPECTOR_FUZZ_ASAN="$asan" RUSTFLAGS="$rustflags" \
         cargo $toolchain fuzz run $run_flags -s "$sanitizer" "$t" "$live" "$regressions" -- \
         -max_total_time="$seconds" "${runs[@]}" -rss_limit_mb="$rss_mb" -timeout="$timeout_s" \
         -max_len="$(max_len_for "$t")" "${dict[@]}" "${extra[@]}" -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1
@@ -277,10 +300,11 @@ fuzz_one() { # target; writes $work/rows/$t and returns non-zero on a finding
             say "replaying the $(find "$live" "$regressions" -type f ! -name .gitkeep | wc -l) inputs $t kept with all its checks"
             log="$work/$t.all-checks.log"
             # -runs=0: every input once, nothing mutated and nothing written
-            # to the corpus.
+            # to the corpus. The common build: AddressSanitizer in every
+            # crate.
             # shellcheck disable=SC2086
-            env "${all_env[@]}" ASAN_OPTIONS="$fuzz_asan_options" INSPECTOR_FUZZ_SANCOV="$sancov" RUSTFLAGS="$rustflags" \
-                cargo $toolchain fuzz run $run_flags -s "$sanitizer" "$t" "$live" "$regressions" -- \
+            env "${all_env[@]}" ASAN_OPTIONS="$fuzz_asan_options" \
+                cargo $toolchain fuzz run $fuzz_flags -s "$sanitizer" "$t" "$live" "$regressions" -- \
                 -runs=0 -rss_limit_mb="$rss_mb" -timeout="$timeout_s" -max_len="$(max_len_for "$t")" \
                 -artifact_prefix="$artifacts/" >"$log" 2>&1
             rc=$?
@@ -374,6 +398,15 @@ if [ "${FUZZ_MERGE:-0}" = 1 ]; then
 fi
 
 printf '\nsanitizer: %s, %ss per target\n' "$mode" "$seconds"
+if [ "$sanitizer" = address ] && [ "${FUZZ_ASAN_OURS:-0}" != 1 ] && [ "${RUSTC_WRAPPER:-}" = "$root/fuzz/rustc-sancov-ours.sh" ]; then
+    checked_after=()
+    for t in "${targets[@]}"; do
+        [[ "$library_only" == *" $t "* ]] && checked_after+=("$t")
+    done
+    if [ "${#checked_after[@]}" -gt 0 ]; then
+        printf '(%s: fuzzed with the checks in the dependencies only, not in our two crates, which\n forbid unsafe code; what each run kept was then replayed with the checks in every crate)\n' "${checked_after[*]}"
+    fi
+fi
 printf '%-18s %12s %8s %8s %8s  %s\n' target executions exec/s "cov" corpus result
 for row in "${rows[@]}"; do
     IFS='|' read -r t execs speed cov corp result <<<"$row"
