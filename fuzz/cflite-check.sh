@@ -28,9 +28,17 @@ fi
 mkdir -p "$SRC/inspector"
 (cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) | tar -x -C "$SRC/inspector"
 # Reuse the fuzz build cache, so a second check is quick.
+# Not fuzz/target/library-only (fuzz/run.sh's second build, which build.sh
+# never uses; several GiB).
 if [ -d "$root/fuzz/target" ]; then
-    cp -r "$root/fuzz/target" "$SRC/inspector/fuzz/target"
+    mkdir -p "$SRC/inspector/fuzz/target"
+    for part in "$root"/fuzz/target/*; do
+        [ "$(basename "$part")" = library-only ] || cp -r "$part" "$SRC/inspector/fuzz/target/"
+    done
 fi
+# The copy and its build are as large as fuzz/target: gone at the end, and
+# $OUT (what the check looks at) stays.
+trap 'rm -rf "$SRC"' EXIT
 
 bash "$root/.clusterfuzzlite/build.sh"
 
