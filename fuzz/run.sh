@@ -98,6 +98,10 @@ if [ "${FUZZ_INSTRUMENT_DEPS:-0}" != 1 ] && [ "${RUSTC_WRAPPER:-}" != "$root/fuz
     export RUSTC_WRAPPER="$root/fuzz/rustc-sancov-ours.sh"
     export RUSTFLAGS="${RUSTFLAGS:-} --cfg=inspector_fuzz_sancov_ours"
 fi
+# The wrapper's INSPECTOR_FUZZ_ASAN is set for the library-only build's runs
+# only (fuzz_one, below): the common build, which the replays, tmin and cmin
+# use, keeps AddressSanitizer's checks in every crate.
+unset INSPECTOR_FUZZ_ASAN
 
 # libFuzzer itself without AddressSanitizer. libfuzzer-sys compiles
 # libFuzzer's C++ with the `cc` crate, and cc (1.11 in fuzz/Cargo.lock)
@@ -269,7 +273,7 @@ fuzz_one() { # target; writes $work/rows/$t and returns non-zero on a finding
         runs=("-runs=$FUZZ_RUNS")
     fi
     local run_flags="$fuzz_flags" sancov="${INSPECTOR_FUZZ_SANCOV:-repository}" rustflags="${RUSTFLAGS:-}"
-    local asan="${INSPECTOR_FUZZ_ASAN:-all}"
+    local asan=all
     if [ "${RUSTC_WRAPPER:-}" = "$root/fuzz/rustc-sancov-ours.sh" ] && [[ "$library_only" == *" $t "* ]]; then
         run_flags="$fuzz_flags --target-dir fuzz/target/library-only"
         sancov=library
