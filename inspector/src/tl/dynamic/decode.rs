@@ -799,3 +799,30 @@ impl Schema {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Node, Tape};
+
+    /// `flag_word` walks a value's fields on the tape, one node each (an
+    /// object or vector skipped to its end), to the flag word a condition
+    /// names. Decoding always lands it on one; off one, it reads no flags
+    /// instead of a wrong node's bits.
+    #[test]
+    fn a_flag_word_lookup_reads_only_flag_words() {
+        let tape = Tape {
+            nodes: vec![
+                Node::Vector { count: 2, end: 5 },
+                Node::Int(-1),
+                Node::Vector { count: 1, end: 4 },
+                Node::Long(-1),
+                Node::Flags(0b101),
+            ],
+            data: Vec::new(),
+        };
+        assert_eq!(tape.flag_word(0, 2), 0b101, "the third field, past a nested vector");
+        assert_eq!(tape.flag_word(0, 0), 0, "an int is not a flag word");
+        assert_eq!(tape.flag_word(0, 1), 0, "nor is a vector");
+        assert_eq!(tape.flag_word(0, 3), 0, "past the tape's end");
+    }
+}

@@ -76,7 +76,6 @@ fn column_of(raw: &str, needle: &str) -> usize {
 
 /// Why `body` (a definition without its `;`) does not parse, and the word at fault.
 fn explain(body: &str, e: &ParseError) -> (String, Option<String>) {
-    // The first parameter the parser refuses is the culprit of a parameter error.
     // The first parameter the parser refuses, or that uses a flag word or
     // a generic type not defined before it, is the culprit.
     let bad_param = || {
@@ -430,4 +429,33 @@ fn bool_is_standard(
     let ids: Vec<u32> = kept.iter().filter(|k| !k.1 && k.3 == "Bool").map(|k| k.0.def.id).collect();
     let _ = type_index;
     ids.iter().all(|&id| id == ids::BOOL_TRUE || id == ids::BOOL_FALSE)
+}
+
+#[cfg(test)]
+mod tests {
+    use grammers_tl_parser::errors::{ParamParseError, ParseError};
+
+    use super::explain;
+
+    /// Refusals the loader never meets through `Definition::from_str` in
+    /// grammers-tl-parser 1.2.2 (it does not return `UnknownSeparator`, and
+    /// `bad_param` repeats its checks of a parameter, so it finds the culprit
+    /// of each of its refusals) still get a message, without a culprit to
+    /// point a column at.
+    #[test]
+    fn refusals_without_a_culprit_still_explain_themselves() {
+        let no_culprit = |m: &str| (m.to_string(), None);
+        assert_eq!(explain("a = B", &ParseError::UnknownSeparator), no_culprit("unknown section separator"));
+        assert_eq!(
+            explain("a x:int = B", &ParseError::NotImplemented),
+            no_culprit("TL syntax this loader does not implement")
+        );
+        assert_eq!(
+            explain("a x:int = B", &ParseError::InvalidParam(ParamParseError::MissingDef)),
+            no_culprit("a field is not valid (MissingDef: a flag or generic type used before it is defined)")
+        );
+        // With a culprit, the same refusals name it.
+        let (message, culprit) = explain("a x:flags.0?int = B", &ParseError::InvalidParam(ParamParseError::MissingDef));
+        assert_eq!(culprit.as_deref(), Some("x:flags.0?int"), "{message}");
+    }
 }
