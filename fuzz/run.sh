@@ -236,6 +236,10 @@ say "running ${#targets[@]} targets for ${seconds}s each; scratch directory: $wo
 # of the library's coverage counters (fuzz/rustc-sancov-ours.sh; FUZZING.md,
 # "Fifteenth round").
 library_only=" conversation pcap_pipeline "
+library_asan=all
+if [ "$sanitizer" = address ] && [ "${FUZZ_ASAN_OURS:-0}" != 1 ] && [ "${RUSTC_WRAPPER:-}" = "$root/fuzz/rustc-sancov-ours.sh" ]; then
+    library_asan=dependencies
+fi
 
 # Targets whose costly checks (the text report, the run on two threads, and
 # pcap_pipeline's reader that goes away and small connection limits) run on
@@ -278,7 +282,7 @@ fuzz_one() { # target; writes $work/rows/$t and returns non-zero on a finding
         run_flags="$fuzz_flags --target-dir fuzz/target/library-only"
         sancov=library
         rustflags="${rustflags/--cfg=inspector_fuzz_sancov_ours/--cfg=inspector_fuzz_sancov_library}"
-        if [ "$sanitizer" = address ] && [ "${FUZZ_ASAN_OURS:-0}" != 1 ]; then
+        if [ "$library_asan" = dependencies ]; then
             asan=dependencies
             rustflags="$rustflags --cfg=inspector_fuzz_asan_dependencies"
         fi
@@ -402,7 +406,7 @@ if [ "${FUZZ_MERGE:-0}" = 1 ]; then
 fi
 
 printf '\nsanitizer: %s, %ss per target\n' "$mode" "$seconds"
-if [ "$sanitizer" = address ] && [ "${FUZZ_ASAN_OURS:-0}" != 1 ] && [ "${RUSTC_WRAPPER:-}" = "$root/fuzz/rustc-sancov-ours.sh" ]; then
+if [ "$library_asan" = dependencies ]; then
     checked_after=()
     for t in "${targets[@]}"; do
         [[ "$library_only" == *" $t "* ]] && checked_after+=("$t")
